@@ -1,0 +1,198 @@
+"""Fingerprints and duplicate verdicts: is this item an article the user already has?
+
+Checks run cheapest first and the first hit wins:
+  1. the same guid in any feed;
+  2. the same canonical link (utm_* and fragment dropped, host case and `www.` folded, percent-encoding unified);
+  3. the same folded body, or the same folded title + body (spelling differences fold away, see text.fold);
+  4. near-duplicate: the share of the item's word shingles found in one known text (a corpus document, or an
+     item stored within the window) reaches the threshold. Containment, not Jaccard: a lead paragraph alone is
+     fully contained in its article (1.0) while its Jaccard similarity is tiny (../shared/notes/persian-text.md).
+
+This module never imports the store: lookups go through the `KnownTexts` protocol, which store.Store satisfies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Protocol
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from monitor.dates import parse_feed_date, to_iso
+from monitor.models import Verdict
+from monitor.text import fold_hash, shingles
+
+MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
+
+
+class KnownTexts(Protocol):
+    def item_by_guid(self, guid: str) -> int | None: ...
+    def item_by_link(self, canonical_link: str) -> int | None: ...
+    def by_hash(self, column: str, value: str) -> tuple[str, str] | None: ...
+    def shingle_overlap(self, hashes: Iterable[int], since: str) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    body_hash: str
+    title_body_hash: str
+    shingles: frozenset[int]
+
+
+@dataclass(frozen=True)
+class CorpusDoc:
+    ref: str  # the file name stem
+    path: str
+    title: str
+    body: str
+    published: str | None  # ISO date-time or None
+
+
+# ------------------------------------------------------------------------------------------ fingerprints
+_FOOTER_HEADINGS = ("مطالب مرتبط", "اخبار مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب ها", "برچسب‌ها")
+_FOOTER_LINE = re.compile(r"^\s*(منبع\s*(خبر)?\s*[:：]|منبع خبر\b|.*هیچ مسئولیتی ندارد|.*تمامی حقوق)")
+_LIST_LINE = re.compile(r"^\s*([-•*–—·]|\d+[.)-])\s*")
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop what syndicators add around an article: related-links lists, source lines, disclaimers.
+
+    Applied to both sides of a comparison, so a copy with its own footer compares like the original.
+    """
+    out: list[str] = []
+    in_list = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped in _FOOTER_HEADINGS or stripped.rstrip(":：") in _FOOTER_HEADINGS:
+            in_list = True
+            continue
+        if in_list and (not stripped or _LIST_LINE.match(line)):
+            continue
+        in_list = False
+        if _FOOTER_LINE.match(line):
+            continue
+        out.append(line)
+    return "\n".join(out).strip()
+
+
+def fingerprint(title: str, body: str) -> Fingerprint:
+    core = strip_boilerplate(body)
+    return Fingerprint(
+        body_hash=fold_hash(core),
+        title_body_hash=fold_hash(f"{title}\n{core}") if title.strip() and core else "",
+        shingles=frozenset(shingles(core)),
+    )
+
+
+# ------------------------------------------------------------------------------------------ links
+_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src)$", re.I)
+
+
+def canonical_link(link: str | None) -> str | None:
+    """One spelling per article URL: http(s), lower-case host without `www.`, no fragment, no tracking params,
+    percent-encoding unified (raw Persian and %D9%.. forms compare equal), no trailing slash."""
+    if not link:
+        return None
+    link = "".join(link.split())
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~") or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING.match(k)])
+    return urlunsplit(("https", host, path, query, ""))
+
+
+# ------------------------------------------------------------------------------------------ verdicts
+def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: KnownTexts, since: str,
+             threshold: float) -> Verdict | None:
+    """Why this item is a duplicate, or None when it is new."""
+    if guid:
+        found = known.item_by_guid(guid)
+        if found is not None:
+            return Verdict("item", str(found), 1.0, "guid")
+    if link:
+        found = known.item_by_link(link)
+        if found is not None:
+            return Verdict("item", str(found), 1.0, "link")
+    for column, value, reason in (("body_hash", fp.body_hash, "body"),
+                                  ("title_body_hash", fp.title_body_hash, "title+body")):
+        if value:
+            hit = known.by_hash(column, value)
+            if hit:
+                return Verdict(hit[0], hit[1], 1.0, reason)
+    return near_duplicate(fp.shingles, known, since, threshold)
+
+
+def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
+                   threshold: float) -> Verdict | None:
+    if len(item_shingles) < MIN_SHINGLES:
+        return None
+    overlap = known.shingle_overlap(item_shingles, since)
+    if not overlap:
+        return None
+    # Best containment; ties go to the corpus, then to the oldest source, so verdicts are stable.
+    source, shared = max(overlap.items(), key=lambda kv: (kv[1], kv[0].startswith("corpus:"), _age_key(kv[0])))
+    score = shared / len(item_shingles)
+    if score < threshold:
+        return None
+    kind, _, ref = source.partition(":")
+    return Verdict(kind, ref, round(score, 4), "near")
+
+
+def _age_key(source: str) -> float:
+    kind, _, ref = source.partition(":")
+    return -float(ref) if kind == "item" and ref.isdigit() else 0.0
+
+
+# ------------------------------------------------------------------------------------------ corpus files
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*(.*)$", re.S)
+_SOURCE_LINE = re.compile(r"(\d{1,2}\s+\S+\s+1[34]\d\d|\d{4}[-/]\d{1,2}[-/]\d{1,2}|1[34]\d\d/\d{1,2}/\d{1,2})")
+
+
+def corpus_files(paths: Iterable[str]) -> list[Path]:
+    """The .txt files under the configured corpus paths, sorted, each once."""
+    found: dict[str, Path] = {}
+    for entry in paths:
+        p = Path(entry)
+        candidates = sorted(p.rglob("*.txt")) if p.is_dir() else [p] if p.is_file() else []
+        for f in candidates:
+            found.setdefault(str(f.resolve()), f)
+    return sorted(found.values(), key=lambda f: (f.stem, str(f)))
+
+
+def parse_corpus_document(path: Path) -> CorpusDoc:
+    """The seed format: a leading `date YYYY-MM-DD` then the body; or a title line, an optional source and date
+    line («خبرگزاری مهر دوشنبه 26 آبان 1404 - 14:19»), then the body. Raises UnicodeDecodeError/OSError."""
+    text = path.read_text(encoding="utf-8-sig")
+    lines = [ln.rstrip() for ln in text.splitlines()]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    title, published = "", None
+    if lines:
+        m = _DATE_LINE.match(lines[0])
+        if m:
+            published = parse_feed_date(m.group(1) + "T00:00:00+03:30")
+            lines[0] = m.group(2)
+        else:
+            title = lines.pop(0).strip()
+            rest = [i for i, ln in enumerate(lines) if ln.strip()]
+            if rest:
+                first = lines[rest[0]]
+                if len(first) < 120 and _SOURCE_LINE.search(first):
+                    published = parse_feed_date(first) or parse_feed_date(_SOURCE_LINE.search(first).group(0))
+                    lines.pop(rest[0])
+    body = "\n".join(lines).strip()
+    return CorpusDoc(ref=path.stem, path=str(path), title=title, body=body,
+                     published=to_iso(published))

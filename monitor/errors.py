@@ -1,0 +1,59 @@
+"""The monitor's error tree, so callers can catch broadly or narrowly.
+
+    MonitorError                 anything the monitor raises on purpose
+    ├── ConfigError              config.yaml is unreadable or invalid (exit code 2); names file, line and key
+    ├── UsageError               a bad command-line value (--since, an unknown feed or watch name; exit code 2)
+    ├── FetchError               one feed could not be fetched; recorded on that feed, the cycle goes on
+    │   ├── HTTPStatusError      the server answered 4xx/5xx (carries status and Retry-After)
+    │   └── BodyTooLargeError    the body, after decompression, passed http.max_bytes
+    ├── ParseError               the bytes are not a feed; recorded on that feed
+    └── StoreError               the database cannot be opened or written (exit code 1)
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """config.yaml is invalid. The message names the file, the line and the key."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.path, self.line, self.key = path, line, key
+        where = path or "<config>"
+        if line is not None:
+            where += f":{line}"
+        if key:
+            where += f": {key}"
+        super().__init__(f"{where}: {message}")
+
+
+class UsageError(MonitorError):
+    """A command-line value the monitor cannot use."""
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        self.status, self.retry_after = status, retry_after
+        super().__init__(message)
+
+
+class BodyTooLargeError(FetchError):
+    """The response body passed the configured cap (checked after decompression)."""
+
+
+class ParseError(MonitorError):
+    """The fetched bytes are not a feed feedparser can read."""
+
+
+class StoreError(MonitorError):
+    """The database cannot be opened or written."""

@@ -1,0 +1,232 @@
+"""The watch-term matcher: finds watched parties, figures and countries in text, however they are spelled.
+
+Matching runs on the *compact* form of a text: its fold (monitor.text.fold), i.e. the concatenation of its
+folded words with all separators removed, plus the positions where words start and end. Terms are compacted
+the same way, so a name written joined matches it written split, half-spaced or hyphenated and the reverse
+(«محمدعلی» = «محمد علی» = «محمد‌علی»). Substrings never count: a hit must start at a word start and end at a
+word end, or at an allowed suffix that itself ends the word («مؤتلفه‌ای‌ها»), so «امانی» is not found in
+«سامانی» or «بی‌امانی». One Aho-Corasick automaton over every term of every entry is compiled once.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import ahocorasick
+
+from monitor.models import Match, WatchEntry
+from monitor.text import fold, token_columns
+
+__all__ = ["Hit", "Matcher", "DEFAULT_SUFFIXES"]
+
+_NOUN_SUFFIXES = ("ها", "های", "هایی", "ای", "ایها", "ایهای", "ی", "یها", "یان")
+# Attached suffixes allowed after a term, by kind. Names of people take none: «امانی» + «ی» is another word.
+DEFAULT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "party": _NOUN_SUFFIXES,
+    "country": _NOUN_SUFFIXES,
+    "other": _NOUN_SUFFIXES,
+    "figure": (),
+}
+
+# An inner word ending in one of these letters may carry a written ezafe «ی» («موتلفه‌ی», «آقای»); after a
+# consonant the ezafe is a kasra, which folding removes anyway.
+_EZAFE_AFTER = ("ه", "ا", "و")
+_EZAFE = "ی"
+_MAX_EZAFE_WORDS = 6  # 2**6 variants at most per term
+
+_TERM, _EXCLUDE = 0, 1
+
+
+class Hit(NamedTuple):
+    """One occurrence: the entry's name and kind, the configured term, and its [start, end) in the original."""
+
+    watch: str
+    kind: str
+    term: str
+    start: int
+    end: int
+
+
+class _RawHit(NamedTuple):
+    entry: int
+    term: int  # index into the entry's terms
+    first: int  # first token index
+    last: int  # last token index (inclusive)
+    length: int  # compact length, suffix included
+
+
+def _variants(phrase: str) -> set[str]:
+    """Compact forms of a term or exclude phrase: its fold, plus written-ezafe forms of its inner words."""
+    words = token_columns(phrase)[0]
+    if not words:
+        return set()
+    choices: list[tuple[str, ...]] = []
+    eligible = 0
+    for i, word in enumerate(words):
+        inner = i < len(words) - 1
+        if inner and word.endswith(_EZAFE_AFTER) and eligible < _MAX_EZAFE_WORDS:
+            eligible += 1
+            choices.append((word, word + _EZAFE))
+        else:
+            choices.append((word,))
+    return {"".join(combo) for combo in itertools.product(*choices)}
+
+
+class Matcher:
+    """All watch entries compiled into one automaton; find() and matches() never recompile."""
+
+    def __init__(self, entries: Sequence[WatchEntry]) -> None:
+        self._entries = tuple(entries)
+        self._suffixes = [self._suffix_set(e) for e in self._entries]
+        keys: dict[str, list[tuple[int, int, int]]] = {}
+        for ei, entry in enumerate(self._entries):
+            for ti, term in enumerate(entry.terms):
+                for key in _variants(term):
+                    keys.setdefault(key, []).append((ei, _TERM, ti))
+            for xi, phrase in enumerate(entry.exclude):
+                for key in _variants(phrase):
+                    keys.setdefault(key, []).append((ei, _EXCLUDE, xi))
+        self._automaton: ahocorasick.Automaton | None = None
+        if keys:
+            automaton = ahocorasick.Automaton()
+            for key, values in keys.items():
+                automaton.add_word(key, (len(key), tuple(values)))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    @staticmethod
+    def _suffix_set(entry: WatchEntry) -> frozenset[str]:
+        suffixes: Iterable[str] = entry.suffixes if entry.suffixes is not None \
+            else DEFAULT_SUFFIXES.get(entry.kind, ())
+        return frozenset(f for f in (fold(s) for s in suffixes) if f)
+
+    def find(self, text: str) -> list[Hit]:
+        """Every hit in text, sorted by start; overlapping hits of one entry collapsed to the longest."""
+        hits, starts, ends = self._find(text)
+        out = [
+            Hit(self._entries[h.entry].name, self._entries[h.entry].kind, self._entries[h.entry].terms[h.term],
+                starts[h.first], ends[h.last])
+            for h in hits
+        ]
+        return out
+
+    def matches(self, text: str, snippet_chars: int = 160) -> list[Match]:
+        """One Match per entry found, in config order, with the terms found, a hit count and a snippet."""
+        hits, starts, ends = self._find(text)
+        by_entry: dict[int, list[_RawHit]] = {}
+        for h in hits:
+            by_entry.setdefault(h.entry, []).append(h)
+        result = []
+        for ei in sorted(by_entry):
+            entry, found = self._entries[ei], by_entry[ei]
+            term_ids = sorted({h.term for h in found})
+            terms = tuple(dict.fromkeys(entry.terms[i] for i in term_ids))
+            first = found[0]  # hits are sorted by start
+            snippet = _snippet(text, starts[first.first], ends[first.last], snippet_chars)
+            result.append(Match(entry.name, entry.kind, terms, len(found), snippet))
+        return result
+
+    def _find(self, text: str) -> tuple[list[_RawHit], list[int], list[int]]:
+        """Raw hits sorted by start, with the token start/end offsets they index into."""
+        if self._automaton is None or not text:
+            return [], [], []
+        compact = fold(text)  # equals the concatenation of the token texts
+        candidates = list(self._automaton.iter(compact))
+        if not candidates:  # the common case: skip tokenising altogether
+            return [], [], []
+        texts, starts, ends = token_columns(text)
+        # Token i spans compact[cends[i-1]:cends[i]]: the compact form has no gaps, so word starts are
+        # 0 and the word ends, and a binary search tells whether a position is a boundary.
+        cends = list(itertools.accumulate(map(len, texts)))
+        terms: dict[int, list[_RawHit]] = {}
+        excludes: dict[int, list[tuple[int, int]]] = {}
+        for end_index, (length, values) in candidates:
+            begin, stop = end_index + 1 - length, end_index + 1
+            if begin == 0:
+                first = 0
+            else:
+                before = bisect_left(cends, begin)
+                if cends[before] != begin:
+                    continue  # starts inside a word: «امانی» in «سامانی»
+                first = before + 1
+            last = bisect_left(cends, stop)  # the word containing position stop - 1
+            exact = cends[last] == stop
+            for ei, what, idx in values:
+                if not exact and compact[stop:cends[last]] not in self._suffixes[ei]:
+                    continue
+                if what == _TERM:
+                    terms.setdefault(ei, []).append(_RawHit(ei, idx, first, last, cends[last] - begin))
+                else:
+                    excludes.setdefault(ei, []).append((first, last))
+        hits: list[_RawHit] = []
+        for ei, found in terms.items():
+            hits.extend(_collapse(_drop_excluded(found, excludes.get(ei, []))))
+        hits.sort(key=lambda h: (h.first, -h.length, h.entry, h.term))
+        return hits, starts, ends
+
+
+def _drop_excluded(hits: list[_RawHit], excluded: list[tuple[int, int]]) -> list[_RawHit]:
+    """Hits not fully covered by an occurrence of one of the entry's exclude phrases."""
+    if not excluded:
+        return hits
+    excluded = sorted(excluded)
+    firsts = [a for a, _ in excluded]
+    reach = list(itertools.accumulate((b for _, b in excluded), max))  # furthest end among those starting <= a
+    kept = []
+    for h in hits:
+        i = bisect_right(firsts, h.first)
+        if i == 0 or reach[i - 1] < h.last:
+            kept.append(h)
+    return kept
+
+
+def _collapse(hits: list[_RawHit]) -> list[_RawHit]:
+    """Of overlapping hits (one entry), keep the longest; ties go to the earlier, then the first term.
+
+    Hits are split into clusters of transitively overlapping spans first, so the greedy choice is
+    quadratic only within a cluster (a few hits), never over a whole long text.
+    """
+    kept: list[_RawHit] = []
+    cluster: list[_RawHit] = []
+    reach = -1
+    for h in sorted(set(hits), key=lambda h: (h.first, h.last)):
+        if cluster and h.first > reach:
+            kept.extend(_longest_first(cluster))
+            cluster = []
+        cluster.append(h)
+        reach = max(reach, h.last) if len(cluster) > 1 else h.last
+    kept.extend(_longest_first(cluster))
+    return kept
+
+
+def _longest_first(cluster: list[_RawHit]) -> list[_RawHit]:
+    chosen: list[_RawHit] = []
+    for h in sorted(cluster, key=lambda h: (-h.length, h.first, h.term)):
+        if all(h.last < k.first or k.last < h.first for k in chosen):
+            chosen.append(h)
+    return chosen
+
+
+def _snippet(text: str, start: int, end: int, width: int) -> str:
+    """About width characters of text around [start, end), cut at spaces, whitespace collapsed, «…» at cuts."""
+    room = max(0, width - (end - start))
+    lo, hi = start - room // 2, end + (room - room // 2)
+    if lo < 0:
+        lo, hi = 0, hi - lo
+    if hi > len(text):
+        lo, hi = max(0, lo - (hi - len(text))), len(text)
+    if lo > 0 and not text[lo - 1].isspace():  # do not start inside a word
+        space = next((i for i in range(lo, start) if text[i].isspace()), None)
+        if space is not None:
+            lo = space + 1
+    if hi < len(text) and not text[hi].isspace():  # do not end inside a word
+        space = next((i for i in range(hi - 1, end - 1, -1) if text[i].isspace()), None)
+        if space is not None:
+            hi = space
+    body = " ".join(text[lo:hi].split())
+    head = "…" if text[:lo].strip() else ""
+    tail = "…" if text[hi:].strip() else ""
+    return head + body + tail

@@ -1,0 +1,108 @@
+"""Plain value objects passed between the stages. Frozen, so no stage changes another's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+WATCH_KINDS = ("party", "figure", "country", "other")
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed from config.yaml."""
+
+    name: str
+    url: str
+    interval: float | None = None  # seconds; None means the schedule's interval
+
+
+@dataclass(frozen=True)
+class WatchEntry:
+    """One watched party, figure, country or other thing; its terms are aliases of each other."""
+
+    name: str
+    kind: str  # one of WATCH_KINDS
+    terms: tuple[str, ...]
+    suffixes: tuple[str, ...] | None = None  # None: the default suffixes for the kind
+    exclude: tuple[str, ...] = ()  # phrases whose occurrences never count as a match
+
+
+@dataclass(frozen=True)
+class HTTPSettings:
+    timeout: float = 20.0
+    max_bytes: int = 15 * 1024 * 1024
+    user_agent: str = "persian-news-monitor/0.1 (+https://github.com/)"
+    concurrency: int = 4
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval: float = 900.0
+    jitter: float = 30.0
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    window_days: float = 7.0  # stored items this recent are compared for near-duplicates
+    threshold: float = 0.5  # share of an item's shingles found in one known text that makes it a duplicate
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str  # absolute path of config.yaml; relative paths below are already resolved against its folder
+    database: str
+    corpus: tuple[str, ...]
+    feeds: tuple[FeedSpec, ...]
+    watch: tuple[WatchEntry, ...]
+    schedule: Schedule = field(default_factory=Schedule)
+    http: HTTPSettings = field(default_factory=HTTPSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What the server sent. body is None when it answered 304 Not Modified."""
+
+    url: str  # the final URL after redirects
+    status: int
+    body: bytes | None
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One feed entry as parsed, before any text work."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str  # HTML or text, as the feed sent it
+    content: str  # the longest content:encoded / atom content, HTML or text
+    published: datetime | None  # timezone-aware UTC, or None when missing or not believable
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """One watch entry found in one item."""
+
+    watch: str
+    kind: str
+    terms: tuple[str, ...]  # the configured terms that were found
+    count: int
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why an item is a duplicate: of a corpus document (ref = file stem) or a stored item (ref = item id)."""
+
+    kind: str  # "corpus" | "item"
+    ref: str
+    score: float
+    reason: str  # guid | link | body | title+body | near

@@ -1,0 +1,255 @@
+"""Refresh one feed, or all of them: the only place where fetch, parse, dedup, match and store meet.
+
+Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound); everything after the
+fetch runs in the calling thread, one feed at a time, so there is exactly one SQLite writer. Each feed's items,
+matches, shingles and its new validators commit in one transaction: a crash loses at most the feed in flight,
+and the next poll redoes it (validators were not saved, so the server sends the body again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Sequence
+
+from monitor import dedup
+from monitor.config import Config
+from monitor.dates import now_utc, to_iso
+from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
+from monitor.fetch import fetch, make_client
+from monitor.match import Matcher
+from monitor.models import FeedSpec, FetchResult, RawItem
+from monitor.store import Store, corpus_source, item_source
+from monitor.text import display, html_to_text
+
+log = logging.getLogger("monitor.pipeline")
+MAX_BACKOFF = 86_400.0
+
+
+@dataclass
+class FeedOutcome:
+    name: str
+    status: str  # ok | not_modified | error
+    error: str | None = None
+    new: int = 0
+    duplicate: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class CycleSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    corpus_changes: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(o, attr) for o in self.outcomes)
+
+    def line(self) -> str:
+        return (f"cycle: {len(self.outcomes)} feeds ({self.count('ok')} ok, {self.count('not_modified')} not modified,"
+                f" {self.count('error')} failed); items {self.total('new')} new, {self.total('duplicate')} duplicate,"
+                f" {self.total('flagged')} flagged; {self.seconds:.1f}s")
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    key: str
+    guid: str | None
+    link: str | None
+    canonical_link: str | None
+    title: str
+    summary: str
+    body: str
+    published: str | None
+
+
+class Engine:
+    """Holds what a cycle needs and is built once per config: the store, the compiled matcher."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.matcher = Matcher(config.watch)
+
+    # ---------------------------------------------------------------- corpus
+    def sync_corpus(self) -> int:
+        """Fingerprint corpus files that are new or changed since the last cycle; forget removed ones."""
+        known = self.store.corpus_index()
+        seen: set[str] = set()
+        changes = 0
+        stamp = to_iso(now_utc())
+        for path in dedup.corpus_files(self.config.corpus):
+            ref = path.stem
+            if ref in seen:
+                log.warning("corpus: %s has the same name as another document; skipped", path)
+                continue
+            seen.add(ref)
+            stat = path.stat()
+            if known.get(ref) == (str(path), stat.st_mtime, stat.st_size):
+                continue
+            try:
+                doc = dedup.parse_corpus_document(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                log.error("corpus: %s: cannot read: %s", path, exc)
+                continue
+            fp = dedup.fingerprint(doc.title, doc.body)
+            with self.store.transaction():
+                self.store.put_corpus_doc(
+                    {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
+                     "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
+                     "title_body_hash": fp.title_body_hash, "shingle_count": len(fp.shingles)},
+                    fp.shingles, stamp)
+            changes += 1
+        for ref in set(known) - seen:
+            with self.store.transaction():
+                self.store.delete_corpus_doc(ref)
+            changes += 1
+        return changes
+
+    # ---------------------------------------------------------------- cycle
+    def run_cycle(self, feeds: Sequence[FeedSpec] | None = None) -> CycleSummary:
+        started = time.monotonic()
+        feeds = list(self.config.feeds if feeds is None else feeds)
+        summary = CycleSummary()
+        summary.corpus_changes = self.sync_corpus()
+        self.store.sync_feeds((f.name, f.url) for f in self.config.feeds)
+        window_start = to_iso(now_utc() - timedelta(days=self.config.dedup.window_days))
+        with self.store.transaction():
+            self.store.prune_shingles(window_start)
+        http = self.config.http
+        with make_client(http) as client, ThreadPoolExecutor(max_workers=max(1, http.concurrency)) as pool:
+            futures: list[tuple[FeedSpec, Future]] = []
+            for spec in feeds:
+                state = self.store.feed_state(spec.name)
+                futures.append((spec, pool.submit(
+                    fetch, client, spec.url, http,
+                    etag=state.etag if state else None, last_modified=state.last_modified if state else None)))
+            for spec, future in futures:
+                summary.outcomes.append(self._finish_feed(spec, future))
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _finish_feed(self, spec: FeedSpec, future: Future) -> FeedOutcome:
+        started = time.monotonic()
+        try:
+            result: FetchResult = future.result()
+            outcome = self._store_result(spec, result)
+        except (FetchError, ParseError) as exc:
+            outcome = self._store_failure(spec, exc)
+        except MonitorError:
+            raise
+        except Exception as exc:  # a bug or a feed we did not foresee must not end the cycle
+            log.exception("feed %s: unexpected error", spec.name)
+            outcome = self._store_failure(spec, exc)
+        outcome.seconds = time.monotonic() - started
+        level = logging.WARNING if outcome.status == "error" else logging.INFO
+        log.log(level, "feed %s: %s%s", spec.name, outcome.status,
+                f" ({outcome.error})" if outcome.error else
+                f" {outcome.new} new, {outcome.duplicate} duplicate, {outcome.flagged} flagged")
+        return outcome
+
+    def _interval(self, spec: FeedSpec) -> float:
+        return spec.interval or self.config.schedule.interval
+
+    def _store_failure(self, spec: FeedSpec, exc: BaseException) -> FeedOutcome:
+        message = str(exc) or type(exc).__name__
+        state = self.store.feed_state(spec.name)
+        failures = (state.consecutive_failures if state else 0) + 1
+        delay = min(self._interval(spec) * 2 ** (failures - 1), MAX_BACKOFF)
+        if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        now = now_utc()
+        with self.store.transaction():
+            self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                                        next_poll=to_iso(now + timedelta(seconds=delay)))
+        return FeedOutcome(spec.name, "error", error=message)
+
+    def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
+        now = now_utc()
+        next_poll = to_iso(now + timedelta(seconds=self._interval(spec)))
+        if result.body is None:
+            with self.store.transaction():
+                self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
+                                            keep_validators=True, next_poll=next_poll)
+            return FeedOutcome(spec.name, "not_modified")
+        raw_items = parse_items(result)
+        outcome = FeedOutcome(spec.name, "ok")
+        prepared = [prepare(raw) for raw in raw_items]
+        with self.store.transaction():
+            known = self.store.known_keys(spec.name, [p.key for p in prepared])
+            for item in prepared:
+                if item.key in known:
+                    continue
+                known.add(item.key)
+                self._store_item(spec.name, item, now, outcome)
+            self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
+                                        last_modified=result.last_modified, next_poll=next_poll)
+        return outcome
+
+    def _store_item(self, feed: str, item: PreparedItem, now, outcome: FeedOutcome) -> None:
+        fp = dedup.fingerprint(item.title, item.body)
+        window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+        verdict = dedup.classify(guid=item.guid, link=item.canonical_link, fp=fp, known=self.store,
+                                 since=window_start, threshold=self.config.dedup.threshold)
+        matches = self.matcher.matches(f"{item.title}\n{item.body}")
+        row = {
+            "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
+            "canonical_link": item.canonical_link, "title": display(item.title), "summary": display(item.summary),
+            "body": item.body, "published": item.published, "fetched_at": to_iso(now),
+            "status": "duplicate" if verdict else "new",
+            "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
+            "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
+            "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
+        }
+        item_id = self.store.insert_item(row)
+        if item_id is None:
+            return
+        self.store.replace_matches(item_id, [_displayed(m) for m in matches])
+        if verdict:
+            outcome.duplicate += 1
+            return
+        outcome.new += 1
+        outcome.flagged += bool(matches)
+        self.store.add_shingles(item_source(item_id), fp.shingles, to_iso(now))
+
+
+def parse_items(result: FetchResult) -> list[RawItem]:
+    from monitor.parse import parse_feed  # feedparser is only imported by commands that poll
+
+    return parse_feed(result.body or b"", content_type=result.content_type, url=result.url)
+
+
+def prepare(raw: RawItem) -> PreparedItem:
+    """Plain text and a stable key for one parsed entry."""
+    title = html_to_text(raw.title)
+    summary = html_to_text(raw.summary)
+    content = html_to_text(raw.content)
+    body = content if len(content) >= len(summary) else summary
+    link = dedup.canonical_link(raw.link)
+    published = to_iso(raw.published)
+    if raw.guid:
+        key = f"guid:{raw.guid}"
+    elif link:
+        key = f"link:{link}"
+    else:
+        digest = hashlib.blake2b(f"{title}\n{published or ''}\n{body[:500]}".encode(), digest_size=12).hexdigest()
+        key = f"hash:{digest}"
+    return PreparedItem(key=key, guid=raw.guid, link=raw.link, canonical_link=link, title=title,
+                        summary=summary[:1000], body=body, published=published)
+
+
+def _displayed(match):
+    from dataclasses import replace
+
+    return replace(match, snippet=display(match.snippet))
+
+
+__all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "corpus_source"]

@@ -1,0 +1,113 @@
+"""Stored items to the shapes people and programs read: JSON, CSV, terminal tables.
+
+Pure formatting over rows from store.query_items; returns strings or rich renderables and never prints (the CLI
+prints). Nothing here imports hazm, httpx or feedparser, so read-only commands start fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterable
+
+ITEM_FIELDS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status")
+
+
+def item_record(row: dict[str, Any]) -> dict[str, Any]:
+    """The public JSON shape of one item (a contract: `monitor items --format json`)."""
+    record = {k: row.get(k) for k in ITEM_FIELDS}
+    record["duplicate_of"] = (
+        {"kind": row["dup_kind"], "ref": _ref(row["dup_kind"], row["dup_ref"]), "score": row["dup_score"]}
+        if row.get("dup_kind") else None)
+    record["flagged"] = row.get("status") == "new" and bool(row.get("matches"))
+    record["matches"] = [
+        {"watch": m["watch"], "kind": m["kind"], "terms": m["terms"], "count": m["count"], "snippet": m["snippet"]}
+        for m in row.get("matches", [])]
+    return record
+
+
+def _ref(kind: str, ref: str) -> str | int:
+    return int(ref) if kind == "item" and ref.isdigit() else ref
+
+
+def to_json(rows: Iterable[dict[str, Any]], key: str = "items") -> str:
+    return json.dumps({key: [item_record(r) for r in rows]}, ensure_ascii=False, indent=2)
+
+
+CSV_COLUMNS = ("id", "feed", "published", "status", "duplicate_of", "flagged", "watch", "title", "link", "snippet")
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        rec = item_record(row)
+        dup = rec["duplicate_of"]
+        writer.writerow([
+            rec["id"], rec["feed"], rec["published"] or "", rec["status"],
+            f"{dup['kind']}:{dup['ref']}" if dup else "", "yes" if rec["flagged"] else "no",
+            "; ".join(f"{m['watch']} ({m['count']})" for m in rec["matches"]),
+            rec["title"], rec["link"] or "", rec["matches"][0]["snippet"] if rec["matches"] else "",
+        ])
+    return out.getvalue()
+
+
+def items_table(rows: list[dict[str, Any]], title: str | None = None):
+    """A rich Table of items; readable at 80 columns (the title wraps, ids and dates stay narrow)."""
+    from rich.table import Table
+
+    from rich import box
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("feed", max_width=10, overflow="ellipsis", no_wrap=True)
+    table.add_column("status", max_width=12, overflow="ellipsis", no_wrap=True)
+    table.add_column("title · watch matches", overflow="fold", ratio=1)
+    for row in rows:
+        rec = item_record(row)
+        dup = rec["duplicate_of"]
+        status = rec["status"] if not dup else f"dup {dup['ref']}"
+        cell = _esc(rec["title"])
+        if rec["matches"]:
+            cell += "\n[cyan]" + _esc(", ".join(f"{m['watch']} ×{m['count']}" for m in rec["matches"])) + "[/cyan]"
+        table.add_row(str(rec["id"]), (rec["published"] or rec["fetched_at"] or "")[:10], rec["feed"], status, cell)
+    return table
+
+
+def report_table(rows: list[dict[str, Any]], title: str | None = None):
+    """The flagged-items report for a terminal: one block per item with its matches and snippets."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=True, expand=False)
+    table.add_column("item", overflow="fold", ratio=1)
+    for row in rows:
+        rec = item_record(row)
+        lines = [f"[bold]{_esc(rec['title'])}[/bold]",
+                 f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"]
+        if rec["link"]:
+            lines.append(_esc(rec["link"]))
+        for m in rec["matches"]:
+            lines.append(f"[cyan]{_esc(m['watch'])}[/cyan] ({m['kind']}) ×{m['count']}: {_esc(m['snippet'])}")
+        table.add_row("\n".join(lines))
+    return table
+
+
+def feeds_table(rows: list[dict[str, Any]]):
+    from rich.table import Table
+
+    table = Table(expand=False)
+    for col in ("name", "last_status", "items", "failures", "last_fetched", "next_poll", "last_error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["last_status"] or "never", str(r["items"]), str(r["consecutive_failures"]),
+                      (r["last_fetched"] or "")[:19], (r["next_poll"] or "")[:19], _esc(r["last_error"] or ""))
+    return table
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")

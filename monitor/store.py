@@ -1,0 +1,409 @@
+"""The only module that speaks SQL. Schema, migrations, idempotent writes, and the queries the commands need.
+
+Why one module: every write goes through one place, so the invariants live here — one transaction per feed,
+items unique per (feed, key), validators saved in the same transaction as the items they describe, and a crash
+at any point leaving either the whole feed's work or none of it. The database runs in WAL mode so `items`,
+`report` and `feeds` can read while a poll or the daemon writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlite_utils import Database, Migrations
+
+from monitor.errors import StoreError
+from monitor.models import Match
+
+BUSY_TIMEOUT_MS = 10_000
+migrations = Migrations("monitor")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Feeds, items, matches, corpus documents and the shingle index."""
+    # Statement by statement: executescript() would COMMIT and break the migration's transaction.
+    _run_script(db, """
+        CREATE TABLE feeds (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetched TEXT,
+            last_status TEXT,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            feed TEXT NOT NULL,
+            key TEXT NOT NULL,
+            guid TEXT,
+            link TEXT,
+            canonical_link TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            fetched_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('new', 'duplicate')),
+            dup_kind TEXT,
+            dup_ref TEXT,
+            dup_score REAL,
+            dup_reason TEXT,
+            body_hash TEXT,
+            title_body_hash TEXT,
+            UNIQUE (feed, key)
+        );
+        CREATE INDEX items_guid ON items(guid);
+        CREATE INDEX items_canonical_link ON items(canonical_link);
+        CREATE INDEX items_body_hash ON items(body_hash);
+        CREATE INDEX items_title_body_hash ON items(title_body_hash);
+        CREATE INDEX items_fetched_at ON items(fetched_at);
+        CREATE TABLE matches (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            watch TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            snippet TEXT NOT NULL,
+            PRIMARY KEY (item_id, watch)
+        );
+        CREATE INDEX matches_watch ON matches(watch);
+        CREATE TABLE corpus_docs (
+            ref TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            mtime REAL NOT NULL,
+            size INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            body_hash TEXT,
+            title_body_hash TEXT,
+            shingle_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX corpus_body_hash ON corpus_docs(body_hash);
+        CREATE INDEX corpus_title_body_hash ON corpus_docs(title_body_hash);
+        CREATE TABLE shingles (
+            hash INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (hash, source)
+        ) WITHOUT ROWID;
+        CREATE INDEX shingles_source ON shingles(source);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """)
+
+
+def _run_script(db: Database, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_fetched: str | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_poll: str | None
+
+
+def corpus_source(ref: str) -> str:
+    return f"corpus:{ref}"
+
+
+def item_source(item_id: int) -> str:
+    return f"item:{item_id}"
+
+
+class Store:
+    """A monitor database. Open with `Store.open(path)`; `readonly=True` never creates or migrates anything."""
+
+    def __init__(self, db: Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
+        path = str(path)
+        try:
+            if readonly:
+                if not os.path.exists(path):
+                    raise StoreError(f"{path}: no database yet (run `monitor poll` first)")
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                       check_same_thread=False)
+            else:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                fresh = not os.path.exists(path)
+                if fresh:
+                    # The database holds what users watch: readable by its owner only.
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = Database(conn)
+            if not readonly:
+                if db.journal_mode != "wal":
+                    db.enable_wal()
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrations.apply(db)
+            elif "items" not in db.table_names():
+                raise StoreError(f"{path}: not a monitor database (no items table)")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the database: {exc}") from exc
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (nested calls become savepoints).
+
+        The outer transaction is BEGIN IMMEDIATE: it takes the write lock up front, so a poll running beside
+        the daemon waits on busy_timeout instead of failing when a read transaction tries to upgrade.
+        """
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.db.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # ---------------------------------------------------------------- feeds
+    def sync_feeds(self, feeds: Iterable[tuple[str, str]]) -> None:
+        """Make sure every configured (name, url) has a row; a changed URL resets its validators."""
+        with self.transaction():
+            for name, url in feeds:
+                old = self._one("SELECT url FROM feeds WHERE name = ?", [name])
+                if old is None:
+                    self.db.execute("INSERT INTO feeds (name, url) VALUES (?, ?)", [name, url])
+                elif old != url:
+                    self.db.execute(
+                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL WHERE name = ?", [url, name])
+
+    def feed_state(self, name: str) -> FeedState | None:
+        row = self.db.execute(
+            "SELECT name, url, etag, last_modified, last_fetched, last_status, last_error,"
+            " consecutive_failures, next_poll FROM feeds WHERE name = ?", [name]).fetchone()
+        return FeedState(*row) if row else None
+
+    def save_feed_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
+                         etag: str | None = None, last_modified: str | None = None,
+                         keep_validators: bool = False, next_poll: str | None = None) -> None:
+        """Record how a fetch went. Call inside the feed's transaction so validators land with its items."""
+        if status == "error":
+            self.db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = 'error', last_error = ?,"
+                " consecutive_failures = consecutive_failures + 1, next_poll = ? WHERE name = ?",
+                [fetched_at, error, next_poll, name])
+        elif keep_validators:
+            self.db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL,"
+                " consecutive_failures = 0, next_poll = ? WHERE name = ?",
+                [fetched_at, status, next_poll, name])
+        else:
+            self.db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL, consecutive_failures = 0,"
+                " etag = ?, last_modified = ?, next_poll = ? WHERE name = ?",
+                [fetched_at, status, etag, last_modified, next_poll, name])
+
+    def feeds_summary(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT f.name, f.url, f.last_fetched, f.last_status, f.last_error, f.consecutive_failures,"
+            " f.next_poll, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items"
+            " FROM feeds f ORDER BY f.name").fetchall()
+        keys = ["name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
+                "next_poll", "items"]
+        return [dict(zip(keys, row)) for row in rows]
+
+    # ---------------------------------------------------------------- items: lookups used by dedup
+    def known_keys(self, feed: str, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", [feed, *chunk]))
+        return found
+
+    def item_by_guid(self, guid: str) -> int | None:
+        return self._one("SELECT id FROM items WHERE guid = ? ORDER BY id LIMIT 1", [guid])
+
+    def item_by_link(self, canonical_link: str) -> int | None:
+        return self._one("SELECT id FROM items WHERE canonical_link = ? ORDER BY id LIMIT 1", [canonical_link])
+
+    def by_hash(self, column: str, value: str) -> tuple[str, str] | None:
+        """A corpus document or stored item whose body_hash / title_body_hash equals value."""
+        if column not in ("body_hash", "title_body_hash"):
+            raise ValueError(column)
+        ref = self._one(f"SELECT ref FROM corpus_docs WHERE {column} = ? ORDER BY ref LIMIT 1", [value])
+        if ref is not None:
+            return ("corpus", ref)
+        item_id = self._one(f"SELECT id FROM items WHERE {column} = ? ORDER BY id LIMIT 1", [value])
+        return ("item", str(item_id)) if item_id is not None else None
+
+    def shingle_overlap(self, hashes: Iterable[int], since: str) -> dict[str, int]:
+        """For each known text sharing shingles with `hashes`: how many. Items only when added since `since`."""
+        hashes = list(hashes)
+        counts: dict[str, int] = {}
+        for chunk in _chunks(hashes, 500):
+            marks = ",".join("?" * len(chunk))
+            for source, n in self.db.execute(
+                    f"SELECT source, count(*) FROM shingles WHERE hash IN ({marks})"
+                    " AND (source LIKE 'corpus:%' OR added_at >= ?) GROUP BY source", [*chunk, since]):
+                counts[source] = counts.get(source, 0) + n
+        return counts
+
+    def add_shingles(self, source: str, hashes: Iterable[int], added_at: str) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO shingles (hash, source, added_at) VALUES (?, ?, ?)",
+            [(h, source, added_at) for h in hashes])
+
+    def prune_shingles(self, before: str) -> int:
+        """Drop item shingles older than the near-duplicate window; corpus shingles stay."""
+        cur = self.db.execute("DELETE FROM shingles WHERE source LIKE 'item:%' AND added_at < ?", [before])
+        return cur.rowcount
+
+    # ---------------------------------------------------------------- items: writes
+    def insert_item(self, row: dict[str, Any]) -> int | None:
+        """Insert one item; None when (feed, key) is already stored, so a re-poll never duplicates."""
+        cols = list(row)
+        cur = self.db.execute(
+            f"INSERT OR IGNORE INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row[c] for c in cols])
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    def replace_matches(self, item_id: int, matches: Sequence[Match]) -> None:
+        self.db.execute("DELETE FROM matches WHERE item_id = ?", [item_id])
+        self.db.conn.executemany(
+            "INSERT INTO matches (item_id, watch, kind, terms, count, snippet) VALUES (?, ?, ?, ?, ?, ?)",
+            [(item_id, m.watch, m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count, m.snippet)
+             for m in matches])
+
+    # ---------------------------------------------------------------- corpus
+    def corpus_index(self) -> dict[str, tuple[str, float, int]]:
+        """ref -> (path, mtime, size) of the corpus documents already fingerprinted."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT ref, path, mtime, size FROM corpus_docs")}
+
+    def put_corpus_doc(self, doc: dict[str, Any], shingles: Iterable[int], added_at: str) -> None:
+        ref = doc["ref"]
+        self.delete_corpus_doc(ref)
+        cols = list(doc)
+        self.db.execute(f"INSERT INTO corpus_docs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        [doc[c] for c in cols])
+        self.add_shingles(corpus_source(ref), shingles, added_at)
+
+    def delete_corpus_doc(self, ref: str) -> None:
+        self.db.execute("DELETE FROM corpus_docs WHERE ref = ?", [ref])
+        self.db.execute("DELETE FROM shingles WHERE source = ?", [corpus_source(ref)])
+
+    def corpus_docs(self) -> list[dict[str, Any]]:
+        keys = ["ref", "path", "title", "published", "shingle_count"]
+        return [dict(zip(keys, r)) for r in self.db.execute(
+            f"SELECT {', '.join(keys)} FROM corpus_docs ORDER BY ref")]
+
+    # ---------------------------------------------------------------- items: reads
+    def query_items(self, *, status: str = "all", flagged: bool = False, since: str | None = None,
+                    until: str | None = None, watch: Sequence[str] = (), feed: Sequence[str] = (),
+                    kind: Sequence[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """Items newest first (by published, else fetched time), each with its matches.
+
+        flagged: only new items with at least one match (restricted to `watch`/`kind` when given).
+        """
+        where, params = [], []
+        if status in ("new", "duplicate"):
+            where.append("i.status = ?")
+            params.append(status)
+        if since:
+            where.append("coalesce(i.published, i.fetched_at) >= ?")
+            params.append(since)
+        if until:
+            where.append("coalesce(i.published, i.fetched_at) < ?")
+            params.append(until)
+        if feed:
+            where.append(f"i.feed IN ({','.join('?' * len(feed))})")
+            params.extend(feed)
+        match_filter, match_params = [], []
+        if watch:
+            match_filter.append(f"m.watch IN ({','.join('?' * len(watch))})")
+            match_params.extend(watch)
+        if kind:
+            match_filter.append(f"m.kind IN ({','.join('?' * len(kind))})")
+            match_params.extend(kind)
+        if flagged or match_filter:
+            cond = " AND ".join(["m.item_id = i.id", *match_filter])
+            where.append(f"EXISTS (SELECT 1 FROM matches m WHERE {cond})")
+            params.extend(match_params)
+            if flagged:
+                where.append("i.status = 'new'")
+        sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
+               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.summary FROM items i")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                "dup_kind", "dup_ref", "dup_score", "dup_reason", "summary"]
+        items = [dict(zip(keys, r)) for r in self.db.execute(sql, params)]
+        self._attach_matches(items, watch=watch, kind=kind)
+        return items
+
+    def _attach_matches(self, items: list[dict[str, Any]], *, watch: Sequence[str], kind: Sequence[str]) -> None:
+        by_id = {it["id"]: it for it in items}
+        for it in items:
+            it["matches"] = []
+        for chunk in _chunks(list(by_id), 500):
+            marks = ",".join("?" * len(chunk))
+            for item_id, w, k, terms, count, snippet in self.db.execute(
+                    f"SELECT item_id, watch, kind, terms, count, snippet FROM matches WHERE item_id IN ({marks})"
+                    " ORDER BY item_id, rowid", chunk):
+                if (watch and w not in watch) or (kind and k not in kind):
+                    continue
+                by_id[item_id]["matches"].append(
+                    {"watch": w, "kind": k, "terms": json.loads(terms), "count": count, "snippet": snippet})
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "items": self._one("SELECT count(*) FROM items"),
+            "new": self._one("SELECT count(*) FROM items WHERE status = 'new'"),
+            "duplicate": self._one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
+            "flagged": self._one("SELECT count(*) FROM items i WHERE status = 'new'"
+                                 " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)"),
+        }
+
+
+def _chunks(seq: list, size: int) -> Iterator[list]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]

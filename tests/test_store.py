@@ -1,0 +1,138 @@
+"""store: schema, idempotent writes, transactions, read-only opening, queries. Real SQLite files."""
+
+import os
+import sqlite3
+
+import pytest
+
+from monitor.errors import StoreError
+from monitor.models import Match
+from monitor.store import Store, corpus_source, item_source
+
+
+def row(key="guid:1", feed="f", **kw):
+    base = {"feed": feed, "key": key, "guid": key[5:], "link": None, "canonical_link": None, "title": "t",
+            "summary": "", "body": "b", "published": "2025-11-17T10:00:00+00:00",
+            "fetched_at": "2025-11-17T11:00:00+00:00", "status": "new"}
+    base.update(kw)
+    return base
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "state" / "m.db")
+    yield s
+    s.close()
+
+
+def test_open_creates_wal_database_with_owner_only_permissions(tmp_path):
+    path = tmp_path / "deep" / "m.db"
+    Store.open(path).close()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_reopen_applies_migrations_once(tmp_path):
+    path = tmp_path / "m.db"
+    Store.open(path).close()
+    s = Store.open(path)
+    assert s.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+    s.close()
+
+
+def test_insert_is_idempotent_per_feed_and_key(store):
+    with store.transaction():
+        first = store.insert_item(row())
+        again = store.insert_item(row(title="changed"))
+        other_feed = store.insert_item(row(feed="g"))
+    assert first is not None and again is None and other_feed is not None
+    assert store.counts()["items"] == 2
+
+
+def test_transaction_rolls_back_everything(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.insert_item(row())
+            raise RuntimeError("crash mid-feed")
+    assert store.counts()["items"] == 0
+
+
+def test_validators_saved_only_with_the_transaction(store):
+    store.sync_feeds([("f", "http://x/rss")])
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.insert_item(row())
+            store.save_feed_result("f", status="ok", fetched_at="t", etag='"e"', last_modified="lm")
+            raise RuntimeError
+    state = store.feed_state("f")
+    assert state.etag is None and state.last_status is None
+
+
+def test_failure_counts_and_reset(store):
+    store.sync_feeds([("f", "http://x/rss")])
+    for _ in range(3):
+        with store.transaction():
+            store.save_feed_result("f", status="error", fetched_at="t", error="HTTP 500", next_poll="n")
+    assert store.feed_state("f").consecutive_failures == 3
+    with store.transaction():
+        store.save_feed_result("f", status="ok", fetched_at="t", etag="e", last_modified=None)
+    state = store.feed_state("f")
+    assert state.consecutive_failures == 0 and state.last_error is None and state.etag == "e"
+
+
+def test_changed_url_forgets_validators(store):
+    store.sync_feeds([("f", "http://x/rss")])
+    with store.transaction():
+        store.save_feed_result("f", status="ok", fetched_at="t", etag="e", last_modified="m")
+    store.sync_feeds([("f", "http://y/rss")])
+    state = store.feed_state("f")
+    assert state.url == "http://y/rss" and state.etag is None
+
+
+def test_shingle_overlap_respects_window_for_items_not_corpus(store):
+    with store.transaction():
+        store.add_shingles(corpus_source("001"), [1, 2, 3], "2020-01-01T00:00:00+00:00")
+        store.add_shingles(item_source(7), [2, 3, 4], "2020-01-01T00:00:00+00:00")
+        store.add_shingles(item_source(8), [3, 4, 5], "2025-11-17T00:00:00+00:00")
+    overlap = store.shingle_overlap([2, 3, 4, 5], since="2025-01-01T00:00:00+00:00")
+    assert overlap == {"corpus:001": 2, "item:8": 3}
+    with store.transaction():
+        assert store.prune_shingles("2025-01-01T00:00:00+00:00") == 3
+    assert store.shingle_overlap([1], since="2000") == {"corpus:001": 1}
+
+
+def test_query_flagged_and_matches(store):
+    with store.transaction():
+        a = store.insert_item(row("guid:a", published="2025-11-17T10:00:00+00:00"))
+        b = store.insert_item(row("guid:b", published="2025-11-18T10:00:00+00:00"))
+        c = store.insert_item(row("guid:c", status="duplicate", dup_kind="corpus", dup_ref="001", dup_score=1.0))
+        store.replace_matches(a, [Match("Amani", "figure", ("امانی",), 2, "snip")])
+        store.replace_matches(c, [Match("Amani", "figure", ("امانی",), 1, "snip")])
+    flagged = store.query_items(flagged=True)
+    assert [r["id"] for r in flagged] == [a]
+    assert flagged[0]["matches"] == [{"watch": "Amani", "kind": "figure", "terms": ["امانی"], "count": 2,
+                                      "snippet": "snip"}]
+    assert [r["id"] for r in store.query_items()] == [b, c, a]  # newest first, then newest id
+    assert [r["id"] for r in store.query_items(since="2025-11-18T00:00:00+00:00")] == [b]
+    assert [r["id"] for r in store.query_items(status="duplicate")] == [c]
+    assert store.query_items(flagged=True, watch=["Nobody"]) == []
+
+
+def test_readonly_open(tmp_path):
+    with pytest.raises(StoreError, match="no database"):
+        Store.open(tmp_path / "missing.db", readonly=True)
+    path = tmp_path / "m.db"
+    Store.open(path).close()
+    ro = Store.open(path, readonly=True)
+    with pytest.raises(sqlite3.OperationalError):
+        ro.db.execute("INSERT INTO meta VALUES ('a', 'b')")
+    ro.close()
+
+
+def test_not_a_database(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="junk.db"):
+        Store.open(path)
