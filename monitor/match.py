@@ -41,7 +41,11 @@ _TERM, _EXCLUDE = 0, 1
 
 
 class Hit(NamedTuple):
-    """One occurrence: the entry's name and kind, the configured term, and its [start, end) in the original."""
+    """One occurrence: the entry's name and kind, the configured term, and its [start, end) in the original.
+
+    The span runs from the first to the last word the hit touches, attached suffix included: for the term
+    «مؤتلفه» in «مؤتلفه‌ای‌ها» it covers the whole word.
+    """
 
     watch: str
     kind: str
@@ -106,12 +110,11 @@ class Matcher:
     def find(self, text: str) -> list[Hit]:
         """Every hit in text, sorted by start; overlapping hits of one entry collapsed to the longest."""
         hits, starts, ends = self._find(text)
-        out = [
-            Hit(self._entries[h.entry].name, self._entries[h.entry].kind, self._entries[h.entry].terms[h.term],
-                starts[h.first], ends[h.last])
-            for h in hits
-        ]
-        return out
+        result = []
+        for h in hits:
+            entry = self._entries[h.entry]
+            result.append(Hit(entry.name, entry.kind, entry.terms[h.term], starts[h.first], ends[h.last]))
+        return result
 
     def matches(self, text: str, snippet_chars: int = 160) -> list[Match]:
         """One Match per entry found, in config order, with the terms found, a hit count and a snippet."""

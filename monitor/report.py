@@ -88,7 +88,7 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
         lines = [f"[bold]{_esc(rec['title'])}[/bold]",
                  f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"]
         if rec["link"]:
-            lines.append(_esc(rec["link"]))
+            lines.append(_esc(readable_link(rec["link"])))
         for m in rec["matches"]:
             lines.append(f"[cyan]{_esc(m['watch'])}[/cyan] ({m['kind']}) ×{m['count']}: {_esc(m['snippet'])}")
         table.add_row("\n".join(lines))
@@ -105,6 +105,16 @@ def feeds_table(rows: list[dict[str, Any]]):
         table.add_row(r["name"], r["last_status"] or "never", str(r["items"]), str(r["consecutive_failures"]),
                       (r["last_fetched"] or "")[:19], (r["next_poll"] or "")[:19], _esc(r["last_error"] or ""))
     return table
+
+
+def readable_link(link: str) -> str:
+    """Percent-encoded Persian slugs decoded for people; the stored link is untouched."""
+    from urllib.parse import unquote
+
+    try:
+        return unquote(link, errors="strict")
+    except UnicodeDecodeError:
+        return link
 
 
 def _esc(text: str) -> str:

@@ -14,6 +14,7 @@ string on its own, and fold(s) == "".join(t.text for t in tokens(s)) holds by co
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import threading
 import unicodedata
@@ -115,7 +116,7 @@ _SPACED = _SpacedFoldTable()
 for _cp in range(128):  # warm the ASCII range so the common case never reaches __missing__
     _SPACED[_cp]
 # A word starts and ends with a word character; joiners count only between word characters.
-_WORD_RE = re.compile(r"w(?:j*w)*")
+_WORD_RE = re.compile(r"(w(?:j*w)*)")
 
 
 def fold(s: str) -> str:
@@ -164,9 +165,11 @@ def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
     # Each character folds on its own, so the folded words come from one translate + split, and their spans
     # from a 1:1 class string; both passes run in C.
     texts = s.translate(_SPACED).split()
-    spans = [m.span() for m in _WORD_RE.finditer(s.translate(_CLASS))]
-    starts = [a for a, _ in spans]
-    ends = [b for _, b in spans]
+    # Splitting the class string on words (captured) alternates gap, word, gap, ..., gap; running sums of
+    # the piece lengths are then the word boundaries.
+    bounds = list(itertools.accumulate(map(len, _WORD_RE.split(s.translate(_CLASS)))))
+    starts = bounds[0:-1:2]
+    ends = bounds[1::2]
     return texts, starts, ends
 
 

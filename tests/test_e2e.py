@@ -1,0 +1,255 @@
+"""End to end: the real CLI in a subprocess, feeds served on 127.0.0.1, a real SQLite file.
+
+Expected outcomes come from fixtures/README.md (the fixture author's table, written before this code ran).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FEEDS, REPO, SEEDS, run_cli, run_json
+
+# guid (or link for the item without one) -> (status, corpus ref of the duplicate, flagged watch entries)
+EXPECTED = {
+    "https://mehrnews.com/x38Kq2": ("duplicate", "002_3b436877025587a2", set()),
+    "https://mehrnews.com/x38HzT": ("duplicate", "001_d61598acf822a000", set()),
+    "https://mehrnews.com/x38JbW": ("new", None, {"Motalefeh Islamic Party", "Mohammad-Ali Amani"}),
+    "https://mehrnews.com/x38KwF": ("new", None, {"Vladimir Putin", "Kim Jong-un", "North Korea"}),
+    "https://mehrnews.com/x38KyM": ("new", None, set()),
+    "tag:isna.ir,2025-11-20:news/1404082917311": ("duplicate", "003_92515b26929f40ee", set()),
+    "urn:uuid:6f1d2c9e-4b7a-4e0f-9a53-2d8c1e7b4a10": ("duplicate", "004_b28f88bb043880d0", set()),
+    "tag:isna.ir,2025-11-20:news/1404082917455": ("new", None, {"Motalefeh Islamic Party"}),
+    "tag:isna.ir,2025-11-20:news/1404082917502": ("new", None, set()),
+    "abna24-fa-1745210": ("duplicate", "000_e3a782698f1fa8ec", set()),
+    "abna24-fa-1746032": ("new", None, {"Motalefeh Islamic Party", "Mohammad-Mahdi Tina Tehrani"}),
+    "abna24-fa-1746101": ("new", None, set()),
+    "https://tn.ai/3448917": ("new", None, {"Mohammad-Ali Amani", "Dmitry Medvedev"}),
+    "tasnim-no-guid": ("new", None, {"Dmitry Medvedev", "United Russia"}),
+}
+
+
+def write_config(tmp_path: Path, feeds: dict[str, str], **extra) -> Path:
+    shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    raw = {"database": "state/test.db", "corpus": [str(SEEDS)],
+           "feeds": [{"name": n, "url": u} for n, u in feeds.items()], "watch": shipped["watch"], **extra}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def fixture_feeds(server) -> dict[str, str]:
+    return {p.stem: server.url(p.name) for p in sorted(FEEDS.iterdir()) if p.suffix in (".xml", ".atom")}
+
+
+def item_key(item: dict) -> str:
+    return item["guid"] or ("tasnim-no-guid" if "3449530" in (item["link"] or "") else item["link"])
+
+
+def dump(db: Path) -> list:
+    conn = sqlite3.connect(db)
+    rows = []
+    for table in ("items", "matches", "corpus_docs", "shingles"):
+        rows.append(conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall())
+    conn.close()
+    return rows
+
+
+@pytest.fixture
+def polled(tmp_path, feed_server):
+    config = write_config(tmp_path, fixture_feeds(feed_server))
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    return config, proc, feed_server
+
+
+def test_first_poll_matches_the_fixture_table(polled):
+    config, proc, _ = polled
+    assert "items 9 new, 5 duplicate, 6 flagged" in proc.stdout
+    items = run_json("items", "--config", str(config), "--format", "json")["items"]
+    assert len(items) == 14
+    got = {item_key(i): i for i in items}
+    assert set(got) == set(EXPECTED)
+    for key, (status, ref, flagged) in EXPECTED.items():
+        item = got[key]
+        assert item["status"] == status, key
+        if ref:
+            assert item["duplicate_of"]["kind"] == "corpus" and item["duplicate_of"]["ref"] == ref, key
+            assert 0 < item["duplicate_of"]["score"] <= 1
+        else:
+            assert item["duplicate_of"] is None, (key, item["duplicate_of"])
+        assert item["flagged"] == bool(flagged), key
+        if status == "new":
+            assert {m["watch"] for m in item["matches"]} == flagged, key
+
+
+def test_json_shapes_and_iso_times(polled):
+    config, _, _ = polled
+    item = run_json("items", "--config", str(config), "--format", "json", "--limit", "1")["items"][0]
+    assert list(item) == ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                          "duplicate_of", "flagged", "matches"]
+    for field in ("published", "fetched_at"):
+        assert item[field].endswith("+00:00") and "T" in item[field]
+    for m in item["matches"]:
+        assert set(m) == {"watch", "kind", "terms", "count", "snippet"} and m["count"] >= 1
+    feeds = run_json("feeds", "--config", str(config), "--format", "json")["feeds"]
+    assert {f["name"] for f in feeds} == {"mehr", "isna", "abna-1256", "tasnim"}
+    for f in feeds:
+        assert set(f) == {"name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
+                          "next_poll", "items"}
+        assert f["last_status"] == "ok" and f["consecutive_failures"] == 0 and f["items"] >= 2
+
+
+def test_second_poll_is_conditional_and_changes_nothing(polled):
+    config, _, server = polled
+    db = config.parent / "state" / "test.db"
+    before = dump(db)
+    first_round = len(server.requests)
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "0 new, 0 duplicate" in proc.stdout and "4 not modified" in proc.stdout
+    second = server.requests[first_round:]
+    assert len(second) == 4 and all(r.if_none_match and r.status == 304 for r in second)
+    assert dump(db) == before
+
+
+def test_server_ignoring_validators_still_changes_nothing(tmp_path, httpserver):
+    for p in sorted(FEEDS.iterdir()):
+        if p.suffix in (".xml", ".atom"):
+            httpserver.expect_request(f"/{p.name}").respond_with_data(p.read_bytes(),
+                                                                      content_type="application/xml")
+    feeds = {p.stem: httpserver.url_for(f"/{p.name}") for p in sorted(FEEDS.iterdir())
+             if p.suffix in (".xml", ".atom")}
+    config = write_config(tmp_path, feeds)
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    db = tmp_path / "state" / "test.db"
+    before = dump(db)
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0 and "items 0 new, 0 duplicate, 0 flagged" in proc.stdout
+    assert dump(db) == before
+
+
+def test_report_lists_flagged_new_items_newest_first(polled):
+    config, _, _ = polled
+    items = run_json("report", "--config", str(config), "--format", "json", "--since", "2025-01-01")["items"]
+    assert len(items) == 6 and all(i["flagged"] and i["status"] == "new" for i in items)
+    dates = [i["published"] for i in items]
+    assert dates == sorted(dates, reverse=True)
+    only = run_json("report", "--config", str(config), "--format", "json", "--since", "2025-01-01",
+                    "--watch", "Dmitry Medvedev")["items"]
+    assert len(only) == 2 and all([m["watch"] for m in i["matches"]] == ["Dmitry Medvedev"] for i in only)
+    table = run_cli("report", "--config", str(config), "--since", "1404-08-01")
+    assert table.returncode == 0 and "6 flagged items" in table.stdout
+
+
+def test_items_filters_and_csv(polled):
+    config, _, _ = polled
+    dups = run_json("items", "--config", str(config), "--format", "json", "--status", "duplicate")["items"]
+    assert len(dups) == 5
+    flagged = run_json("items", "--config", str(config), "--format", "json", "--flagged")["items"]
+    assert len(flagged) == 6
+    recent = run_json("items", "--config", str(config), "--format", "json", "--since", "2025-11-21")["items"]
+    assert {item_key(i) for i in recent} == {"abna24-fa-1746101", "https://tn.ai/3448917", "tasnim-no-guid"}
+    csv_out = run_cli("items", "--config", str(config), "--format", "csv")
+    lines = csv_out.stdout.strip().splitlines()
+    assert lines[0].startswith("id,feed,published,status") and len(lines) == 15
+
+
+def test_failed_feed_is_recorded_and_others_are_stored(tmp_path, feed_server):
+    feeds = {"mehr": feed_server.url("mehr.xml"), "gone": feed_server.url("missing.xml"),
+             "refused": "http://127.0.0.1:9/rss"}
+    config = write_config(tmp_path, feeds)
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 failed" in proc.stdout
+    by_name = {f["name"]: f for f in run_json("feeds", "--config", str(config), "--format", "json")["feeds"]}
+    assert by_name["mehr"]["last_status"] == "ok" and by_name["mehr"]["items"] == 5
+    assert by_name["gone"]["last_status"] == "error" and "404" in by_name["gone"]["last_error"]
+    assert "cannot connect" in by_name["refused"]["last_error"]
+    assert by_name["gone"]["consecutive_failures"] == 1 and by_name["gone"]["next_poll"]
+
+
+def test_poll_one_feed_and_unknown_feed(tmp_path, feed_server):
+    config = write_config(tmp_path, fixture_feeds(feed_server))
+    proc = run_cli("poll", "--config", str(config), "--feed", "tasnim")
+    assert proc.returncode == 0 and "tasnim: 2 new" in proc.stdout and "mehr" not in proc.stdout
+    bad = run_cli("poll", "--config", str(config), "--feed", "nope")
+    assert bad.returncode == 2 and "nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bad_config_exits_2_naming_file_line_and_key(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("feeds:\n  - {name: a, url: 'http://x/rss'}\n  - {name: b, url: 'ftp://x/rss'}\n",
+                    encoding="utf-8")
+    for command in ("poll", "items", "report", "feeds", "match"):
+        proc = run_cli(command, "--config", str(path), *(["x"] if command == "match" else []))
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "config.yaml:3" in proc.stderr and "feeds[1].url" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_bad_since_and_watch_exit_2(polled):
+    config, _, _ = polled
+    proc = run_cli("items", "--config", str(config), "--since", "last tuesday")
+    assert proc.returncode == 2 and "--since" in proc.stderr
+    proc = run_cli("report", "--config", str(config), "--watch", "Nobody")
+    assert proc.returncode == 2 and "Nobody" in proc.stderr
+
+
+def test_unwritable_database_exits_1(tmp_path, feed_server):
+    (tmp_path / "state").write_text("a file where the folder should be")
+    config = write_config(tmp_path, {"mehr": feed_server.url("mehr.xml")})
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "test.db" in proc.stderr
+
+
+def test_read_commands_before_any_poll(tmp_path):
+    config = write_config(tmp_path, {"mehr": "http://127.0.0.1:9/rss"})
+    assert run_json("items", "--config", str(config), "--format", "json") == {"items": []}
+    assert run_json("report", "--config", str(config), "--format", "json") == {"items": []}
+    feeds = run_json("feeds", "--config", str(config), "--format", "json")["feeds"]
+    assert feeds[0]["last_status"] is None
+    assert not (tmp_path / "state" / "test.db").exists()
+
+
+def test_match_command(tmp_path):
+    config = write_config(tmp_path, {})
+    proc = run_cli("match", "--config", str(config), "دیدار محمد علی امانی با سفیر پاکستان در خیابان سامانی")
+    assert proc.returncode == 0
+    assert "Mohammad-Ali Amani" in proc.stdout and "«محمد علی امانی»" in proc.stdout
+    proc = run_cli("match", "--config", str(config), "-", input="باران در خیابان سامانی")
+    assert proc.returncode == 0 and "no watch entry matches" in proc.stdout
+
+
+def test_corpus_command_lists_documents(tmp_path):
+    config = write_config(tmp_path, {})
+    docs = run_json("corpus", "--config", str(config), "--format", "json")["documents"]
+    assert [d["ref"] for d in docs] == sorted(p.stem for p in SEEDS.glob("*.txt"))
+    assert all(d["shingle_count"] > 50 for d in docs)
+
+
+def test_demo_runs_offline_and_prints_flagged_items():
+    proc = run_cli("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "items 9 new, 5 duplicate, 6 flagged" in proc.stdout
+    assert "6 flagged items" in proc.stdout
+
+
+def test_every_command_help_ends_with_an_example():
+    from monitor.cli import main
+
+    for name in main.commands:
+        proc = run_cli(name, "--help")
+        assert proc.returncode == 0
+        tail = proc.stdout.strip().split("Options:")[0].strip().splitlines()
+        assert any(line.strip().startswith("Example") for line in tail), name
+        assert f"monitor {name}" in proc.stdout, name
+
+
+def test_python_dash_m_and_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and "0.1.0" in proc.stdout
