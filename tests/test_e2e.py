@@ -5,7 +5,6 @@ Expected outcomes come from fixtures/README.md (the fixture author's table, writ
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 

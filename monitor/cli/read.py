@@ -1,0 +1,134 @@
+"""Read commands: `items`, `feeds`, `match`, `corpus`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor.cli import FORMATS, _console, _emit_items, _load, _open_readonly, _since, config_option, handle_errors, main
+
+# ------------------------------------------------------------------------------------------ items
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--status", type=click.Choice(("new", "duplicate", "all")), default="all", show_default=True)
+@click.option("--flagged", is_flag=True, help="Only new items that matched a watch entry.")
+@click.option("--since", metavar="WHEN", help="24h, 7d, an ISO date, or a Jalali date (1404-08-26).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many items (newest first).")
+@handle_errors
+def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | None, limit: int | None) -> None:
+    """List stored items, newest first.
+
+    \b
+    Example:
+        monitor items --status new --flagged --since 24h --format json
+    """
+    config = _load(config_path)
+    since_iso = _since(since)
+    store = _open_readonly(config)
+    rows = store.query_items(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
+    _emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
+
+
+# ------------------------------------------------------------------------------------------ feeds
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@handle_errors
+def feeds(config_path: str, fmt: str) -> None:
+    """Each feed's health: last fetch, status, error, failures in a row, next poll, items stored.
+
+    \b
+    Example:
+        monitor feeds --format json
+    """
+    import json
+
+    config = _load(config_path)
+    store = _open_readonly(config)
+    stored = {r["name"]: r for r in store.feeds_summary()} if store else {}
+    rows = []
+    for spec in config.feeds:
+        row = stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
+                                        "last_status": None, "last_error": None, "consecutive_failures": 0,
+                                        "next_poll": None, "items": 0}
+        rows.append(row)
+    if fmt == "json":
+        click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))
+    else:
+        from monitor.report import feeds_table
+
+        _console().print(feeds_table(rows))
+
+
+# ------------------------------------------------------------------------------------------ match
+@main.command()
+@config_option
+@click.argument("text", required=False)
+@handle_errors
+def match(config_path: str, text: str | None) -> None:
+    """Show which watch entries a text matches, and where: a dry run for editing terms. TEXT, or - for stdin.
+
+    \b
+    Example:
+        monitor match "دیدار محمد علی امانی با سفیر پاکستان"
+        curl -s https://example.com/article | monitor match -
+    """
+    from monitor.match import Matcher
+    from monitor.text import html_to_text
+
+    config = _load(config_path)
+    if text is None or text == "-":
+        text = sys.stdin.read()
+    if "<" in text and ">" in text:
+        text = html_to_text(text)
+    matcher = Matcher(config.watch)
+    hits = matcher.find(text)
+    if not hits:
+        click.echo("no watch entry matches")
+        return
+    for hit in hits:
+        click.echo(f"{hit.watch} ({hit.kind}) term «{hit.term}» at {hit.start}-{hit.end}: «{text[hit.start:hit.end]}»")
+    for m in matcher.matches(text):
+        click.echo(f"= {m.watch}: {m.count} mention(s)")
+
+
+# ------------------------------------------------------------------------------------------ corpus
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@handle_errors
+def corpus(config_path: str, fmt: str) -> None:
+    """The known articles from the corpus paths: each document (by file stem), title and fingerprint count.
+    New or changed files are fingerprinted first.
+
+    \b
+    Example:
+        monitor corpus --format json
+    """
+    import json
+
+    from monitor.pipeline import Engine
+    from monitor.store import Store
+
+    config = _load(config_path)
+    store = Store.open(config.database)
+    try:
+        Engine(config, store).sync_corpus()
+        docs = store.corpus_docs()
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps({"documents": docs}, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(docs)} corpus documents")
+    for col in ("ref", "shingles", "published", "title"):
+        table.add_column(col, overflow="fold")
+    for d in docs:
+        table.add_row(d["ref"], str(d["shingle_count"]), (d["published"] or "")[:10], d["title"])
+    _console().print(table)
+
+
