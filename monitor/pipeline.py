@@ -8,26 +8,27 @@ and the next poll redoes it (validators were not saved, so the server sends the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Sequence
+from datetime import datetime, timedelta
+from typing import ContextManager, Sequence
 
-from monitor import dedup
+from monitor import dedup, schedule
 from monitor.config import Config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
-from monitor.models import FeedSpec, FetchResult, RawItem
+from monitor.models import AUTO, FeedSpec, FetchResult, RawItem
 from monitor.store import Store, corpus_source, item_source
 from monitor.text import display, html_to_text
 
 log = logging.getLogger("monitor.pipeline")
-MAX_BACKOFF = 86_400.0
+MAX_BACKOFF = schedule.MAX_DELAY
 
 
 @dataclass
@@ -119,23 +120,47 @@ class Engine:
         started = time.monotonic()
         feeds = list(self.config.feeds if feeds is None else feeds)
         summary = CycleSummary()
-        summary.corpus_changes = self.sync_corpus()
+        summary.corpus_changes = self.prepare_cycle()
+        http = self.config.http
+        with make_client(http) as client, ThreadPoolExecutor(max_workers=max(1, http.concurrency)) as pool:
+            futures: dict[Future, FeedSpec] = {}
+            for spec in feeds:
+                state = self.store.feed_state(spec.name)
+                futures[pool.submit(
+                    fetch, client, spec.url, http,
+                    etag=state.etag if state else None,
+                    last_modified=state.last_modified if state else None)] = spec
+            # Store each feed as soon as its fetch ends: a slow server never holds up the others' items.
+            for future in as_completed(futures):
+                summary.outcomes.append(self._finish_feed(futures[future], future))
+        order = {spec.name: i for i, spec in enumerate(feeds)}
+        summary.outcomes.sort(key=lambda o: order[o.name])
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def prepare_cycle(self) -> int:
+        """Corpus, feed rows and the shingle window brought up to date; the number of corpus changes."""
+        changes = self.sync_corpus()
         self.store.sync_feeds((f.name, f.url) for f in self.config.feeds)
         window_start = to_iso(now_utc() - timedelta(days=self.config.dedup.window_days))
         with self.store.transaction():
             self.store.prune_shingles(window_start)
-        http = self.config.http
-        with make_client(http) as client, ThreadPoolExecutor(max_workers=max(1, http.concurrency)) as pool:
-            futures: list[tuple[FeedSpec, Future]] = []
-            for spec in feeds:
-                state = self.store.feed_state(spec.name)
-                futures.append((spec, pool.submit(
-                    fetch, client, spec.url, http,
-                    etag=state.etag if state else None, last_modified=state.last_modified if state else None)))
-            for spec, future in futures:
-                summary.outcomes.append(self._finish_feed(spec, future))
-        summary.seconds = time.monotonic() - started
-        return summary
+        return changes
+
+    def refresh_feed(self, spec: FeedSpec, client, lock: ContextManager | None = None) -> FeedOutcome:
+        """Fetch and store one feed: the daemon's job. The fetch runs outside `lock` (network-bound, several at
+        once); reading the validators and storing hold it, so the store keeps exactly one writer."""
+        lock = lock or contextlib.nullcontext()
+        with lock:
+            state = self.store.feed_state(spec.name)
+        future: Future = Future()
+        try:
+            future.set_result(fetch(client, spec.url, self.config.http, etag=state.etag if state else None,
+                                    last_modified=state.last_modified if state else None))
+        except Exception as exc:  # handled by _finish_feed exactly as in a cycle
+            future.set_exception(exc)
+        with lock:
+            return self._finish_feed(spec, future)
 
     def _finish_feed(self, spec: FeedSpec, future: Future) -> FeedOutcome:
         started = time.monotonic()
@@ -157,15 +182,25 @@ class Engine:
         return outcome
 
     def _interval(self, spec: FeedSpec) -> float:
-        return spec.interval or self.config.schedule.interval
+        return self._interval_why(spec)[0]
+
+    def _interval_why(self, spec: FeedSpec) -> tuple[float, str | None]:
+        sched = self.config.schedule
+        if spec.interval != AUTO:
+            return float(spec.interval or sched.interval), None
+        since = to_iso(now_utc() - timedelta(days=14))
+        times = [datetime.fromisoformat(t) for t in self.store.recent_item_times(spec.name, since,
+                                                                                 schedule.AUTO_SAMPLE)]
+        return schedule.auto_interval(times, now_utc(), default=sched.interval, low=sched.min_interval,
+                                      high=sched.max_interval)
 
     def _store_failure(self, spec: FeedSpec, exc: BaseException) -> FeedOutcome:
         message = str(exc) or type(exc).__name__
         state = self.store.feed_state(spec.name)
         failures = (state.consecutive_failures if state else 0) + 1
-        delay = min(self._interval(spec) * 2 ** (failures - 1), MAX_BACKOFF)
-        if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
-            delay = max(delay, exc.retry_after)
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        delay, why = schedule.backoff_delay(self._interval(spec), failures, retry_after)
+        log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why)
         now = now_utc()
         with self.store.transaction():
             self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
@@ -174,7 +209,11 @@ class Engine:
 
     def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
         now = now_utc()
-        next_poll = to_iso(now + timedelta(seconds=self._interval(spec)))
+        interval, auto_why = self._interval_why(spec)
+        delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
+        if why or auto_why:
+            log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
+        next_poll = to_iso(now + timedelta(seconds=delay))
         if result.body is None:
             with self.store.transaction():
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
