@@ -1,0 +1,148 @@
+"""Feed-farm benchmark: `monitor poll` cold and warm against newsboat and bare feedparser, on the same bytes.
+
+    .venv/bin/python bench/farm.py                 # 500 feeds x 40 items (about 20,000 items)
+    .venv/bin/python bench/farm.py --feeds 50 --items 20 --no-newsboat
+
+Generates N feeds of M items of distinct Persian text (a few mention watched names), serves them from a
+separate process on 127.0.0.1 with ETag/Last-Modified, then measures, in one run: `monitor poll` with an empty
+database (cold) and again with nothing changed (warm); newsboat 2.21 (`newsboat -x reload`, reload-threads 8)
+cold and warm on the same URLs; and feedparser parsing the same bytes in one process. Prints wall and CPU
+seconds, peak RSS, items per second and the ratios the speed issue sets as targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+WATCHED = ["حزب موتلفه اسلامی", "محمدعلی امانی", "کیم جونگ اون", "دیمیتری مدودف", "کره شمالی"]
+
+
+def vocabulary() -> list[str]:
+    words: set[str] = set()
+    for f in sorted((REPO / "fixtures" / "seeds").glob("*.txt")):
+        words.update(w for w in f.read_text(encoding="utf-8").split() if len(w) > 1 and w.isalpha())
+    return sorted(words)
+
+
+def make_farm(folder: Path, feeds: int, items: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    vocab = vocabulary()
+    start = datetime(2025, 11, 20, tzinfo=timezone.utc)
+    total_bytes = 0
+    for f in range(feeds):
+        out = ['<?xml version="1.0" encoding="utf-8"?>', '<rss version="2.0"><channel>',
+               f"<title>خبرگزاری {f}</title><link>https://news{f}.example/</link><description>farm</description>"]
+        for i in range(items):
+            words = [rng.choice(vocab) for _ in range(rng.randint(300, 500))]
+            if rng.random() < 0.03:
+                words.insert(rng.randrange(len(words)), rng.choice(WATCHED))
+            paragraphs = [" ".join(words[k:k + 60]) for k in range(0, len(words), 60)]
+            body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+            title = " ".join(rng.choice(vocab) for _ in range(8))
+            when = format_datetime(start - timedelta(minutes=f * items + i))
+            out.append(f"<item><title>{escape(title)}</title><link>https://news{f}.example/news/{i}</link>"
+                       f"<guid>news{f}-{i}</guid><pubDate>{when}</pubDate>"
+                       f"<description>{escape(body)}</description></item>")
+        out.append("</channel></rss>")
+        data = "\n".join(out).encode("utf-8")
+        (folder / f"feed{f:04d}.xml").write_bytes(data)
+        total_bytes += len(data)
+    return total_bytes
+
+
+def serve(folder: Path) -> tuple[subprocess.Popen, str]:
+    code = ("import sys, time\nfrom monitor.feedserver import FeedServer\n"
+            "with FeedServer(sys.argv[1]) as s:\n    print(s.base_url, flush=True)\n    time.sleep(10**6)\n")
+    proc = subprocess.Popen([PY, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+def measured(argv: list[str], env: dict | None = None) -> dict:
+    """Run a command in a wrapper process so CPU time and peak RSS are that command's alone."""
+    wrapper = ("import json, resource, subprocess, sys, time\n"
+               "t = time.monotonic(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+               " stderr=subprocess.DEVNULL).returncode\n"
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(json.dumps({'rc': rc, 'wall': time.monotonic() - t, 'cpu': u.ru_utime + u.ru_stime,"
+               " 'rss_mb': u.ru_maxrss / 1024}))\n")
+    out = subprocess.run([PY, "-c", wrapper, *argv], capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
+
+
+def bare_feedparser(folder: Path) -> dict:
+    code = ("import sys, time, resource, pathlib, feedparser\n"
+            "files = sorted(pathlib.Path(sys.argv[1]).glob('*.xml')); data = [f.read_bytes() for f in files]\n"
+            "t = time.monotonic(); c = time.process_time(); n = 0\n"
+            "for d in data: n += len(feedparser.parse(d).entries)\n"
+            "import json; print(json.dumps({'rc': 0, 'wall': time.monotonic() - t, 'cpu': time.process_time() - c,"
+            " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'items': n}))\n")
+    out = subprocess.run([PY, "-c", code, str(folder)], capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--feeds", type=int, default=500)
+    ap.add_argument("--items", type=int, default=40)
+    ap.add_argument("--no-newsboat", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="farm-"))
+    farm = tmp / "feeds"
+    farm.mkdir()
+    size = make_farm(farm, args.feeds, args.items)
+    n_items = args.feeds * args.items
+    print(f"farm: {args.feeds} feeds x {args.items} items = {n_items:,} items, {size / 1e6:.1f} MB in {farm}")
+    server, base = serve(farm)
+    results: dict[str, dict] = {}
+    try:
+        urls = [f"{base}/{p.name}" for p in sorted(farm.glob("*.xml"))]
+        watch = [{"name": w, "kind": "other", "terms": [w]} for w in WATCHED]
+        cfg = {"database": str(tmp / "monitor.db"), "corpus": [str(REPO / "fixtures" / "seeds")],
+               "http": {"timeout": 30, "concurrency": 8},
+               "feeds": [{"name": f"f{i:04d}", "url": u} for i, u in enumerate(urls)], "watch": watch}
+        (tmp / "config.yaml").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
+        monitor = [PY, "-m", "monitor", "poll", "--config", str(tmp / "config.yaml")]
+        results["monitor cold"] = measured(monitor)
+        results["monitor warm"] = measured(monitor)
+        if not args.no_newsboat and shutil.which("newsboat"):
+            (tmp / "urls").write_text("\n".join(urls) + "\n")
+            (tmp / "nb.conf").write_text("reload-threads 8\n")
+            nb = ["newsboat", "-x", "reload", "-u", str(tmp / "urls"), "-c", str(tmp / "nb.cache"),
+                  "-C", str(tmp / "nb.conf")]
+            env = {**os.environ, "HOME": str(tmp)}
+            results["newsboat cold"] = measured(nb, env)
+            results["newsboat warm"] = measured(nb, env)
+        results["feedparser (bare)"] = bare_feedparser(farm)
+    finally:
+        server.terminate()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n{'run':<20} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'items/s':>9}  rc")
+    for name, r in results.items():
+        print(f"{name:<20} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss_mb']:>8.0f} {n_items / r['wall']:>9,.0f}  {r['rc']}")
+    cold, warm = results["monitor cold"]["wall"], results["monitor warm"]["wall"]
+    print(f"\nwarm / cold (target <= 0.10): {warm / cold:.3f}")
+    if "newsboat cold" in results:
+        print(f"monitor cold / newsboat cold (target <= 0.50): {cold / results['newsboat cold']['wall']:.2f}")
+    print(f"monitor cold / bare feedparser parse: {cold / results['feedparser (bare)']['wall']:.2f}")
+    print(f"peak RSS monitor cold (target <= 300 MB): {results['monitor cold']['rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
