@@ -8,6 +8,8 @@ before the break (feedparser's bozo flag); bytes that yield no feed at all are a
 from __future__ import annotations
 
 import calendar
+import codecs
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +22,7 @@ from monitor.models import RawItem
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> list[RawItem]:
     """Parse a feed body. Raises ParseError when the bytes are not a feed."""
+    body, content_type = _settle_encoding(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     if url:
         headers["content-location"] = url
@@ -30,6 +33,52 @@ def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None 
     if not entries and parsed.get("bozo") and not parsed.get("version"):
         raise ParseError(_not_a_feed(body, parsed))
     return [_raw_item(entry) for entry in entries]
+
+
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:\-]+)(["'])""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
+_UTF8_NAMES = {"utf-8", "utf8"}
+
+
+def _settle_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """Decode the bytes ourselves when feedparser would guess wrong; otherwise leave them alone.
+
+    Only feeds that declare nothing, or declare UTF-8, and are *not* valid UTF-8 are touched. feedparser would
+    read an undeclared windows-1256 feed as a Latin charset (mojibake), and one bad byte in a UTF-8 feed makes
+    it re-read the whole feed as windows-1252. Here: bytes that are mostly invalid UTF-8 and read as Arabic
+    script in windows-1256 are windows-1256 (the legacy charset of Persian sites); a few bad bytes in otherwise
+    good UTF-8 become U+FFFD and the rest of the text survives. The result goes back to feedparser as UTF-8.
+    """
+    if body.startswith(_BOMS):
+        return body, content_type
+    header = _CHARSET.search(content_type or "")
+    decl = _XML_ENCODING.match(body[:200])
+    declared = (header.group(1) if header else decl.group(2).decode("ascii") if decl else "").lower()
+    if declared and declared not in _UTF8_NAMES:
+        return body, content_type
+    try:
+        body.decode("utf-8")
+        return body, content_type
+    except UnicodeDecodeError:
+        pass
+    as_utf8 = body.decode("utf-8", "replace")
+    high = sum(1 for b in body if b >= 0x80)
+    bad = as_utf8.count("\ufffd")
+    if bad * 3 >= high:  # mostly not UTF-8: a single-byte legacy charset
+        as_1256 = body.decode("cp1256", "replace")
+        non_ascii = [c for c in as_1256 if ord(c) >= 0x80]
+        arabic = sum(1 for c in non_ascii if "\u0600" <= c <= "\u06ff")
+        if not non_ascii or arabic * 2 < len(non_ascii):
+            return body, content_type  # a Latin legacy charset: feedparser's own guess is right for those
+        text = as_1256
+    else:
+        text = as_utf8
+    data = text.encode("utf-8")
+    if decl:
+        data = _XML_ENCODING.sub(rb"\1utf-8\3", data, count=1)
+    media = (content_type or "application/xml").split(";", 1)[0].strip() or "application/xml"
+    return data, f"{media}; charset=utf-8"
 
 
 def _not_a_feed(body: bytes, parsed: Any) -> str:

@@ -1,0 +1,239 @@
+"""The fault suite: one real `monitor poll` subprocess against a hostile server on 127.0.0.1, one test per fault.
+
+All faults go into one cycle beside two healthy feeds, as they would in production: the cycle must end within a
+bound (http.timeout is 2 s here so the slow faults stay cheap), the healthy feeds' items must be stored, each
+failure must be recorded on its own feed (`monitor feeds --format json` -> last_error) in words a person
+understands, and the poll's peak RSS (read with os.wait4 for that one child) must stay within a fixed margin of a
+poll of the healthy feeds alone — the 300 MB body and the 1 GiB gzip bomb are never held in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, run_json
+from faultserver import FA_TITLE, SECRET, FaultServer
+
+CYCLE_BOUND_S = 40.0  # the slowest faults give up at 3 x http.timeout = 6 s; fetches run 8 at a time
+MEMORY_MARGIN_MB = 160  # body cap 15 MiB, plus one decompressed chunk, plus the 10,000-item feed
+
+FEEDS = {  # feed name -> path on the fault server
+    "good": "/good.xml", "good2": "/good2.xml", "hang": "/hang", "trickle": "/trickle", "huge": "/huge",
+    "gzip-bomb": "/gzip-bomb", "status-404": "/status-404", "status-410": "/status-410",
+    "status-500": "/status-500", "status-429": "/status-429", "status-503": "/status-503", "loop": "/loop-a",
+    "other-host": "/other-host", "html": "/html", "truncated": "/truncated", "xxe": "/xxe",
+    "entity-bomb": "/entity-bomb", "invalid-utf8": "/invalid-utf8", "cp1256-header": "/cp1256-header",
+    "cp1256-undeclared": "/cp1256-undeclared", "utf16-bom": "/utf16-bom", "many": "/many",
+    "missing-fields": "/missing-fields", "dup-guid": "/dup-guid", "dates": "/dates",
+}
+
+
+def poll(config: Path) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run `monitor poll`; return the process, its wall time and its own peak RSS in MB (os.wait4)."""
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "poll", "--config", str(config)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return done, time.monotonic() - started, usage.ru_maxrss / 1024
+
+
+def write_config(folder: Path, feeds: dict[str, str]) -> Path:
+    raw = {"database": str(folder / "monitor.db"), "corpus": [],
+           "http": {"timeout": "2s", "concurrency": 8, "max_redirects": 5},
+           "feeds": [{"name": name, "url": url} for name, url in feeds.items()]}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+class Cycle:
+    def __init__(self, folder: Path, proc, seconds: float, peak_mb: float, baseline_mb: float) -> None:
+        self.proc, self.seconds, self.peak_mb, self.baseline_mb = proc, seconds, peak_mb, baseline_mb
+        self.db = folder / "monitor.db"
+        config = folder / "config.yaml"
+        self.feeds = {f["name"]: f for f in run_json("feeds", "--config", str(config), "--format", "json")["feeds"]}
+
+    def items(self, feed: str) -> list[dict]:
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        rows = [dict(r) for r in conn.execute("SELECT * FROM items WHERE feed = ? ORDER BY id", [feed])]
+        conn.close()
+        return rows
+
+    def error(self, feed: str) -> str:
+        state = self.feeds[feed]
+        assert state["last_status"] == "error", state
+        return state["last_error"]
+
+    def ok(self, feed: str) -> list[dict]:
+        state = self.feeds[feed]
+        assert state["last_status"] == "ok" and state["last_error"] is None, state
+        return self.items(feed)
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory) -> Cycle:
+    base = tmp_path_factory.mktemp("faults")
+    secret = base / "secret.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    with FaultServer(secret) as server:
+        (base / "baseline").mkdir()
+        _, _, baseline = poll(write_config(base / "baseline", {"good": server.url("/good.xml")}))
+        (base / "all").mkdir()
+        proc, seconds, peak = poll(write_config(base / "all", {n: server.url(p) for n, p in FEEDS.items()}))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return Cycle(base / "all", proc, seconds, peak, baseline)
+
+
+# ------------------------------------------------------------------------------------------ the whole cycle
+def test_cycle_ends_within_bound_and_memory_stays_bounded(cycle):
+    assert cycle.seconds < CYCLE_BOUND_S, cycle.seconds
+    assert cycle.peak_mb < cycle.baseline_mb + MEMORY_MARGIN_MB, (cycle.peak_mb, cycle.baseline_mb)
+
+
+def test_healthy_feeds_are_stored_beside_the_faults(cycle):
+    assert len(cycle.ok("good")) == 3
+    assert len(cycle.ok("good2")) == 2
+
+
+def test_every_feed_ends_ok_or_with_an_error_recorded(cycle):
+    for name in FEEDS:
+        state = cycle.feeds[name]
+        assert state["last_status"] in ("ok", "error"), state
+        assert (state["last_status"] == "error") == bool(state["last_error"]), state
+
+
+# ------------------------------------------------------------------------------------------ network faults
+def test_hang_before_headers(cycle):
+    assert "stopped sending for 2s" in cycle.error("hang")
+
+
+def test_a_byte_a_second(cycle):
+    assert "deadline passed" in cycle.error("trickle")
+
+
+def test_300_mb_body(cycle):
+    assert "byte limit" in cycle.error("huge")
+
+
+def test_1_gib_gzip_bomb(cycle):
+    assert "limit (after decompression)" in cycle.error("gzip-bomb")
+
+
+@pytest.mark.parametrize("status, words", [(404, "no longer exists"), (410, "gone for good"),
+                                           (500, "Internal Server Error")])
+def test_error_status(cycle, status, words):
+    message = cycle.error(f"status-{status}")
+    assert f"HTTP {status}" in message and words in message
+
+
+def test_429_retry_after_is_honoured(cycle):
+    assert "HTTP 429" in cycle.error("status-429") and "asked to wait 120s" in cycle.error("status-429")
+    assert cycle.feeds["status-429"]["next_poll"] > cycle.feeds["good"]["last_fetched"]
+
+
+def test_503_retry_after_http_date(cycle):
+    message = cycle.error("status-503")
+    assert "HTTP 503" in message and "asked to wait" in message
+    assert int(message.rsplit("wait ", 1)[1].rstrip("s")) > 3000
+
+
+def test_redirect_loop(cycle):
+    assert "too many redirects" in cycle.error("loop")
+
+
+def test_redirect_to_another_host_is_followed(cycle):
+    items = cycle.ok("other-host")
+    assert [i["guid"] for i in items] == ["g-moved-0", "g-moved-1"]
+
+
+def test_html_page(cycle):
+    assert "HTML page, not a feed" in cycle.error("html")
+
+
+# ------------------------------------------------------------------------------------------ content faults
+def test_truncated_xml_keeps_items_before_the_break(cycle):
+    guids = [i["guid"] for i in cycle.ok("truncated")]
+    assert guids[:3] == ["g-trunc-0", "g-trunc-1", "g-trunc-2"]
+
+
+def test_external_entity_is_never_resolved(cycle):
+    items = cycle.ok("xxe")
+    assert len(items) == 1
+    conn = sqlite3.connect(cycle.db)
+    for table in ("items", "feeds", "matches"):
+        for row in conn.execute(f"SELECT * FROM {table}"):
+            assert SECRET not in repr(row)
+    conn.close()
+
+
+def test_entity_expansion_bomb_is_not_expanded(cycle):
+    items = cycle.ok("entity-bomb")
+    assert len(items) == 1 and len(items[0]["title"]) < 100
+
+
+def test_invalid_utf8_keeps_the_good_text(cycle):
+    titles = [i["title"] for i in cycle.ok("invalid-utf8")]
+    assert len(titles) == 2 and all(t.startswith("عنوان") and "\ufffd" in t for t in titles)
+
+
+def _persian(title: str) -> bool:
+    from monitor.text import display
+
+    return title.startswith(display(FA_TITLE)[:20])
+
+
+def test_windows_1256_declared_only_in_http_header(cycle):
+    titles = [i["title"] for i in cycle.ok("cp1256-header")]
+    assert len(titles) == 3 and all(_persian(t) for t in titles), titles
+
+
+def test_windows_1256_undeclared_is_detected(cycle):
+    titles = [i["title"] for i in cycle.ok("cp1256-undeclared")]
+    assert len(titles) == 3 and all(_persian(t) for t in titles), titles
+
+
+def test_utf16_with_bom(cycle):
+    titles = [i["title"] for i in cycle.ok("utf16-bom")]
+    assert len(titles) == 2 and all(t.startswith("خبر یونیکد") for t in titles)
+
+
+def test_ten_thousand_items(cycle):
+    assert len(cycle.ok("many")) == 10_000
+
+
+def test_items_without_guid_link_or_title(cycle):
+    items = cycle.ok("missing-fields")
+    assert len(items) == 4 and len({i["key"] for i in items}) == 4
+    assert all(i["guid"] is None for i in items)
+
+
+def test_same_guid_twice_in_one_feed(cycle):
+    items = cycle.ok("dup-guid")
+    assert [(i["guid"], i["title"]) for i in items] == [("g-same", "نسخه اول")]
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("irst", "2025-11-18T11:00:00+00:00"),        # 14:30 Tehran time, not 14:30 UTC
+    ("jalali", "2025-11-18T11:00:00+00:00"),      # 1404/08/27 14:30, not the year 1404
+    ("no-seconds", "2025-11-18T11:00:00+00:00"),  # feedparser returns nothing for these
+    ("day-first", "2025-11-18T11:00:00+00:00"),   # 18.11.2025, read in Tehran time
+    ("future", None),                             # not believed: stored as null
+    ("pre-1970", None),                           # not believed: stored as null
+])
+def test_dates(cycle, kind, expected):
+    by_guid = {i["guid"]: i for i in cycle.ok("dates")}
+    assert by_guid[f"g-date-{kind}"]["published"] == expected
