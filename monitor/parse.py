@@ -28,6 +28,8 @@ def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None 
         headers["content-location"] = url
     parsed = feedparser.parse(body, response_headers=headers)
     entries = parsed.get("entries") or []
+    if not entries and parsed.get("version") and not parsed.get("bozo"):
+        return []  # a well-formed feed with no items yet (`<rss><channel/></rss>`): nothing to store, no error
     if not entries and not parsed.get("feed"):
         raise ParseError(_not_a_feed(body, parsed))
     if not entries and parsed.get("bozo") and not parsed.get("version"):
@@ -88,7 +90,7 @@ def _not_a_feed(body: bytes, parsed: Any) -> str:
     if not body.strip():
         return "the server sent an empty body"
     reason = parsed.get("bozo_exception")
-    return f"not a feed: {reason}" if reason else "not a feed"
+    return f"not a feed: {reason}" if reason else "not a feed (no RSS, Atom or RDF document and no items in it)"
 
 
 def _raw_item(entry: Any) -> RawItem:
