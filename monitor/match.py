@@ -18,7 +18,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.models import Match, WatchEntry
-from monitor.text import fold, token_columns
+from monitor.text import Words, fold, token_columns
 
 __all__ = ["Hit", "Matcher", "DEFAULT_SUFFIXES"]
 
@@ -109,16 +109,17 @@ class Matcher:
 
     def find(self, text: str) -> list[Hit]:
         """Every hit in text, sorted by start; overlapping hits of one entry collapsed to the longest."""
-        hits, starts, ends = self._find(text)
+        hits, words = self._find(text)
         result = []
         for h in hits:
             entry = self._entries[h.entry]
-            result.append(Hit(entry.name, entry.kind, entry.terms[h.term], starts[h.first], ends[h.last]))
+            result.append(Hit(entry.name, entry.kind, entry.terms[h.term], words.span(h.first)[0],
+                              words.span(h.last)[1]))
         return result
 
     def matches(self, text: str, snippet_chars: int = 160) -> list[Match]:
         """One Match per entry found, in config order, with the terms found, a hit count and a snippet."""
-        hits, starts, ends = self._find(text)
+        hits, words = self._find(text)
         by_entry: dict[int, list[_RawHit]] = {}
         for h in hits:
             by_entry.setdefault(h.entry, []).append(h)
@@ -128,19 +129,25 @@ class Matcher:
             term_ids = sorted({h.term for h in found})
             terms = tuple(dict.fromkeys(entry.terms[i] for i in term_ids))
             first = found[0]  # hits are sorted by start
-            snippet = _snippet(text, starts[first.first], ends[first.last], snippet_chars)
+            snippet = _snippet(text, words.span(first.first)[0], words.span(first.last)[1], snippet_chars)
             result.append(Match(entry.name, entry.kind, terms, len(found), snippet))
         return result
 
-    def _find(self, text: str) -> tuple[list[_RawHit], list[int], list[int]]:
-        """Raw hits sorted by start, with the token start/end offsets they index into."""
-        if self._automaton is None or not text:
-            return [], [], []
-        compact = fold(text)  # equals the concatenation of the token texts
+    def _find(self, text: str) -> tuple[list[_RawHit], Words]:
+        """Raw hits sorted by start, and the words of text (whose spans the hits' token indexes refer to).
+
+        The automaton runs once over the whole compact text; word boundaries are checked in the compact form
+        (a binary search over word ends), and offsets into the original are computed only when something
+        was hit. No Python loop runs per character or per word.
+        """
+        words = Words(text)
+        if self._automaton is None or not words.texts:
+            return [], words
+        texts = words.texts
+        compact = "".join(texts)
         candidates = list(self._automaton.iter(compact))
-        if not candidates:  # the common case: skip tokenising altogether
-            return [], [], []
-        texts, starts, ends = token_columns(text)
+        if not candidates:  # the common case
+            return [], words
         # Token i spans compact[cends[i-1]:cends[i]]: the compact form has no gaps, so word starts are
         # 0 and the word ends, and a binary search tells whether a position is a boundary.
         cends = list(itertools.accumulate(map(len, texts)))
@@ -168,7 +175,7 @@ class Matcher:
         for ei, found in terms.items():
             hits.extend(_collapse(_drop_excluded(found, excludes.get(ei, []))))
         hits.sort(key=lambda h: (h.first, -h.length, h.entry, h.term))
-        return hits, starts, ends
+        return hits, words
 
 
 def _drop_excluded(hits: list[_RawHit], excluded: list[tuple[int, int]]) -> list[_RawHit]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import re
 import threading
 import unicodedata
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
-__all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "shingles", "html_to_text", "display"]
+__all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "html_to_text", "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
 
@@ -100,23 +101,34 @@ class _ClassTable(dict):  # type: ignore[type-arg]
         return value
 
 
-class _SpacedFoldTable(dict):  # type: ignore[type-arg]
-    """Like the fold table, but splitting characters become a space: .split() then yields the token texts."""
+_FOLD = _FoldTable()
+_CLASS = _ClassTable()
+# A word starts and ends with a word character; joiners count only between word characters.
+_WORD_RE = re.compile(r"(w(?:j*w)*)")
 
+
+# The skeleton of a text has exactly its length, so offsets into it are offsets into the original: each word
+# character becomes its one-character fold, each splitting character a space, each joiner _JOINER_MARK.
+# Characters whose fold is longer (ligatures «ﻻ», «ß», «½») become _LONG_MARK and send the text down the
+# exact per-character path; real news almost never has them.
+_JOINER_MARK, _LONG_MARK = "\x01", "\x02"  # neither is whitespace to str.split(), neither is a fold
+
+
+class _SkeletonTable(dict):  # type: ignore[type-arg]
     def __missing__(self, cp: int) -> str:
         kind = _CLASS[cp]
-        value = _FOLD[cp] if kind == _WORD else ("" if kind == _JOIN else " ")
+        if kind == _WORD:
+            folded = _FOLD[cp]
+            value = folded if len(folded) == 1 else _LONG_MARK
+        else:
+            value = _JOINER_MARK if kind == _JOIN else " "
         self[cp] = value
         return value
 
 
-_FOLD = _FoldTable()
-_CLASS = _ClassTable()
-_SPACED = _SpacedFoldTable()
+_SKELETON = _SkeletonTable()
 for _cp in range(128):  # warm the ASCII range so the common case never reaches __missing__
-    _SPACED[_cp]
-# A word starts and ends with a word character; joiners count only between word characters.
-_WORD_RE = re.compile(r"(w(?:j*w)*)")
+    _SKELETON[_cp]
 
 
 def fold(s: str) -> str:
@@ -157,20 +169,80 @@ def tokens(s: str) -> list[Token]:
     return list(map(Token._make, zip(texts, starts, ends)))
 
 
-def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
-    """tokens(s) as three parallel lists (texts, starts, ends): the same words, about twice as fast.
+class Words:
+    """The words of one text: folded texts at once, their offsets in the original only when asked.
 
-    For hot paths such as the matcher, which needs boundaries for megabytes of text and no Token objects.
+    One str.translate builds the skeleton (same length as the text); everything after it is C-level string
+    work (replace, split, accumulate, compress), never a Python loop per character or per word. The matcher
+    asks for offsets only when a text has a hit.
     """
-    # Each character folds on its own, so the folded words come from one translate + split, and their spans
-    # from a 1:1 class string; both passes run in C.
-    texts = s.translate(_SPACED).split()
-    # Splitting the class string on words (captured) alternates gap, word, gap, ..., gap; running sums of
-    # the piece lengths are then the word boundaries.
+
+    __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index")
+
+    def __init__(self, s: str) -> None:
+        self.source = s
+        skeleton = s.translate(_SKELETON)
+        self._spans: tuple[list[int], list[int]] | None = None
+        self._index: list[int] | None = None
+        if _LONG_MARK in skeleton:
+            texts, starts, ends = _columns_slow(s)
+            self.texts, self._skeleton, self._pieces, self._spans = texts, skeleton, [], (starts, ends)
+            return
+        self._skeleton = skeleton
+        # Deleting the joiner marks joins the word around them and leaves the spaces where they were, so
+        # the pieces between single spaces line up with the skeleton's; pieces of joiners only are empty.
+        self._pieces = skeleton.replace(_JOINER_MARK, "").split(" ") if _JOINER_MARK in skeleton \
+            else skeleton.split(" ")
+        self.texts: list[str] = list(filter(None, self._pieces))
+
+    def spans(self) -> tuple[list[int], list[int]]:
+        """(starts, ends) of all the words in the original text, parallel to .texts."""
+        if self._spans is None:
+            pairs = [self.span(i) for i in range(len(self.texts))]
+            self._spans = ([a for a, _ in pairs], [b for _, b in pairs])
+        return self._spans
+
+    def span(self, i: int) -> tuple[int, int]:
+        """[start, end) of word i in the original text.
+
+        The first call pays for one split and two C-level passes over the pieces; each call after that is
+        a few list lookups, so a text with a handful of hits never builds per-word offset lists.
+        """
+        if self._spans is not None:
+            return self._spans[0][i], self._spans[1][i]
+        if self._index is None:
+            raw = self._skeleton.split(" ")
+            self._raw = raw
+            self._ends = list(itertools.accumulate(map(len, raw)))  # without the separating spaces
+            self._index = list(itertools.compress(itertools.count(), self._pieces))  # word -> piece
+        k = self._index[i]
+        end = self._ends[k] + k  # k spaces precede piece k
+        start = end - len(self._raw[k])
+        skeleton = self._skeleton
+        while skeleton[start] == _JOINER_MARK:  # a joiner right after a gap belongs to the gap
+            start += 1
+        while skeleton[end - 1] == _JOINER_MARK:
+            end -= 1
+        return start, end
+
+
+def _columns_slow(s: str) -> tuple[list[str], list[int], list[int]]:
+    """Words by the per-character tables: exact for every character, for texts with multi-character folds."""
     bounds = list(itertools.accumulate(map(len, _WORD_RE.split(s.translate(_CLASS)))))
-    starts = bounds[0:-1:2]
-    ends = bounds[1::2]
-    return texts, starts, ends
+    starts, ends = bounds[0:-1:2], bounds[1::2]
+    return [s[a:b].translate(_FOLD) for a, b in zip(starts, ends)], starts, ends
+
+
+def token_texts(s: str) -> list[str]:
+    """Just the folded words of s (tokens(s) without offsets): the cheap part, for shingles."""
+    return Words(s).texts
+
+
+def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
+    """tokens(s) as three parallel lists (texts, starts, ends), without building Token objects."""
+    words = Words(s)
+    starts, ends = words.spans()
+    return words.texts, starts, ends
 
 
 # --- shingles -----------------------------------------------------------------------------------------------
@@ -209,7 +281,7 @@ def shingles(s: str, n: int = 3) -> set[int]:
     """
     if n < 1:
         raise ValueError("n must be at least 1")
-    words = _merge_affixes(s.translate(_SPACED).split())  # the token texts, without building Tokens
+    words = _merge_affixes(token_texts(s))
     if not words:
         return set()
     if len(words) < n:

@@ -1,0 +1,150 @@
+"""Throughput of the text engine: fold and match in MB/s, and the cost of one dedup verdict per item.
+
+    .venv/bin/python bench/text.py            # the full table (builds a 100,000-item database in a temp dir)
+    .venv/bin/python bench/text.py --quick    # smaller sizes, for a smoke run
+
+Fold and match run over the seed articles (real Persian news, ~5 KB each), one call per article as the
+pipeline does, with the shipped watch list padded to N distinct generated Persian-looking terms. MB is 10**6
+bytes of UTF-8 input. Dedup classifies fresh items against a real SQLite database (monitor.store.Store) holding
+S stored items and their shingles, through monitor.dedup.classify, exactly as the pipeline does; stored items
+are generated from a shared vocabulary and a fifth of them open with the same agency header, so common
+shingles exist as they do in real feeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from monitor.config import load_config  # noqa: E402
+from monitor.dedup import classify, fingerprint  # noqa: E402
+from monitor.match import Matcher  # noqa: E402
+from monitor.models import WatchEntry  # noqa: E402
+from monitor.store import Store, item_source  # noqa: E402
+from monitor.text import fold  # noqa: E402
+
+LETTERS = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+HEADER = "به گزارش خبرگزاری ایسنا، "
+
+
+def persian_words(rng: random.Random, n: int) -> list[str]:
+    """n distinct Persian-looking words of 3 to 7 letters."""
+    seen: set[str] = set()
+    while len(seen) < n:
+        seen.add("".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 7))))
+    return sorted(seen)
+
+
+def watch_entries(n_terms: int, rng: random.Random) -> list[WatchEntry]:
+    """The shipped watch list plus generated entries (two-word figures), n_terms terms in all."""
+    shipped = list(load_config(REPO / "config.yaml").watch)
+    have = sum(len(e.terms) for e in shipped)
+    if n_terms <= have:
+        return shipped[:max(1, n_terms // 2)]
+    words = persian_words(rng, 2 * (n_terms - have) + 10)
+    extra = [WatchEntry(f"generated {i}", "figure", (f"{words[2 * i]} {words[2 * i + 1]}",))
+             for i in range(n_terms - have)]
+    return shipped + extra
+
+
+def rate(fn, docs: list[str], min_seconds: float) -> float:
+    """MB/s of fn over docs, per CPU second of this process (time.process_time), so that other work on a
+    shared machine does not count; the best of five rounds of at least min_seconds / 5 each."""
+    size = sum(len(d.encode("utf-8")) for d in docs)
+    best = 0.0
+    for _ in range(5):
+        done, started = 0, time.process_time()
+        while True:
+            for d in docs:
+                fn(d)
+            done += size
+            elapsed = time.process_time() - started
+            if elapsed >= min_seconds / 5:
+                break
+        best = max(best, done / elapsed / 1e6)
+    return best
+
+
+def bench_text(quick: bool) -> list[tuple[str, str]]:
+    docs = [p.read_text(encoding="utf-8") for p in sorted((REPO / "fixtures" / "seeds").glob("*.txt"))]
+    seconds = 0.3 if quick else 1.5
+    rows = [("fold", f"{rate(fold, docs, seconds):.1f} MB/s")]
+    for n in (10, 10_000):
+        entries = watch_entries(n, random.Random(n))
+        terms = sum(len(e.terms) for e in entries)
+        started = time.perf_counter()
+        matcher = Matcher(entries)
+        build = time.perf_counter() - started
+        rows.append((f"match.find, {terms:,} terms", f"{rate(matcher.find, docs, seconds):.1f} MB/s"))
+        rows.append((f"match.matches, {terms:,} terms", f"{rate(matcher.matches, docs, seconds):.1f} MB/s"
+                     f"  (build {build * 1000:.0f} ms)"))
+    return rows
+
+
+def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -> None:
+    """count stored items (rows and shingles), each a generated 80-word article."""
+    with store.transaction():
+        for i in range(count):
+            words = rng.choices(vocab, k=80)
+            body = (HEADER if i % 5 == 0 else "") + " ".join(words)
+            fp = fingerprint("", body)
+            item_id = store.insert_item({
+                "feed": "bench", "key": f"k{i}", "guid": f"g{i}", "link": None, "canonical_link": f"https://x/{i}",
+                "title": "", "summary": "", "body": "", "published": None, "fetched_at": "2026-01-01T00:00:00Z",
+                "status": "new", "body_hash": fp.body_hash, "title_body_hash": None})
+            store.add_shingles(item_source(item_id), fp.shingles, "2026-01-01T00:00:00Z")
+
+
+def bench_dedup(quick: bool) -> list[tuple[str, str]]:
+    rng = random.Random(7)
+    vocab = persian_words(rng, 20_000)
+    probes = [(HEADER if i % 2 else "") + " ".join(rng.choices(vocab, k=120)) for i in range(200)]
+    fps = [fingerprint("", p) for p in probes]
+    rows = []
+    sizes = (1_000, 10_000) if quick else (1_000, 100_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "bench.db")
+        filled = 0
+        for size in sizes:
+            started = time.perf_counter()
+            fill_store(store, size - filled, rng, vocab)
+            filled = size
+            fill = time.perf_counter() - started
+            for fp in fps[:20]:  # warm the page cache
+                classify(guid="nope", link=None, fp=fp, known=store, since="2025-01-01", threshold=0.5)
+            started = time.process_time()
+            for i, fp in enumerate(fps):
+                classify(guid=f"new{i}", link=f"https://y/{i}", fp=fp, known=store, since="2025-01-01",
+                         threshold=0.5)
+            per_item = (time.process_time() - started) / len(fps)
+            rows.append((f"dedup.classify, {size:,} stored items",
+                         f"{per_item * 1000:.2f} ms/item  (fill {fill:.0f} s)"))
+        plan = store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT source, count(*) FROM shingles WHERE hash IN (?, ?, ?)"
+            " AND (source LIKE 'corpus:%' OR added_at >= ?) GROUP BY source", [1, 2, 3, "x"]).fetchall()
+        rows.append(("shingle_overlap plan", "; ".join(r[-1] for r in plan)))
+        store.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
+    args = parser.parse_args()
+    rows = bench_text(args.quick) + bench_dedup(args.quick)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  result")
+    print(f"{'-' * width}  {'-' * 30}")
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()
