@@ -35,7 +35,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from monitor.errors import ConfigError
-from monitor.models import WATCH_KINDS, Config, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
+from monitor.models import AUTO, WATCH_KINDS, Config, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
 from monitor.units import parse_duration, parse_size
 
 __all__ = ["load_config", "parse_duration", "parse_size", "DEFAULT_DATABASE"]
@@ -401,9 +401,9 @@ def _feed_name(ctx: _Ctx, node: Node, key: str) -> str:
 
 
 def _feed_interval(ctx: _Ctx, node: Node, key: str) -> float | None:
-    """A duration, or "auto": the schedule decides (stored as None until adaptive polling exists)."""
-    if isinstance(node, ScalarNode) and node.tag == _STR and node.value.strip().lower() == "auto":
-        return None
+    """A duration, or "auto": the daemon adapts the interval to the feed, between schedule.min/max_interval."""
+    if isinstance(node, ScalarNode) and node.tag == _STR and node.value.strip().lower() == AUTO:
+        return AUTO
     return _duration(positive=True)(ctx, node, key)
 
 
@@ -413,6 +413,15 @@ def _feed_interval(ctx: _Ctx, node: Node, key: str) -> float | None:
 def _section(fields: Mapping[str, Field], build: Callable[..., Any]) -> Converter:
     """A converter for a mapping that becomes one dataclass."""
     return lambda ctx, node, key: build(**_mapping(ctx, node, key, fields))
+
+
+def _schedule(ctx: _Ctx, node: Node, key: str) -> Schedule:
+    """The schedule section; the bounds of `interval: auto` must be in order."""
+    schedule = Schedule(**_mapping(ctx, node, key, _SCHEDULE))
+    if schedule.min_interval > schedule.max_interval:
+        ctx.fail(node, f"{key}.min_interval", f"must not be longer than max_interval "
+                                              f"({schedule.min_interval:g}s > {schedule.max_interval:g}s)")
+    return schedule
 
 
 def _named_list(item: Converter, what: str) -> Converter:
@@ -438,6 +447,8 @@ def _named_list(item: Converter, what: str) -> Converter:
 _SCHEDULE: dict[str, Field] = {
     "interval": Field(_duration(positive=True)),
     "jitter": Field(_duration(positive=False)),
+    "min_interval": Field(_duration(positive=True)),  # bounds of `interval: auto`
+    "max_interval": Field(_duration(positive=True)),
 }
 
 _HTTP: dict[str, Field] = {
@@ -471,7 +482,7 @@ _WATCH: dict[str, Field] = {
 _TOP_LEVEL: dict[str, Field] = {
     "database": Field(_path),
     "corpus": Field(_paths),
-    "schedule": Field(_section(_SCHEDULE, Schedule)),
+    "schedule": Field(_schedule),
     "http": Field(_section(_HTTP, HTTPSettings)),
     "dedup": Field(_section(_DEDUP, DedupSettings)),
     "feeds": Field(_named_list(_section(_FEED, FeedSpec), "feed"), required=True),

@@ -84,7 +84,18 @@ def _result(response: httpx.Response, body: bytes | None, started: float) -> Fet
     return FetchResult(
         url=str(response.url), status=response.status_code, body=body,
         content_type=response.headers.get("Content-Type"), etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"), elapsed=time.monotonic() - started)
+        last_modified=response.headers.get("Last-Modified"), elapsed=time.monotonic() - started,
+        max_age=cache_max_age(response.headers.get("Cache-Control")))
+
+
+def cache_max_age(value: str | None) -> float | None:
+    """max-age of a Cache-Control header in seconds (None when absent or unreadable): how long the feed
+    says its copy stays fresh, so the daemon does not ask again sooner."""
+    for part in (value or "").split(","):
+        name, _, number = part.strip().partition("=")
+        if name.strip().lower() == "max-age" and number.strip().strip('"').isdigit():
+            return float(number.strip().strip('"'))
+    return None
 
 
 def _status_error(response: httpx.Response) -> HTTPStatusError:

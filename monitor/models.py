@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 WATCH_KINDS = ("party", "figure", "country", "other")
+AUTO = "auto"  # FeedSpec.interval when the daemon adapts the interval to how often the feed publishes
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class FeedSpec:
 
     name: str
     url: str
-    interval: float | None = None  # seconds; None means the schedule's interval
+    interval: float | str | None = None  # seconds; None: the schedule's interval; AUTO: adapted to the feed
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class HTTPSettings:
 class Schedule:
     interval: float = 900.0
     jitter: float = 30.0
+    min_interval: float = 300.0  # bounds of `interval: auto`
+    max_interval: float = 14_400.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     elapsed: float
+    max_age: float | None = None  # Cache-Control: max-age in seconds, a minimum interval before the next poll
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ class Engine:
         now = now_utc()
         with self.store.transaction():
             self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
-                                        next_poll=to_iso(now + timedelta(seconds=delay)))
+                                        next_poll=_next_poll(now, delay))
         return FeedOutcome(spec.name, "error", error=message)
 
     def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
@@ -213,7 +213,7 @@ class Engine:
         delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
         if why or auto_why:
             log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
-        next_poll = to_iso(now + timedelta(seconds=delay))
+        next_poll = _next_poll(now, delay)
         if result.body is None:
             with self.store.transaction():
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
@@ -258,6 +258,14 @@ class Engine:
         outcome.new += 1
         outcome.flagged += bool(matches)
         self.store.add_shingles(item_source(item_id), fp.shingles, to_iso(now))
+
+
+def _next_poll(now: datetime, delay: float) -> str:
+    """now + delay, stored rounded *up* to the second: a Retry-After is never cut short by the rounding."""
+    when = now + timedelta(seconds=delay)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return to_iso(when)
 
 
 def parse_items(result: FetchResult) -> list[RawItem]:

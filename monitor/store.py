@@ -403,6 +403,54 @@ class Store:
                                  " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)"),
         }
 
+    # ---------------------------------------------------------------- daemon
+    # What `monitor run` and `monitor status` need: the persisted schedule, the re-match of stored items after
+    # a watch-list edit, small key/value state in `meta`, and today's counts.
+    def get_meta(self, key: str) -> str | None:
+        return self._one("SELECT value FROM meta WHERE key = ?", [key])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+
+    def next_polls(self) -> dict[str, str | None]:
+        """feed name -> persisted next poll (ISO, UTC), so a restart resumes the schedule and its backoffs."""
+        return dict(self.db.execute("SELECT name, next_poll FROM feeds").fetchall())
+
+    def recent_item_times(self, feed: str, since: str, limit: int) -> list[str]:
+        """When the feed's newest items appeared (published, else fetched), newest first, for `interval: auto`."""
+        return [r[0] for r in self.db.execute(
+            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
+            " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
+
+    def item_count(self) -> int:
+        return self._one("SELECT count(*) FROM items")
+
+    def rematch_batch(self, after_id: int, limit: int) -> list[tuple[int, str, str, dict[str, tuple]]]:
+        """Items with id > after_id, in id order: (id, title, body, {watch: (kind, terms json, count)})."""
+        rows = self.db.execute("SELECT id, title, body FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                               [after_id, limit]).fetchall()
+        old: dict[int, dict[str, tuple]] = {r[0]: {} for r in rows}
+        if rows:
+            for item_id, watch, kind, terms, count in self.db.execute(
+                    "SELECT item_id, watch, kind, terms, count FROM matches WHERE item_id BETWEEN ? AND ?",
+                    [rows[0][0], rows[-1][0]]):
+                if item_id in old:
+                    old[item_id][watch] = (kind, terms, count)
+        return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
+
+    def daemon_counts(self, today: str) -> dict[str, int]:
+        """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`."""
+        return {
+            "feeds_ok": self._one("SELECT count(*) FROM feeds WHERE last_status IN ('ok', 'not_modified')"),
+            "feeds_failing": self._one("SELECT count(*) FROM feeds WHERE last_status = 'error'"),
+            "feeds_never_polled": self._one("SELECT count(*) FROM feeds WHERE last_status IS NULL"),
+            "new_today": self._one("SELECT count(*) FROM items WHERE status = 'new' AND fetched_at >= ?", [today]),
+            "flagged_today": self._one(
+                "SELECT count(*) FROM items i WHERE status = 'new' AND fetched_at >= ?"
+                " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)", [today]),
+        }
+
 
 def _chunks(seq: list, size: int) -> Iterator[list]:
     for i in range(0, len(seq), size):

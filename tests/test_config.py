@@ -95,7 +95,7 @@ def test_full_config_round_trips(tmp_path: Path) -> None:
         corpus=(os.path.join(base, "fixtures", "seeds"), "/abs/corpus"),
         feeds=(
             FeedSpec("mehr", "https://www.mehrnews.com/rss", 600.0),
-            FeedSpec("isna.fa", "http://www.isna.ir/rss", None),
+            FeedSpec("isna.fa", "http://www.isna.ir/rss", "auto"),
             FeedSpec("tasnim_1", "https://www.tasnimnews.com/fa/rss/feed/0/8/0", None),
         ),
         watch=(
@@ -548,3 +548,12 @@ def test_parse_size_rejects(value: object) -> None:
     with pytest.raises(ConfigError) as info:
         parse_size(value, key="http.max_bytes")
     assert "http.max_bytes" in str(info.value)
+
+
+def test_schedule_bounds_of_auto_interval(tmp_path: Path) -> None:
+    text = "feeds:\n  - {name: a, url: 'https://a.ir', interval: auto}\nschedule: {min_interval: 1m, max_interval: 2h}\n"
+    config = load_config(write(tmp_path, text))
+    assert config.feeds[0].interval == "auto"
+    assert (config.schedule.min_interval, config.schedule.max_interval) == (60.0, 7200.0)
+    err = load_error(tmp_path, "feeds: []\nschedule:\n  min_interval: 3h\n  max_interval: 1h\n")
+    assert_error(err, 3, "schedule.min_interval", "max_interval")

@@ -1,0 +1,123 @@
+"""`monitor run` (the service) and `monitor status` (is it running, and how is it doing).
+
+`status` imports neither the pipeline nor hazm: it reads the lock file and the database only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+import click
+
+from monitor.cli import _load, _open_readonly, config_option, handle_errors, main
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line, for journald and log shippers; extra structured fields ride along."""
+
+    EXTRAS = ("summary", "rematch", "config_error")
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        for key in self.EXTRAS:
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_daemon_logging(fmt: str, verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        formatter: logging.Formatter = JSONFormatter()
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("httpx", "httpcore", "gensim", "hazm", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+@main.command()
+@config_option
+@click.option("--log-format", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Log lines on stderr: readable text, or one JSON object per line (journald, log shippers).")
+@click.option("-v", "--verbose", count=True, help="Debug output (-vv: also HTTP and the scheduler).")
+@handle_errors
+def run(config_path: str, log_format: str, verbose: int) -> None:
+    """Run as a service: poll every feed on its schedule until stopped (SIGTERM or Ctrl-C: exit 0).
+
+    Edits of the config file take effect within seconds (SIGHUP reloads too); an invalid edit is logged and
+    the running config kept. A changed watch list re-matches the stored items. One daemon per database: a
+    second one exits 1 naming the running pid.
+
+    \b
+    Example:
+        monitor run --config /etc/monitor/config.yaml --log-format json
+    """
+    setup_daemon_logging(log_format, verbose)
+    from monitor.daemon import Daemon
+
+    daemon = Daemon(config_path)
+    daemon.run()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Threads still waiting on a slow server must not hold the exit past systemd's stop timeout: everything
+    # committed is committed, and the store and lock file are closed.
+    os._exit(0)
+
+
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@handle_errors
+def status(config_path: str, fmt: str) -> None:
+    """Is the daemon running (pid, since), its last cycle, feeds ok and failing, items new and flagged today.
+
+    \b
+    Example:
+        monitor status --format json
+    """
+    from monitor.dates import now_utc, to_iso
+    from monitor.lockfile import running_daemon
+
+    config = _load(config_path)
+    holder = running_daemon(config.database)
+    store = _open_readonly(config)
+    data: dict = {"running": holder is not None, "pid": (holder or {}).get("pid"),
+                  "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None}
+    if store is not None:
+        last = store.get_meta("daemon.last_cycle")
+        data["last_cycle"] = json.loads(last) if last else None
+        data.update(store.daemon_counts(to_iso(_tehran_midnight(now_utc()))))
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"daemon: running, pid {data['pid']}, since {data['since']}" if data["running"]
+               else "daemon: not running")
+    click.echo(f"database: {config.database}")
+    if store is None:
+        click.echo("no database yet")
+        return
+    cycle = data["last_cycle"]
+    click.echo(f"last cycle: {cycle['at']}: {cycle['summary']}" if cycle else "last cycle: none yet")
+    click.echo(f"feeds: {data['feeds_ok']} ok, {data['feeds_failing']} failing, "
+               f"{data['feeds_never_polled']} not polled yet (details: monitor feeds)")
+    click.echo(f"today (Tehran): {data['new_today']} new items, {data['flagged_today']} flagged")
+
+
+def _tehran_midnight(now):
+    from monitor.dates import parse_when
+
+    return parse_when("today", now)
