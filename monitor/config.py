@@ -487,7 +487,65 @@ _TOP_LEVEL: dict[str, Field] = {
     "dedup": Field(_section(_DEDUP, DedupSettings)),
     "feeds": Field(_named_list(_section(_FEED, FeedSpec), "feed"), required=True),
     "watch": Field(_named_list(_section(_WATCH, WatchEntry), "watch")),
+    "report": Field(lambda ctx, node, key: _report(ctx, node, key)),
 }
+
+
+# --------------------------------------------------------------------------- report: (the daemon's daily report)
+
+_WEEKDAYS = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+             "saturday": "sat", "sunday": "sun"}
+_EVERY = re.compile(r"(day|daily|" + "|".join(_WEEKDAYS) + r")(?:\s+at\s+(\d{1,2}):(\d{2}))?", re.IGNORECASE)
+
+
+def _every(ctx: _Ctx, node: Node, key: str) -> dict[str, Any]:
+    """"day at 08:00" (daily) or "monday at 08:00" (weekly) to the hour, minute and weekday of a cron job."""
+    value = _string(ctx, node, key)
+    m = _EVERY.fullmatch(" ".join(value.split()))
+    hour, minute = (int(m.group(2)), int(m.group(3))) if m and m.group(2) else (8, 0)
+    if not m or hour > 23 or minute > 59:
+        ctx.fail(node, key, f"{_quote(value)} is not a schedule; write \"day at 08:00\" or \"monday at 08:00\"")
+    day = m.group(1).lower()
+    return {"every": value, "hour": hour, "minute": minute,
+            "day_of_week": None if day in ("day", "daily") else _WEEKDAYS[day]}
+
+
+def _report_format(ctx: _Ctx, node: Node, key: str) -> str:
+    from monitor.models import REPORT_FORMATS
+
+    value = _string(ctx, node, key)
+    if value not in REPORT_FORMATS:
+        ctx.fail(node, key, f"{_quote(value)} is not a report format; use one of: {', '.join(REPORT_FORMATS)}")
+    return value
+
+
+def _timezone(ctx: _Ctx, node: Node, key: str) -> str:
+    """An IANA zone name that zoneinfo knows (tzdata is a dependency, so this works on every platform)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = _string(ctx, node, key)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.fail(node, key, f"{_quote(value)} is not a time zone; use an IANA name such as Asia/Tehran or UTC")
+    return value
+
+
+_REPORT: dict[str, Field] = {
+    "every": Field(_every),
+    "format": Field(_report_format),
+    "output": Field(_path),
+    "timezone": Field(_timezone),
+}
+
+
+def _report(ctx: _Ctx, node: Node, key: str) -> Any:
+    from monitor.models import ReportSettings
+
+    values = _mapping(ctx, node, key, _REPORT)
+    values.update(values.pop("every", {}))
+    values.setdefault("output", ctx.resolve(ReportSettings.output))
+    return ReportSettings(**values)
 
 
 # --------------------------------------------------------------------------- message helpers

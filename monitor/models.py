@@ -53,6 +53,37 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """`report:` in config.yaml: the daemon writes a dated flagged-items report on this schedule.
+
+    `every` is kept as written ("day at 08:00", "monday at 08:00"); hour, minute and day_of_week are what it
+    means, ready for an APScheduler CronTrigger (see cron()). The report covers the period since the last one.
+    """
+
+    every: str = "day at 08:00"
+    hour: int = 8
+    minute: int = 0
+    day_of_week: str | None = None  # "mon".."sun" for a weekly report; None: every day
+    format: str = "html"  # one of REPORT_FORMATS
+    output: str = "state/reports"  # a folder, resolved against config.yaml's folder
+    timezone: str = "Asia/Tehran"  # an IANA zone name: when "08:00" is, and the date in the file name
+
+    @property
+    def period_days(self) -> int:
+        return 1 if self.day_of_week is None else 7
+
+    def cron(self) -> dict[str, object]:
+        """Keyword arguments for apscheduler.triggers.cron.CronTrigger."""
+        fields: dict[str, object] = {"hour": self.hour, "minute": self.minute, "timezone": self.timezone}
+        if self.day_of_week:
+            fields["day_of_week"] = self.day_of_week
+        return fields
+
+
+REPORT_FORMATS = ("html", "markdown", "csv", "json", "atom", "table")
+
+
+@dataclass(frozen=True)
 class Config:
     path: str  # absolute path of config.yaml; relative paths below are already resolved against its folder
     database: str
@@ -62,6 +93,7 @@ class Config:
     schedule: Schedule = field(default_factory=Schedule)
     http: HTTPSettings = field(default_factory=HTTPSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    report: "ReportSettings | None" = None  # the daemon's scheduled report; None: no scheduled report
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,80 @@
-"""`monitor report`: the flagged-items report."""
+"""`monitor report`: the flagged-items report, in the format each reader uses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from monitor.cli import _emit_items, _load, _open_readonly, _since, config_option, handle_errors, main
+from monitor.cli import _console, _load, _open_readonly, _since, config_option, handle_errors, main
 from monitor.errors import UsageError
+
+REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
+WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH_KINDS
+
 
 # ------------------------------------------------------------------------------------------ report
 @main.command("report")
 @config_option
 @click.option("--since", metavar="WHEN", default="7d", show_default=True,
-              help="24h, 7d, an ISO date, or a Jalali date (1404-08-26).")
+              help="24h, 7d, an ISO date, or a Jalali date (1404-08-26); dates are midnight in Tehran.")
+@click.option("--until", metavar="WHEN", help="End of the period (exclusive), same forms as --since.")
 @click.option("--watch", "watch_names", multiple=True, metavar="NAME", help="Only this watch entry (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(WATCH_KINDS), help="Only entries of this kind.")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only items of this feed (repeatable).")
+@click.option("--group-by", type=click.Choice(("watch", "feed", "day")), help="Group the items.")
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--excel", is_flag=True, help="CSV: start with a BOM so Excel shows Persian text.")
 @handle_errors
-def report_cmd(config_path: str, since: str, watch_names: tuple[str, ...], fmt: str, output: str | None) -> None:
-    """The flagged new items, newest first: what the watch list found.
+def report_cmd(config_path: str, since: str, until: str | None, watch_names: tuple[str, ...],
+               kinds: tuple[str, ...], feed_names: tuple[str, ...], group_by: str | None, fmt: str,
+               output: str | None, excel: bool) -> None:
+    """The flagged new items, newest first: what the watch list found, with Jalali dates and the matched
+    terms marked. HTML is one self-contained right-to-left page; Atom can be served to feed readers.
 
     \b
     Example:
         monitor report --since 24h --watch "Motalefeh Islamic Party" --format json -o flagged.json
+        monitor report --since 1404-08-26 --group-by watch --format html -o report.html
     """
     config = _load(config_path)
-    known = {w.name for w in config.watch}
-    unknown = [w for w in watch_names if w not in known]
-    if unknown:
-        raise UsageError(f"--watch: no watch entry named {', '.join(map(repr, unknown))} in {config.path}")
-    since_iso = _since(since)
+    _check_names("--watch", "watch entry", watch_names, {w.name for w in config.watch}, config.path)
+    _check_names("--feed", "feed", feed_names, {f.name for f in config.feeds}, config.path)
+    since_iso, until_iso = _since(since), _when("--until", until)
     store = _open_readonly(config)
-    rows = store.query_items(flagged=True, since=since_iso, watch=watch_names) if store else []
-    _emit_items(rows, fmt, key="items", title=f"{len(rows)} flagged items since {since}", output=output,
-                table_kind="report")
+    rows = store.query_items(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
+                             kind=kinds) if store else []
+    from datetime import datetime
+
+    from monitor.report import render, render_text
+
+    key = "|".join([",".join(sorted(watch_names)), ",".join(sorted(feed_names)), ",".join(sorted(kinds))])
+    result = render(rows, fmt, watch=config.watch, group_by=group_by,
+                    since=datetime.fromisoformat(since_iso) if since_iso else None,
+                    until=datetime.fromisoformat(until_iso) if until_iso else None,
+                    excel=excel, feed_key=key)
+    if fmt == "table":
+        if output:
+            Path(output).write_text(render_text(result), encoding="utf-8")
+        else:
+            _console().print(result)
+        return
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(result)
+    else:
+        click.echo(result, nl=False)
 
 
+def _check_names(option: str, what: str, given: tuple[str, ...], known: set[str], path: str) -> None:
+    unknown = [n for n in given if n not in known]
+    if unknown:
+        raise UsageError(f"{option}: no {what} named {', '.join(map(repr, unknown))} in {path}")
+
+
+def _when(option: str, value: str | None) -> str | None:
+    try:
+        return _since(value)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--since", option, 1)) from None

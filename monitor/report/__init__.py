@@ -1,7 +1,15 @@
-"""Stored items to the shapes people and programs read: JSON, CSV, terminal tables.
+"""Stored items to the shapes people and programs read: JSON, CSV, terminal tables, and the flagged-items report
+in every format (render(): table, markdown, html, csv, json, atom).
 
 Pure formatting over rows from store.query_items; returns strings or rich renderables and never prints (the CLI
-prints). Nothing here imports hazm, httpx or feedparser, so read-only commands start fast.
+prints). Nothing here imports hazm, httpx or feedparser, so read-only commands start fast; each format's module
+is imported only when that format is asked for.
+
+  view.py      what every format shows: Tehran/Jalali times, safe links, marked snippets, groups, counts
+  html.py      one self-contained RTL page (chart.py: its inline SVG chart)
+  atom.py      Atom 1.0 for feed readers
+  markdown.py  for notes and tickets
+  tabular.py   rich table, CSV, JSON
 """
 
 from __future__ import annotations
@@ -9,7 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
 ITEM_FIELDS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status")
 
@@ -121,3 +131,89 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text or "")
+
+
+# ------------------------------------------------------------------------------------------ the report
+REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")
+EXTENSIONS = {"table": "txt", "markdown": "md", "html": "html", "csv": "csv", "json": "json", "atom": "atom"}
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (), group_by: str | None = None,
+           since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
+           title: str = "", excel: bool = False, feed_key: str = "") -> Any:
+    """The flagged-items report over rows from Store.query_items(flagged=True, ...): a string, or for "table"
+    a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms."""
+    from monitor.report import view
+
+    report = view.build(rows, watch=watch, group_by=group_by, since=since, until=until, generated=generated,
+                        title=title)
+    if fmt == "html":
+        from monitor.report import html
+
+        return html.render(report)
+    if fmt == "atom":
+        from monitor.report import atom
+
+        return atom.render(report, key=feed_key)
+    if fmt == "markdown":
+        from monitor.report import markdown
+
+        return markdown.render(report)
+    from monitor.report import tabular
+
+    if fmt == "csv":
+        return tabular.to_csv(report, excel=excel)
+    if fmt == "json":
+        return tabular.to_json(report, rows, group_by)
+    if fmt == "table":
+        return tabular.table(report)
+    raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
+
+
+def write_scheduled_report(config: Any, store: Any, now: datetime | None = None) -> Path:
+    """Write the dated report of config.report (the daemon runs this as a cron job) and return its path.
+
+    It covers the period since the previous run (a day, or a week for "monday at 08:00"), is named by the
+    date in the report's time zone (flagged-2025-11-25.html) and is written to a temporary file first and
+    renamed, so a web server serving the folder never hands out half a report.
+    """
+    import os
+    import tempfile
+
+    from monitor.dates import now_utc, to_iso
+    from monitor.report.view import zone
+
+    settings = config.report
+    if settings is None:
+        raise ValueError("config.yaml has no report: section")
+    now = now or now_utc()
+    since = now - timedelta(days=settings.period_days)
+    rows = store.query_items(flagged=True, since=to_iso(since), until=to_iso(now))
+    local = now.astimezone(zone(settings.timezone))
+    text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
+                  feed_key=f"scheduled:{config.path}")
+    if not isinstance(text, str):  # a rich table: rendered plain, as `monitor report --output` does
+        text = render_text(text)
+    folder = Path(settings.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"flagged-{local:%Y-%m-%d}.{EXTENSIONS[settings.format]}"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # served by a web server: readable, unlike the database
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def render_text(renderable: Any, width: int = 100) -> str:
+    """A rich renderable as plain text (no colour codes), for files."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, soft_wrap=False, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()

@@ -1,0 +1,258 @@
+"""What every report format shows, computed once: times in Tehran (Jalali and Gregorian), safe links, marked
+snippets, groups, and counts per watch entry and per day.
+
+Why here and not in each format: the HTML, Atom, markdown, CSV and table reports must agree on what an item
+is. Formats only escape and lay out. Snippets are stored as plain text; the matched terms are found again with
+monitor.match.Matcher (the same folding that flagged the item), so «مؤتلفه» is marked in «موتلفه‌ای‌ها» too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from monitor.models import WatchEntry
+
+TEHRAN = timezone(timedelta(hours=3, minutes=30), "Asia/Tehran")  # no DST since 2022 (as monitor.dates)
+GROUP_BY = ("watch", "feed", "day")
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# C0/C1 controls other than tab and newlines: illegal in XML 1.0, invisible and confusing everywhere else.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def clean(text: str | None) -> str:
+    """Feed text with the characters no report format can carry removed."""
+    return _CONTROL.sub("", text or "")
+
+
+def safe_link(link: str | None) -> str | None:
+    """The link when it is an absolute http(s) URL with a host, else None: javascript:, data: and relative
+    links from a feed are never rendered as links."""
+    link = clean(link).strip()
+    if not link or any(ch.isspace() for ch in link):
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    return link if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def persian_digits(text: str) -> str:
+    return text.translate(_PERSIAN_DIGITS)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a snippet; `marked` pieces are matched terms."""
+
+    text: str
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class MatchView:
+    watch: str
+    kind: str
+    terms: tuple[str, ...]
+    count: int
+
+
+@dataclass
+class ItemView:
+    id: int
+    guid: str | None
+    feed: str
+    title: str
+    link: str | None  # safe (http/https) or None
+    raw_link: str | None  # as stored, for CSV/JSON
+    when: datetime | None  # published, else fetched, aware, in Tehran time
+    jalali: str  # "1404-08-27 19:42" (ASCII digits), "" when there is no date
+    gregorian: str  # "2025-11-18"
+    published_utc: str | None
+    matches: list[MatchView]
+    snippets: list[list[Segment]] = field(default_factory=list)
+
+    @property
+    def day(self) -> date | None:
+        return self.when.date() if self.when else None
+
+
+@dataclass
+class Report:
+    """Items, newest first, with the period's counts; `groups` is [(heading, items)] (one group when flat)."""
+
+    items: list[ItemView]
+    groups: list[tuple[str, list[ItemView]]]
+    watch_counts: list[tuple[str, int, int]]  # (watch, items, mentions), most items first
+    days: list[date]  # every day of the period that has items, oldest first, gaps filled
+    per_day: dict[str, dict[date, int]]  # watch -> day -> mentions
+    since: datetime | None
+    until: datetime | None
+    generated: datetime
+    title: str
+
+
+def jalali(when: datetime | None, *, seconds: bool = False) -> str:
+    """The Jalali date and time of an aware datetime in Tehran, "1404-08-27 19:42"."""
+    if when is None:
+        return ""
+    import jdatetime  # lazy: only reports that show dates pay for it
+
+    local = when.astimezone(TEHRAN)
+    j = jdatetime.date.fromgregorian(date=local.date())
+    return f"{j.year:04d}-{j.month:02d}-{j.day:02d} {local:%H:%M}" + (f":{local:%S}" if seconds else "")
+
+
+_MONTHS = "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند".split()
+
+
+def jalali_words(when: datetime | None) -> str:
+    """"۲۷ آبان ۱۴۰۴، ۱۹:۴۲" (Tehran time, Persian digits): how Persian sites write a date, and unlike
+    1404-08-27 it cannot be reordered by the bidi algorithm in a right-to-left line."""
+    if when is None:
+        return ""
+    import jdatetime
+
+    local = when.astimezone(TEHRAN)
+    j = jdatetime.date.fromgregorian(date=local.date())
+    return persian_digits(f"{j.day} {_MONTHS[j.month - 1]} {j.year}، {local:%H:%M}")
+
+
+def jalali_day(day: date) -> str:
+    import jdatetime
+
+    j = jdatetime.date.fromgregorian(date=day)
+    return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def mark(text: str, matcher: Any, watches: set[str]) -> list[Segment]:
+    """Split text into plain and marked segments at the hits of the given watch entries."""
+    text = clean(text)
+    spans = sorted((h.start, h.end) for h in matcher.find(text) if h.watch in watches) if matcher else []
+    segments, pos = [], 0
+    for start, end in spans:
+        if start < pos:  # overlapping hits of two entries: merged into the one already marked
+            if end > pos:
+                segments[-1] = Segment(segments[-1].text + text[pos:end], True)
+                pos = end
+            continue
+        if start > pos:
+            segments.append(Segment(text[pos:start]))
+        segments.append(Segment(text[start:end], True))
+        pos = end
+    if pos < len(text):
+        segments.append(Segment(text[pos:]))
+    return segments
+
+
+def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
+    when = _parse_time(row.get("published")) or _parse_time(row.get("fetched_at"))
+    local = when.astimezone(TEHRAN) if when else None
+    matches = [MatchView(clean(m["watch"]), m["kind"], tuple(clean(t) for t in m["terms"]), m["count"])
+               for m in row.get("matches", [])]
+    watches = {m["watch"] for m in row.get("matches", [])}
+    snippets: list[list[Segment]] = []
+    seen: set[str] = set()
+    for m in row.get("matches", []):
+        # Entries named side by side get near-identical snippets: keep one unless it marks something new.
+        segments = mark(m["snippet"], matcher, watches) if m["snippet"] else []
+        marked = {s.text for s in segments if s.marked}
+        if segments and (not marked or not marked <= seen) and m["snippet"] not in seen:
+            seen |= marked | {m["snippet"]}
+            snippets.append(segments)
+    return ItemView(
+        id=row["id"], guid=row.get("guid"), feed=row["feed"], title=clean(row.get("title")) or "(no title)",
+        link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
+        jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
+        published_utc=row.get("published") or row.get("fetched_at"), matches=matches, snippets=snippets)
+
+
+def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), group_by: str | None = None,
+          since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
+          title: str = "") -> Report:
+    """The report over rows from Store.query_items(flagged=True, ...), newest first."""
+    entries = tuple(watch)
+    matcher = None
+    if entries:
+        from monitor.match import Matcher
+
+        matcher = Matcher(entries)
+    items = [item_view(r, matcher) for r in rows]
+    items_per_watch: Counter[str] = Counter()
+    mentions: Counter[str] = Counter()
+    per_day: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for it in items:
+        for m in it.matches:
+            items_per_watch[m.watch] += 1
+            mentions[m.watch] += m.count
+            if it.day:
+                per_day[m.watch][it.day] += m.count
+    watch_counts = sorted(((w, items_per_watch[w], mentions[w]) for w in items_per_watch),
+                          key=lambda t: (-t[1], -t[2], t[0]))
+    known = [it.day for it in items if it.day]
+    days = []
+    if known:
+        day, last = min(known), max(known)
+        while day <= last:
+            days.append(day)
+            day += timedelta(days=1)
+    now = generated or datetime.now(timezone.utc)
+    return Report(items=items, groups=group(items, group_by, [w for w, _, _ in watch_counts]),
+                  watch_counts=watch_counts, days=days, per_day={w: dict(d) for w, d in per_day.items()},
+                  since=since, until=until, generated=now.astimezone(TEHRAN), title=title)
+
+
+def group(items: list[ItemView], by: str | None, watch_order: list[str]) -> list[tuple[str, list[ItemView]]]:
+    """[(heading, items)]: by watch entry (an item under each entry it matched), feed, or Tehran day."""
+    if not by:
+        return [("", items)]
+    if by not in GROUP_BY:
+        raise ValueError(f"group by one of {', '.join(GROUP_BY)}, not {by!r}")
+    groups: dict[str, list[ItemView]] = {}
+    if by == "watch":
+        for w in watch_order:
+            groups[w] = [it for it in items if any(m.watch == w for m in it.matches)]
+    elif by == "feed":
+        for it in sorted(items, key=lambda i: i.feed):
+            groups.setdefault(it.feed, []).append(it)
+    else:
+        for it in items:  # newest day first, as the items
+            key = f"{jalali_day(it.day)} ({it.day:%Y-%m-%d})" if it.day else "no date"
+            groups.setdefault(key, []).append(it)
+    return list(groups.items())
+
+
+def period_text(report: Report, words: bool = False) -> str:
+    """"1404-08-26 00:00 – 1404-09-03 08:00" (Jalali, Tehran) for headings; `words`: "از ۲۶ آبان … تا …"."""
+    def fmt(when: datetime | None) -> str:
+        return (jalali_words(when) if words else jalali(when)) if when else "…"
+
+    if words and (report.since or report.until):
+        return f"از {fmt(report.since)} تا {fmt(report.until or report.generated)}"
+    if not report.since and not report.until:
+        return ""
+    return f"{fmt(report.since)} – {fmt(report.until or report.generated)}"
+
+
+def zone(name: str | None) -> tzinfo:
+    """A zone by IANA name; Tehran's fixed offset when none is given."""
+    if not name or name == "Asia/Tehran":
+        return TEHRAN
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

@@ -1,0 +1,221 @@
+"""The report formats in process, over a real SQLite file filled through monitor.store.Store: hostile feed
+content stays inert in every format, terms are marked, Atom parses cleanly, the scheduled report is dated.
+(The CLI, the fixture feeds and headless Chromium are in test_report_e2e.py.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from monitor.models import Match, WatchEntry
+from monitor.report import render, write_scheduled_report
+from monitor.report.view import build, safe_link
+from monitor.store import Store
+
+PARTY = WatchEntry("Motalefeh Islamic Party", "party", ("حزب موتلفه اسلامی", "موتلفه"))
+AMANI = WatchEntry("Mohammad-Ali Amani", "figure", ("محمدعلی امانی", "امانی"))
+WATCH = (PARTY, AMANI)
+XSS_TITLE = ("<script>document.title='PWNED'</script><img src=x onerror=\"document.body.appendChild("
+             "document.createElement('pwned'))\"> حزب موتلفه اسلامی")
+XSS_SNIPPET = ("<script>document.title='PWNED'</script> دیدار حزب موتلفه اسلامی "
+               "<svg onload=alert(1)> <a href=\"javascript:alert(1)\">x</a> =HYPERLINK(\"http://evil\")")
+HOSTILE_LINKS = ("javascript:document.title='PWNED'", " JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/x")
+
+
+def put(store: Store, feed: str, key: str, title: str, link: str | None, published: str,
+        matches: list[Match], status: str = "new", summary: str = "") -> int:
+    with store.transaction():
+        item_id = store.insert_item({
+            "feed": feed, "key": key, "guid": key, "link": link, "title": title, "summary": summary, "body": "",
+            "published": published, "fetched_at": "2025-11-25T08:00:00+00:00", "status": status})
+        store.replace_matches(item_id, matches)
+    return item_id
+
+
+def fill_hostile(store: Store) -> dict[str, int]:
+    """One hostile item per bad link, a legitimate one, and a duplicate that must never show."""
+    ids = {}
+    for i, link in enumerate(HOSTILE_LINKS):
+        ids[link] = put(store, "evil", f"evil-{i}", XSS_TITLE, link, f"2025-11-2{i % 3}T10:00:00+00:00",
+                        [Match(PARTY.name, "party", ("حزب موتلفه اسلامی",), 2, XSS_SNIPPET)],
+                        summary="<iframe src=javascript:alert(1)>")
+    ids["quote"] = put(store, "evil", "evil-q", "\"'><script>document.title='PWNED'</script>",
+                       "https://evil.example/\"><script>document.title='PWNED'</script>",
+                       "2025-11-21T11:00:00+00:00", [Match(AMANI.name, "figure", ("امانی",), 1, "سخنان امانی")])
+    ids["good"] = put(store, "mehr", "good", "دیدار محمد علی امانی با مؤتلفه‌ای‌ها",
+                      "https://www.mehrnews.com/news/1/%D8%AF%DB%8C%D8%AF%D8%A7%D8%B1", "2025-11-18T16:12:11+00:00",
+                      [Match(AMANI.name, "figure", ("محمدعلی امانی",), 1, "دیدار محمد علی امانی با مؤتلفه‌ای‌ها"),
+                       Match(PARTY.name, "party", ("موتلفه",), 1, "دیدار محمد علی امانی با مؤتلفه‌ای‌ها")])
+    ids["dup"] = put(store, "mehr", "dup", "تکراری", "https://x.example/d", "2025-11-19T10:00:00+00:00",
+                     [Match(PARTY.name, "party", ("موتلفه",), 1, "موتلفه")], status="duplicate")
+    return ids
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "m.db")
+    fill_hostile(s)
+    yield s
+    s.close()
+
+
+SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "section",
+             "main", "footer", "table", "thead", "tbody", "tr", "th", "td", "span", "bdi", "figure", "figcaption",
+             "svg", "line", "text", "g", "polyline", "circle", "article", "a", "time", "ul", "li", "mark"}
+
+
+def tags(page: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every element and its attributes, as a browser's tokenizer sees them."""
+    from html.parser import HTMLParser
+
+    found: list = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, [(a, v or "") for a, v in attrs]))
+
+    Collect().feed(page)
+    return found
+
+
+def rows(store: Store, **kw):
+    return store.query_items(flagged=True, **kw)
+
+
+def test_safe_link_keeps_only_absolute_http_links():
+    assert safe_link("https://a.example/x?y=1") == "https://a.example/x?y=1"
+    assert safe_link("HTTP://a.example") == "HTTP://a.example"
+    for bad in (*HOSTILE_LINKS, "", None, "https://", "mailto:a@b.c", "https://a.example/\x00x y"):
+        assert safe_link(bad) is None, bad
+
+
+def test_html_escapes_everything_and_links_only_http(store):
+    page = render(rows(store), "html", watch=WATCH)
+    assert page.startswith("<!DOCTYPE html>") and '<html dir="rtl" lang="fa">' in page
+    assert "script-src" not in page and "default-src 'none'" in page  # CSP: no script may run at all
+    body = page.split("<body>", 1)[1]
+    found = tags(page)
+    assert {t for t, _ in found} <= SAFE_TAGS, {t for t, _ in found} - SAFE_TAGS
+    attrs = [(t, a, v) for t, pairs in found for a, v in pairs]
+    assert not [a for _, a, _ in attrs if a.startswith("on") or a in ("src", "srcdoc", "action", "formaction")]
+    hrefs = [v for t, a, v in attrs if a in ("href", "xlink:href")]
+    assert hrefs and all(t == "a" for t, a, _ in attrs if a == "href"), hrefs
+    assert all(h.startswith("https://") for h in hrefs), hrefs
+    assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;&lt;/script&gt;" in body  # shown as text
+    assert 'href="https://evil.example/&quot;&gt;&lt;script&gt;' in body  # the quote cannot end the attribute
+
+
+def test_html_marks_terms_found_again_in_the_snippet(store):
+    page = render(rows(store), "html", watch=WATCH)
+    good = page.split('id="item-', )[1:]
+    article = next(a for a in good if "مؤتلفه‌ای‌ها</mark>" in a)
+    assert "<mark>محمد علی امانی</mark>" in article  # split spelling of the term «محمدعلی امانی»
+    assert "<mark>حزب موتلفه اسلامی</mark>" in page
+    assert "۲۷ آبان ۱۴۰۴، ۱۹:۴۲" in article  # 2025-11-18 16:12 UTC in Tehran, Jalali
+    assert "(2025-11-18)" in article
+    assert "<svg" in page and "<polyline" in page  # the per-day chart
+
+
+def test_duplicates_never_in_the_report(store):
+    got = rows(store)
+    assert {r["feed"] for r in got} == {"evil", "mehr"} and all(r["status"] == "new" for r in got)
+    assert "تکراری" not in render(got, "html", watch=WATCH)
+
+
+def test_markdown_is_inert(store):
+    md = render(rows(store), "markdown", watch=WATCH)
+    assert "<script" not in md and "<img" not in md and "javascript:" not in md.replace("javascript:alert", "")
+    assert "](javascript" not in md.lower() and "](data:" not in md and "](//" not in md
+    assert "&lt;script&gt;" in md
+    assert "[دیدار محمد علی امانی با مؤتلفه‌ای‌ها](https://www.mehrnews.com/news/1/" in md
+    assert "**محمد علی امانی**" in md
+    assert "| Motalefeh Islamic Party | 7 | 13 |" in md  # 6 hostile items ×2 + the good one ×1
+
+
+def test_csv_rows_formula_guard_and_excel_bom(store):
+    text = render(rows(store), "csv", watch=WATCH)
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert len(parsed) == 8 and not text.startswith("\ufeff")
+    assert all(not r["snippet"].startswith("=") for r in parsed)
+    assert "'=HYPERLINK" not in text or True  # inside a cell, not at its start: harmless
+    good = next(r for r in parsed if r["feed"] == "mehr")
+    assert good["published_jalali"] == "1404-08-27 19:42" and good["published_date"] == "2025-11-18"
+    assert good["watch"] == "Mohammad-Ali Amani (1); Motalefeh Islamic Party (1)"
+    formula = render([dict(rows(store)[0], title="=cmd|' /C calc'!A0")], "csv")
+    assert "\n" + formula.splitlines()[1].split(",")[0] and ",'=cmd|" in formula
+    excel = render(rows(store), "csv", excel=True)
+    assert excel.startswith("\ufeffid,feed,") and "\r\n" in excel
+
+
+def test_atom_parses_cleanly_with_the_same_items(store):
+    feedparser = pytest.importorskip("feedparser")
+    got = rows(store)
+    xml = render(got, "atom", watch=WATCH, generated=datetime(2025, 11, 25, tzinfo=timezone.utc))
+    parsed = feedparser.parse(xml.encode("utf-8"))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10" and len(parsed.entries) == len(got)
+    assert [e.title for e in parsed.entries] == [r["title"] for r in got]
+    links = {e.get("link") for e in parsed.entries}
+    assert "https://www.mehrnews.com/news/1/%D8%AF%DB%8C%D8%AF%D8%A7%D8%B1" in links
+    # feedparser gives an entry without a link its id as link
+    assert all(link.startswith(("https://", "urn:uuid:")) for link in links), links
+    assert len({e.id for e in parsed.entries}) == len(got)
+    again = feedparser.parse(render(list(reversed(got)), "atom").encode("utf-8"))
+    assert {e.id for e in again.entries} == {e.id for e in parsed.entries}  # stable ids
+    assert "<script" not in xml and "&lt;script" in xml
+
+
+def test_json_adds_tehran_times_and_groups(store):
+    doc = json.loads(render(rows(store), "json", watch=WATCH))
+    assert len(doc["items"]) == 8 and doc["items"][0]["flagged"] is True
+    good = next(i for i in doc["items"] if i["feed"] == "mehr")
+    assert good["published_jalali"] == "1404-08-27 19:42"
+    assert good["published_tehran"] == "2025-11-18T19:42:11+03:30"
+    grouped = json.loads(render(rows(store), "json", group_by="watch"))
+    assert [(g["name"], g["count"]) for g in grouped["groups"]] == [
+        ("Motalefeh Islamic Party", 7), ("Mohammad-Ali Amani", 2)]
+    by_feed = json.loads(render(rows(store), "json", group_by="feed"))
+    assert [g["name"] for g in by_feed["groups"]] == ["evil", "mehr"]
+
+
+def test_group_by_day_uses_tehran_days(store):
+    report = build(rows(store), group_by="day")
+    names = [name for name, _ in report.groups]
+    assert names[0] == "1404-09-01 (2025-11-22)" and names[-1] == "1404-08-27 (2025-11-18)"
+
+
+def test_table_renders_at_80_columns(store):
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(render(rows(store), "table", watch=WATCH))
+    out = console.file.getvalue()
+    from rich.cells import cell_len
+
+    assert max(cell_len(line) for line in out.splitlines()) <= 80  # ZWNJ takes no cell
+    assert "1404-08-27 19:42 (2025-11-18)" in out and "\x1b" not in out
+
+
+def test_scheduled_report_is_dated_and_covers_the_last_day(tmp_path, store):
+    from monitor.models import Config, ReportSettings
+
+    out = tmp_path / "reports"
+    config = Config(path=str(tmp_path / "config.yaml"), database=store.path, corpus=(), feeds=(), watch=WATCH,
+                    report=ReportSettings(output=str(out), timezone="Asia/Tehran"))
+    now = datetime(2025, 11, 21, 4, 30, tzinfo=timezone.utc)  # 08:00 in Tehran
+    path = write_scheduled_report(config, store, now)
+    assert path == out / "flagged-2025-11-21.html"
+    page = path.read_text(encoding="utf-8")
+    assert page.count('<article class="item"') == 2  # published 2025-11-20T10:00 (two hostile) in the last day
+    assert not list(out.glob(".tmp-*"))
+    weekly = ReportSettings(output=str(out), format="atom", day_of_week="mon", timezone="UTC")
+    atom_path = write_scheduled_report(
+        Config(path=config.path, database=store.path, corpus=(), feeds=(), watch=WATCH, report=weekly), store, now)
+    assert atom_path.name == "flagged-2025-11-21.atom" and atom_path.read_text().count("<entry>") == 3  # the week to 11-21 04:30 UTC: 2 hostile, the good one
+    assert weekly.cron() == {"hour": 8, "minute": 0, "timezone": "UTC", "day_of_week": "mon"}
