@@ -24,6 +24,11 @@ from monitor.models import Verdict
 from monitor.text import fold_hash, shingles
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
+# A shingle held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
+# footer): it says nothing about which article an item is, and counting its holders would make every lookup
+# cost grow with the number of stored items. Copies are not indexed (only new items are), so an article
+# syndicated by a hundred feeds still has its shingles held once.
+COMMON_SHINGLE_SOURCES = 64
 
 
 class KnownTexts(Protocol):
@@ -31,6 +36,7 @@ class KnownTexts(Protocol):
     def item_by_link(self, canonical_link: str) -> int | None: ...
     def by_hash(self, column: str, value: str) -> tuple[str, str] | None: ...
     def shingle_overlap(self, hashes: Iterable[int], since: str) -> dict[str, int]: ...
+    def common_shingles(self, hashes: Iterable[int], more_than: int) -> set[int]: ...
 
 
 @dataclass(frozen=True)
@@ -137,14 +143,22 @@ def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: Know
 
 def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
                    threshold: float) -> Verdict | None:
+    """The known text that contains the largest share of the item's shingles, if that share reaches threshold.
+
+    Boilerplate shingles (held by more than COMMON_SHINGLE_SOURCES texts) are left out of both sides of the
+    share, which keeps the lookup bounded and stops a shared agency header from counting as evidence.
+    """
     if len(item_shingles) < MIN_SHINGLES:
         return None
-    overlap = known.shingle_overlap(item_shingles, since)
+    telling = item_shingles - known.common_shingles(item_shingles, COMMON_SHINGLE_SOURCES)
+    if len(telling) < MIN_SHINGLES:
+        return None
+    overlap = known.shingle_overlap(telling, since)
     if not overlap:
         return None
     # Best containment; ties go to the corpus, then to the oldest source, so verdicts are stable.
     source, shared = max(overlap.items(), key=lambda kv: (kv[1], kv[0].startswith("corpus:"), _age_key(kv[0])))
-    score = shared / len(item_shingles)
+    score = shared / len(telling)
     if score < threshold:
         return None
     kind, _, ref = source.partition(":")

@@ -451,6 +451,21 @@ class Store:
                 " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)", [today]),
         }
 
+    # ---------------------------------------------------------------- text engine (issue 3): common shingles
+    def common_shingles(self, hashes: Iterable[int], more_than: int) -> set[int]:
+        """Of `hashes`, those held by more than `more_than` known texts (boilerplate such as «به گزارش ایسنا»).
+
+        Each hash reads at most more_than + 1 entries of the (hash, source) primary key, so the cost per item
+        is bounded however many items are stored; counting every holder of a common phrase would not be.
+        """
+        found: set[int] = set()
+        for chunk in _chunks(list(hashes), 500):
+            found.update(h for (h,) in self.db.execute(
+                "SELECT value FROM json_each(?) WHERE (SELECT count(*) FROM"
+                " (SELECT 1 FROM shingles WHERE hash = value LIMIT ?)) > ?",
+                [json.dumps(chunk), more_than + 1, more_than]))
+        return found
+
 
 def _chunks(seq: list, size: int) -> Iterator[list]:
     for i in range(0, len(seq), size):
