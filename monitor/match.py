@@ -11,6 +11,7 @@ word end, or at an allowed suffix that itself ends the word («مؤتلفه‌ا
 from __future__ import annotations
 
 import itertools
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -117,8 +118,10 @@ class Matcher:
                               words.span(h.last)[1]))
         return result
 
-    def matches(self, text: str, snippet_chars: int = 160) -> list[Match]:
-        """One Match per entry found, in config order, with the terms found, a hit count and a snippet."""
+    def matches(self, text: str, snippet_chars: int = 240) -> list[Match]:
+        """One Match per entry found, in config order, with the terms found, a hit count and a snippet: the
+        sentence around the first hit (cut to about snippet_chars around the hit when longer), as written;
+        the pipeline turns it into display text."""
         hits, words = self._find(text)
         by_entry: dict[int, list[_RawHit]] = {}
         for h in hits:
@@ -220,23 +223,38 @@ def _longest_first(cluster: list[_RawHit]) -> list[_RawHit]:
     return chosen
 
 
+# A sentence ends at . ! ? ؟ … followed by whitespace or the end (so «05.09.2025» and «3.5» do not end one),
+# or at a line break (titles, paragraphs and list lines have no final stop).
+_SENTENCE_END = re.compile(r"[.!?؟…]+(?=\s|$)|\n")
+_LOOKBACK = 4000  # how far back to look for the start of the sentence
+
+
 def _snippet(text: str, start: int, end: int, width: int) -> str:
-    """About width characters of text around [start, end), cut at spaces, whitespace collapsed, «…» at cuts."""
-    room = max(0, width - (end - start))
-    lo, hi = start - room // 2, end + (room - room // 2)
-    if lo < 0:
-        lo, hi = 0, hi - lo
-    if hi > len(text):
-        lo, hi = max(0, lo - (hi - len(text))), len(text)
-    if lo > 0 and not text[lo - 1].isspace():  # do not start inside a word
-        space = next((i for i in range(lo, start) if text[i].isspace()), None)
-        if space is not None:
-            lo = space + 1
-    if hi < len(text) and not text[hi].isspace():  # do not end inside a word
-        space = next((i for i in range(hi - 1, end - 1, -1) if text[i].isspace()), None)
-        if space is not None:
-            hi = space
+    """The sentence around [start, end), whitespace collapsed; a sentence longer than width is cut to about
+    width characters around the hit, at spaces, with «…» where it was cut."""
+    lo = max(0, start - _LOOKBACK)
+    for m in _SENTENCE_END.finditer(text, lo, start):
+        lo = m.end()
+    m = _SENTENCE_END.search(text, end)
+    hi = len(text) if m is None else (m.start() if m.group() == "\n" else m.end())
+    return _window(text, lo, hi, start, end, width)
+
+
+def _window(text: str, lo: int, hi: int, start: int, end: int, width: int) -> str:
+    """About width characters of text[lo:hi] around [start, end), cut at spaces, «…» where text[lo:hi] is cut."""
+    sentence_lo, sentence_hi = lo, hi
+    if hi - lo > width:
+        room = max(0, width - (end - start))
+        lo, hi = max(lo, start - room // 2), min(hi, end + (room - room // 2))
+        if lo > sentence_lo and not text[lo - 1].isspace():  # do not start inside a word
+            space = next((i for i in range(lo, start) if text[i].isspace()), None)
+            if space is not None:
+                lo = space + 1
+        if hi < sentence_hi and not text[hi].isspace():  # do not end inside a word
+            space = next((i for i in range(hi - 1, end - 1, -1) if text[i].isspace()), None)
+            if space is not None:
+                hi = space
     body = " ".join(text[lo:hi].split())
-    head = "…" if text[:lo].strip() else ""
-    tail = "…" if text[hi:].strip() else ""
+    head = "…" if text[sentence_lo:lo].strip() else ""
+    tail = "…" if text[hi:sentence_hi].strip() else ""
     return head + body + tail

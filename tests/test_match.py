@@ -190,11 +190,11 @@ def test_matches_one_per_entry_in_config_order(matcher: Matcher) -> None:
     assert iran.count == 1 and iran.terms == ("ایران",)
 
 
-def test_snippet_around_first_hit() -> None:
+def test_snippet_of_a_long_sentence_is_cut_around_the_first_hit() -> None:
     m = Matcher([KIM])
     before = " ".join(f"کلمه{i}" for i in range(60))
     after = " ".join(f"واژه{i}" for i in range(60))
-    text = f"{before}\n\n  دیدار با کیم جونگ‌اون   در پیونگیانگ\t{after} و کیم جونگ اون"
+    text = f"جمله قبلی. {before}  دیدار با کیم جونگ‌اون   در پیونگیانگ\t{after} و کیم جونگ اون. جمله بعدی"
     (match,) = m.matches(text, snippet_chars=80)
     assert match.count == 2
     s = match.snippet
@@ -206,10 +206,22 @@ def test_snippet_around_first_hit() -> None:
     assert body.split()[0] in before.split() and body.split()[-1] in after.split()  # cut at word boundaries
 
 
-def test_snippet_of_short_text_is_whole_text() -> None:
-    m = Matcher([AMANI])
-    (match,) = m.matches("  امانی\nگفت  ")
-    assert match.snippet == "امانی گفت"
+SENTENCES = [
+    # (text, expected snippet): the sentence holding the first hit, its final stop kept
+    ("هوا سرد است. امروز امانی به پکن رفت. فردا برمی‌گردد.", "امروز امانی به پکن رفت."),
+    ("امانی گفت: «همکاری ادامه دارد»؟ پاسخ روشن نبود.", "امانی گفت: «همکاری ادامه دارد»؟"),
+    ("عنوان خبر\nدر تاریخ 05.09.2025 امانی سخن گفت و 3.5 درصد را یادآور شد! بعدی", 
+     "در تاریخ 05.09.2025 امانی سخن گفت و 3.5 درصد را یادآور شد!"),
+    ("  امانی\nگفت  ", "امانی"),  # a line break ends a sentence (titles, list lines)
+    ("سخن امانی", "سخن امانی"),
+    ("اول. دوم امانی… سوم", "دوم امانی…"),
+]
+
+
+@pytest.mark.parametrize("text, expected", SENTENCES)
+def test_snippet_is_the_sentence_around_the_first_hit(text: str, expected: str) -> None:
+    (match,) = Matcher([AMANI]).matches(text)
+    assert match.snippet == expected
 
 
 def test_empty_terms_and_entries_ignored() -> None:

@@ -66,15 +66,22 @@ def feeds(config_path: str, fmt: str) -> None:
 @main.command()
 @config_option
 @click.argument("text", required=False)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @handle_errors
-def match(config_path: str, text: str | None) -> None:
+def match(config_path: str, text: str | None, fmt: str) -> None:
     """Show which watch entries a text matches, and where: a dry run for editing terms. TEXT, or - for stdin.
+
+    The text is printed with every hit highlighted, then one line per entry: mentions, terms found and the
+    sentence around the first hit. HTML is converted to text first. Offsets in --format json are character
+    offsets into that text.
 
     \b
     Example:
         monitor match "دیدار محمد علی امانی با سفیر پاکستان"
-        curl -s https://example.com/article | monitor match -
+        curl -s https://example.com/article | monitor match - --format json
     """
+    import json
+
     from monitor.match import Matcher
     from monitor.text import html_to_text
 
@@ -85,13 +92,42 @@ def match(config_path: str, text: str | None) -> None:
         text = html_to_text(text)
     matcher = Matcher(config.watch)
     hits = matcher.find(text)
-    if not hits:
-        click.echo("no watch entry matches")
+    found = matcher.matches(text)  # snippets as written: display() would import hazm (about a second)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "matches": [{"watch": m.watch, "kind": m.kind, "terms": list(m.terms), "count": m.count,
+                         "snippet": m.snippet} for m in found],
+            "hits": [{"watch": h.watch, "kind": h.kind, "term": h.term, "start": h.start, "end": h.end,
+                      "text": text[h.start:h.end]} for h in hits],
+        }, ensure_ascii=False, indent=2))
         return
-    for hit in hits:
-        click.echo(f"{hit.watch} ({hit.kind}) term «{hit.term}» at {hit.start}-{hit.end}: «{text[hit.start:hit.end]}»")
-    for m in matcher.matches(text):
-        click.echo(f"= {m.watch}: {m.count} mention(s)")
+    from rich.text import Text
+
+    console = _console()
+    if not hits:
+        console.print("no watch entry matches", markup=False, highlight=False)
+        return
+    console.print(_highlighted(text, hits), highlight=False)
+    console.print()
+    for m in found:
+        line = Text()
+        line.append(m.watch, style="bold")
+        line.append(f" ({m.kind}): {m.count} mention{'s' if m.count != 1 else ''}; terms: ")
+        line.append(", ".join(f"«{t}»" for t in m.terms))
+        written = dict.fromkeys(" ".join(text[h.start:h.end].split()) for h in hits if h.watch == m.watch)
+        line.append("; as written: " + ", ".join(f"«{w}»" for w in written))
+        line.append(f"\n    {m.snippet}", style="dim")
+        console.print(line, highlight=False)
+
+
+def _highlighted(text: str, hits) -> "Text":
+    """text as a rich Text with the hits' spans styled; text is never parsed as markup, so «[b]» stays literal."""
+    from rich.text import Text
+
+    out = Text(text)
+    for h in hits:
+        out.stylize("bold black on yellow", h.start, h.end)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ corpus
