@@ -1,0 +1,94 @@
+"""Properties of folding, tokenising and matching, checked with hypothesis on generated text.
+
+Every property here is one a reader relies on: the fold key does not move under invisible or optional
+characters, the fast word splitter agrees with the exact per-character one, a watched name written as a word is
+always found, and one glued inside a longer word never is.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.match import Matcher
+from monitor.models import WatchEntry
+from monitor.text import _columns_slow, fold, token_columns
+
+FAST = settings(max_examples=300, deadline=None)
+
+PERSIAN = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+VARIANT_LETTERS = "يىئكأإآٱؤةۀء"  # Arabic and hamza spellings of the letters above
+FORMAT_CHARS = "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"
+DIACRITICS = "".join(map(chr, range(0x064B, 0x0660))) + "\u0670\u0640"  # harakat, superscript alef, tatweel
+SEPARATORS = [" ", "  ", "\n", "، ", ". ", "؛ ", " «", "» ", "\t", " - ", "؟ "]
+
+# Realistic news text: Persian and Arabic letters in every spelling, digits of three systems, Latin,
+# punctuation, whitespace, invisible characters, presentation forms and other odd code points.
+news_chars = st.characters(codec="utf-8", categories=("L", "M", "N", "P", "Z", "S", "Cf"))
+news_text = st.text(
+    alphabet=st.one_of(st.sampled_from(PERSIAN + VARIANT_LETTERS + FORMAT_CHARS + DIACRITICS + " \n،.«»-"
+                                       + "۰۱۲۳٤٥6789aBcÉß\ufb8e\ufefb\ufdf2"), news_chars),
+    max_size=80)
+word = st.text(alphabet=PERSIAN, min_size=2, max_size=6)
+invisible = st.sampled_from(FORMAT_CHARS + DIACRITICS)
+
+
+@FAST
+@given(news_text)
+def test_fold_is_idempotent(s: str) -> None:
+    assert fold(fold(s)) == fold(s)
+
+
+@FAST
+@given(news_text, st.lists(st.tuples(st.integers(min_value=0), invisible), max_size=6))
+def test_inserting_format_characters_or_diacritics_never_changes_the_fold_key(s: str, inserts) -> None:
+    t = s
+    for pos, ch in inserts:
+        i = pos % (len(t) + 1)
+        t = t[:i] + ch + t[i:]
+    assert fold(t) == fold(s)
+
+
+@FAST
+@given(news_text)
+def test_fast_words_agree_with_the_exact_per_character_split(s: str) -> None:
+    texts, starts, ends = token_columns(s)
+    assert (texts, starts, ends) == _columns_slow(s)
+    assert "".join(texts) == fold(s)
+
+
+def _text(words: list[str], seps: list[str]) -> str:
+    return "".join(w + seps[i % len(seps)] for i, w in enumerate(words))
+
+
+@FAST
+@given(st.lists(word, min_size=1, max_size=3), st.lists(word, max_size=8), st.lists(word, max_size=8),
+       st.lists(st.sampled_from(SEPARATORS), min_size=1, max_size=4),
+       st.lists(st.sampled_from([" ", "\u200c", "", "-"]), min_size=2, max_size=2))
+def test_a_term_between_word_boundaries_is_always_found(term_words, before, after, seps, joins) -> None:
+    """However the term's own words are joined (space, ZWNJ, nothing, hyphen), and whatever surrounds it."""
+    term = " ".join(term_words)
+    written = term_words[0] + "".join(joins[i % 2] + w for i, w in enumerate(term_words[1:]))
+    head = _text(before, seps)
+    text = head + written + seps[0] + _text(after, seps)
+    start, end = len(head), len(head) + len(written)
+    hits = Matcher([WatchEntry("t", "figure", (term,))]).find(text)
+    assert any(h.start < end and h.end > start for h in hits), (text, term)
+
+
+@FAST
+@given(st.lists(word, min_size=1, max_size=2), st.text(alphabet=PERSIAN, max_size=3),
+       st.text(alphabet=PERSIAN, max_size=3), st.sampled_from(["", "\u200c"]), st.sampled_from(["", "\u200c"]),
+       st.lists(word, max_size=6), st.lists(word, max_size=6))
+def test_a_term_glued_inside_a_longer_word_is_never_found(term_words, prefix, suffix, glue1, glue2,
+                                                           before, after) -> None:
+    """«امانی» in «سامانی», «بی‌امانی» or «امانیان»: letters (or a ZWNJ, which joins) on either side."""
+    if not prefix and not suffix:
+        prefix = "س"
+    term = " ".join(term_words)
+    glued = (prefix + glue1 if prefix else "") + "".join(term_words) + (glue2 + suffix if suffix else "")
+    head = " ".join(before) + " " if before else ""
+    text = head + glued + " " + " ".join(after)
+    start, end = len(head), len(head) + len(glued)
+    hits = Matcher([WatchEntry("t", "figure", (term,))]).find(text)
+    assert not any(h.start < end and h.end > start for h in hits), (text, term, hits)
