@@ -134,7 +134,10 @@ def parse_when(value: str, now: datetime | None = None) -> datetime:
         return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
     m = _RELATIVE.match(text)
     if m:
-        return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        try:
+            return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        except (OverflowError, ValueError):  # `99999999d` used to escape as a traceback
+            raise ValueError(f"{value!r} reaches further back than the calendar goes") from None
     m = re.match(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$", text)
     if m:
         y, mo, d = (int(g) for g in m.groups())

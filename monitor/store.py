@@ -193,7 +193,7 @@ class Store:
                 raise
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(f"{self.path}: {exc}{_hint(exc)}") from exc
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -465,6 +465,17 @@ class Store:
                 " (SELECT 1 FROM shingles WHERE hash = value LIMIT ?)) > ?",
                 [json.dumps(chunk), more_than + 1, more_than]))
         return found
+
+
+def _hint(exc: sqlite3.OperationalError) -> str:
+    """What a person can do about the two store failures a long-running monitor meets (issue 6)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return (f" (another process held the write lock for over {BUSY_TIMEOUT_MS // 1000}s: a second poll, the"
+                " daemon, or a backup tool; the transaction was rolled back)")
+    if "full" in text:
+        return " (free some disk space; the transaction was rolled back and the next poll redoes it)"
+    return ""
 
 
 def _chunks(seq: list, size: int) -> Iterator[list]:

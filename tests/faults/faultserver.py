@@ -108,6 +108,7 @@ class FaultServer:
         self.static("/good2.xml", rss([item(f"ok2-{i}", title=f"خبر دیگر {i}") for i in range(2)]))
         self.routes["/hang"] = self._hang
         self.routes["/trickle"] = self._trickle
+        self.routes["/slow-headers"] = self._slow_headers
         self.routes["/huge"] = self._huge
         self.routes["/gzip-bomb"] = self._gzip_bomb
         for status in (404, 410, 500):
@@ -167,6 +168,16 @@ class FaultServer:
             if self.stop.wait(1.0):
                 return
             h.wfile.write(bytes([byte]))
+            h.wfile.flush()
+
+    def _slow_headers(self, h: BaseHTTPRequestHandler) -> None:
+        """A status line, then a header one byte a second: no read ever times out, the headers never end."""
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        h.wfile.flush()
+        for _ in range(60):
+            if self.stop.wait(1.0):
+                return
+            h.wfile.write(b"a")
             h.wfile.flush()
 
     def _huge(self, h: BaseHTTPRequestHandler) -> None:
