@@ -39,14 +39,45 @@ from monitor.config import load_config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import AUTO, Config, FeedSpec
-from monitor.pipeline import CycleSummary, Engine, FeedOutcome, _displayed
+from monitor.pipeline import CycleSummary, Engine, FeedOutcome
 from monitor.lockfile import DaemonRunning, acquire_lock, running_daemon  # noqa: F401 (re-exported)
 from monitor.store import Store
 
 log = logging.getLogger("monitor.daemon")
 WATCH_POLL = 1.0  # seconds between looks at config.yaml
-REMATCH_BATCH = 2000  # items per re-match transaction: short enough that polls interleave
 STOP_BUDGET = 8.0  # seconds a stop waits for the write in flight (SIGTERM must end within 10 s)
+
+
+class Stopped(MonitorError):
+    """The daemon stopped: no more writes."""
+
+
+class WriterLock:
+    """The one-writer lock. After close() every later `with lock:` raises Stopped instead of waiting forever,
+    so a job still fetching when the daemon stops ends instead of touching a closed store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.closed = False
+
+    def acquire(self, timeout: float = -1) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __enter__(self) -> "WriterLock":
+        self._lock.acquire()
+        if self.closed:
+            self._lock.release()
+            raise Stopped("the daemon is stopping; nothing more is written")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 def watch_hash(config: Config) -> str:
@@ -60,7 +91,7 @@ class Daemon:
     def __init__(self, config_path: str) -> None:
         self.config_path = config_path
         self.config = load_config(config_path)
-        self.lock = threading.RLock()  # the one-writer lock: every store access holds it
+        self.lock = WriterLock()  # every store access holds it
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self._outcomes: list[FeedOutcome] = []
@@ -120,9 +151,13 @@ class Daemon:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         got = self.lock.acquire(timeout=STOP_BUDGET)
-        self._log_summary()
+        if got:
+            self._log_summary()
+        self.lock.close()
         if self.store is not None and got:
             self.store.close()
+        if got:
+            self.lock.release()
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # the flock goes with the descriptor
         log.info("daemon stopped in %.1fs%s", time.monotonic() - started,
@@ -157,6 +192,8 @@ class Daemon:
             outcome = engine.refresh_feed(spec, self.client, self.lock)
             with self._outcomes_lock:
                 self._outcomes.append(outcome)
+        except Stopped:
+            return
         except MonitorError as exc:  # the database is locked or full: log, keep the schedule, retry later
             log.error("feed %s: %s", name, exc)
         finally:
@@ -234,6 +271,9 @@ class Daemon:
 
     def _watch_loop(self) -> None:
         self._seen_sig = self._signature()
+        from monitor.text import display
+
+        display("آماده")  # build hazm's normaliser now (~2 s), not in the first re-match after an edit
         if self.store.get_meta("daemon.watch_hash") != watch_hash(self.config):
             self._rematch(self.engine, "the watch list differs from the one the stored items were matched with")
         while not self.stopping.wait(WATCH_POLL):
@@ -301,46 +341,34 @@ class Daemon:
                 self._add_job(spec, when)
 
     def _rematch(self, engine: Engine, why: str) -> bool:
-        """Match every stored item against the engine's watch list again, batch by batch (the lock is
-        released between batches, so polls go on). False when a stop or a newer config interrupted it."""
-        started = time.monotonic()
-        with self.lock:
-            total = self.store.item_count()
-        log.info("rematch: %s; re-matching %d stored items", why, total)
-        done = added = removed = changed = 0
-        after, last_log = 0, started
-        while True:
-            if self.stopping.is_set() or self.engine is not engine or self.reload_requested.is_set() \
-                    or self._newer_edit():
-                log.info("rematch: interrupted after %d of %d items; it starts again with the newer config",
-                         done, total)
-                return False
-            with self.lock:
-                batch = self.store.rematch_batch(after, REMATCH_BATCH)
-                if not batch:
-                    break
-                with self.store.transaction():
-                    for item_id, title, body, old in batch:
-                        found = engine.matcher.matches(f"{title}\n{body}")
-                        new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count)
-                               for m in found}
-                        if new != old:
-                            self.store.replace_matches(item_id, [_displayed(m) for m in found])
-                            changed += 1
-                            added += len(new.keys() - old.keys())
-                            removed += len(old.keys() - new.keys())
-                after = batch[-1][0]
-            done += len(batch)
-            if time.monotonic() - last_log >= 2.0:
-                last_log = time.monotonic()
-                log.info("rematch: %d of %d items (%d%%), %d flags added, %d removed", done, total,
-                         100 * done // max(total, 1), added, removed)
+        """Match every stored item against the engine's watch list again (monitor.rematch), with progress in
+        the log. False when a stop or a newer config interrupted it; it is then redone with the newer one."""
+        from monitor.rematch import rematch
+
+        log.info("rematch: %s; re-matching the stored items", why)
+        last_log = [time.monotonic()]
+
+        def progress(p) -> None:
+            if time.monotonic() - last_log[0] >= 2.0:
+                last_log[0] = time.monotonic()
+                log.info("rematch: %d of %d items (%d%%), %d flags added, %d removed", p.done, p.total,
+                         100 * p.done // max(p.total, 1), p.added, p.removed)
+
+        def interrupted() -> bool:
+            return (self.stopping.is_set() or self.engine is not engine or self.reload_requested.is_set()
+                    or self._newer_edit())
+
+        p = rematch(self.store, engine.matcher, lock=self.lock, interrupted=interrupted, progress=progress)
+        if not p.finished:
+            log.info("rematch: interrupted after %d of %d items; it starts again with the newer config",
+                     p.done, p.total)
+            return False
         with self.lock, self.store.transaction():
             self.store.set_meta("daemon.watch_hash", watch_hash(engine.config))
-        log.info("rematch: done: %d items in %.1fs; %d items changed, %d flags added, %d removed", done,
-                 time.monotonic() - started, changed, added, removed,
-                 extra={"rematch": {"items": done, "changed": changed, "added": added, "removed": removed,
-                                    "seconds": round(time.monotonic() - started, 3)}})
+        log.info("rematch: done: %d items in %.1fs; %d items changed, %d flags added, %d removed", p.done,
+                 p.seconds, p.changed, p.added, p.removed,
+                 extra={"rematch": {"items": p.done, "changed": p.changed, "added": p.added, "removed": p.removed,
+                                    "seconds": round(p.seconds, 3)}})
         return True
 
     def _newer_edit(self) -> bool:

@@ -1,0 +1,64 @@
+"""Re-match stored items against a (new) watch list: what makes a watch-list edit apply to the past too.
+
+Batches in id order, one transaction each, holding the writer lock only for a batch, so polls interleave with a
+long re-match. Only items whose matches really changed are rewritten (a changed watch entry usually touches a
+few items out of many). Used by the daemon after an edit and by bench/rematch.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable, ContextManager
+
+from monitor.match import Matcher
+from monitor.store import Store
+
+BATCH = 2000  # items per transaction: a poll waits at most one batch for the writer lock
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    changed: int = 0
+    added: int = 0  # (item, watch entry) pairs that appeared
+    removed: int = 0  # and that went
+    seconds: float = 0.0
+    finished: bool = False
+
+
+def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = None,
+            interrupted: Callable[[], bool] = lambda: False,
+            progress: Callable[[Progress], None] = lambda p: None, batch: int = BATCH) -> Progress:
+    """Match every stored item again; `interrupted()` is asked between batches, `progress()` told after each."""
+    from monitor.pipeline import _displayed  # snippets stored exactly as the pipeline stores them
+
+    lock = lock or contextlib.nullcontext()
+    started = time.monotonic()
+    with lock:
+        state = Progress(total=store.item_count())
+    after = 0
+    while not interrupted():
+        with lock:
+            rows = store.rematch_batch(after, batch)
+            if not rows:
+                state.finished = True
+                break
+            with store.transaction():
+                for item_id, title, body, old in rows:
+                    found = matcher.matches(f"{title}\n{body}")
+                    new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count) for m in found}
+                    if new != old:
+                        store.replace_matches(item_id, [_displayed(m) for m in found])
+                        state.changed += 1
+                        state.added += len(new.keys() - old.keys())
+                        state.removed += len(old.keys() - new.keys())
+            after = rows[-1][0]
+        state.done += len(rows)
+        state.seconds = time.monotonic() - started
+        progress(state)
+    state.seconds = time.monotonic() - started
+    return state
