@@ -203,7 +203,7 @@ def test_sigkill_then_restart_loses_and_duplicates_nothing(tmp_path, feed_server
     again = start(config)  # the lock died with the process: the restart is not refused
     wait_for(lambda: item_count(config) == 14 and len(feed_server.requests) >= served + 4,
              what="the restarted daemon's poll", daemon=again)
-    assert again.stop() == 0
+    assert again.stop(signal.SIGINT) == 0  # Ctrl-C ends it as cleanly as SIGTERM
     assert before <= 14
     keys = db_rows(config, "SELECT feed, key, count(*) FROM items GROUP BY feed, key HAVING count(*) > 1")
     assert keys == [] and item_count(config) == 14
@@ -309,3 +309,13 @@ def test_the_scheduled_report_is_a_cron_job_in_tehran_time(tmp_path, feed_server
         assert len(written) == 1 and written[0].read_text(encoding="utf-8").startswith("# Flagged items")
     finally:
         daemon.shutdown()
+
+
+def test_status_imports_nothing_heavy(tmp_path):
+    """`monitor status` reads the lock file and the database only: no hazm, no HTTP client, no scheduler."""
+    config = write_config(tmp_path, {"a": "http://127.0.0.1:9/feed"}, SHIPPED_WATCH)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "monitor", "status", "--config", str(config)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0 and "daemon: not running" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
+    assert not imported & {"hazm", "httpx", "feedparser", "apscheduler"}
