@@ -16,12 +16,10 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import operator
 import re
 import threading
 import unicodedata

@@ -120,7 +120,7 @@ def match(config_path: str, text: str | None, fmt: str) -> None:
         console.print(line, highlight=False)
 
 
-def _highlighted(text: str, hits) -> "Text":
+def _highlighted(text: str, hits):
     """text as a rich Text with the hits' spans styled; text is never parsed as markup, so «[b]» stays literal."""
     from rich.text import Text
 
