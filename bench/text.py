@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from monitor.config import load_config  # noqa: E402
 from monitor.dedup import classify, fingerprint  # noqa: E402
+from monitor.store import WRITER_CACHE_KIB  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
 from monitor.models import WatchEntry  # noqa: E402
 from monitor.store import Store, item_source  # noqa: E402
@@ -121,7 +122,7 @@ def bench_dedup(quick: bool) -> list[tuple[str, str]]:
             fill_store(store, size - filled, rng, vocab)
             filled = size
             fill = time.perf_counter() - started
-            store.db.execute("PRAGMA cache_size = -2000")  # measure with SQLite's default cache, as monitor runs
+            store.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")  # the cache monitor's writer runs with
             for fp in fps[:20]:  # warm the page cache
                 classify(guid="nope", link=None, fp=fp, known=store, since="2025-01-01", threshold=0.5)
             started = time.process_time()

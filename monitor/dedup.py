@@ -43,6 +43,7 @@ class KnownTexts(Protocol):
     def by_hash(self, column: str, value: str) -> tuple[str, str] | None: ...
     def shingle_overlap(self, hashes: Iterable[int], since: str) -> dict[str, int]: ...
     def common_shingles(self, hashes: Iterable[int], more_than: int) -> set[int]: ...
+    def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -156,15 +157,21 @@ def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
     """
     if len(item_shingles) < MIN_SHINGLES:
         return None
-    telling = item_shingles - known.common_shingles(item_shingles, COMMON_SHINGLE_SOURCES)
-    if len(telling) < MIN_SHINGLES:
+    holders = known.shingle_holders(item_shingles, since, COMMON_SHINGLE_SOURCES)
+    common = {h for h, who in holders.items() if len(who) > COMMON_SHINGLE_SOURCES}
+    telling = len(item_shingles) - len(common)
+    if telling < MIN_SHINGLES:
         return None
-    overlap = known.shingle_overlap(telling, since)
+    overlap: dict[str, int] = {}
+    for h, who in holders.items():
+        if h not in common:
+            for source in who:
+                overlap[source] = overlap.get(source, 0) + 1
     if not overlap:
         return None
     # Best containment; ties go to the corpus, then to the oldest source, so verdicts are stable.
     source, shared = max(overlap.items(), key=lambda kv: (kv[1], kv[0].startswith("corpus:"), _age_key(kv[0])))
-    score = shared / len(telling)
+    score = shared / telling
     if score < threshold:
         return None
     kind, _, ref = source.partition(":")

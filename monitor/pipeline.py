@@ -219,18 +219,28 @@ class Engine:
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
                                             keep_validators=True, next_poll=next_poll)
             return FeedOutcome(spec.name, "not_modified")
+        body_hash = hashlib.blake2b(result.body, digest_size=16).hexdigest()
+        if body_hash == self.store.feed_body_hash(spec.name):
+            # The server ignored our validators but sent the same bytes: nothing to parse, nothing new.
+            with self.store.transaction():
+                self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
+                                            etag=result.etag, last_modified=result.last_modified,
+                                            next_poll=next_poll)
+            return FeedOutcome(spec.name, "not_modified")
         raw_items = parse_items(result)
         outcome = FeedOutcome(spec.name, "ok")
-        prepared = [prepare(raw) for raw in raw_items]
+        keyed = [(item_key(raw), raw) for raw in raw_items]
         with self.store.transaction():
-            known = self.store.known_keys(spec.name, [p.key for p in prepared])
-            for item in prepared:
-                if item.key in known:
+            # Known items are skipped before any text work: a busy feed re-sends mostly what we have.
+            known = self.store.known_keys(spec.name, [key for key, _ in keyed])
+            for key, raw in keyed:
+                if key in known:
                     continue
-                known.add(item.key)
-                self._store_item(spec.name, item, now, outcome)
+                known.add(key)
+                self._store_item(spec.name, prepare(raw, key), now, outcome)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
-                                        last_modified=result.last_modified, next_poll=next_poll)
+                                        last_modified=result.last_modified, next_poll=next_poll,
+                                        body_hash=body_hash)
         return outcome
 
     def _store_item(self, feed: str, item: PreparedItem, now, outcome: FeedOutcome) -> None:
@@ -241,7 +251,7 @@ class Engine:
         matches = self.matcher.matches(f"{item.title}\n{item.body}")
         row = {
             "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
-            "canonical_link": item.canonical_link, "title": display(item.title), "summary": display(item.summary),
+            "canonical_link": item.canonical_link, "title": display(item.title), "summary": item.summary,
             "body": item.body, "published": item.published, "fetched_at": to_iso(now),
             "status": "duplicate" if verdict else "new",
             "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
@@ -274,23 +284,36 @@ def parse_items(result: FetchResult) -> list[RawItem]:
     return parse_feed(result.body or b"", content_type=result.content_type, url=result.url)
 
 
-def prepare(raw: RawItem) -> PreparedItem:
-    """Plain text and a stable key for one parsed entry."""
+def item_key(raw: RawItem) -> str:
+    """A stable key for one parsed entry: its guid, else its canonical link, else a hash of title and date.
+
+    Cheap on purpose (no HTML parsing for the usual guid/link case): it decides whether an item is known
+    before any text work is spent on it.
+    """
+    if raw.guid:
+        return f"guid:{raw.guid}"
+    link = dedup.canonical_link(raw.link)
+    if link:
+        return f"link:{link}"
+    title, published = html_to_text(raw.title), to_iso(raw.published)
+    body = _body(html_to_text(raw.summary), html_to_text(raw.content))
+    digest = hashlib.blake2b(f"{title}\n{published or ''}\n{body[:500]}".encode(), digest_size=12).hexdigest()
+    return f"hash:{digest}"
+
+
+def prepare(raw: RawItem, key: str | None = None) -> PreparedItem:
+    """Plain text for one parsed entry (and its key, when the caller has not computed it yet)."""
     title = html_to_text(raw.title)
     summary = html_to_text(raw.summary)
-    content = html_to_text(raw.content)
-    body = content if len(content) >= len(summary) else summary
-    link = dedup.canonical_link(raw.link)
-    published = to_iso(raw.published)
-    if raw.guid:
-        key = f"guid:{raw.guid}"
-    elif link:
-        key = f"link:{link}"
-    else:
-        digest = hashlib.blake2b(f"{title}\n{published or ''}\n{body[:500]}".encode(), digest_size=12).hexdigest()
-        key = f"hash:{digest}"
-    return PreparedItem(key=key, guid=raw.guid, link=raw.link, canonical_link=link, title=title,
-                        summary=summary[:1000], body=body, published=published)
+    body = _body(summary, html_to_text(raw.content))
+    return PreparedItem(key=key or item_key(raw), guid=raw.guid, link=raw.link,
+                        canonical_link=dedup.canonical_link(raw.link), title=title,
+                        summary=summary[:1000], body=body, published=to_iso(raw.published))
+
+
+def _body(summary: str, content: str) -> str:
+    """The text that carries the article: the content when it is at least as long as the summary."""
+    return content if len(content) >= len(summary) else summary
 
 
 def _displayed(match):

@@ -22,6 +22,9 @@ from monitor.errors import StoreError
 from monitor.models import Match
 
 BUSY_TIMEOUT_MS = 10_000
+# The shingle index is read and written at random (by hash): a writer cache of 32 MiB keeps its upper levels
+# and recent pages in memory instead of re-reading them for every item (SQLite's default is 2 MiB).
+WRITER_CACHE_KIB = 32 * 1024
 migrations = Migrations("monitor")
 
 
@@ -101,6 +104,12 @@ def m001_initial(db: Database) -> None:
         """)
 
 
+@migrations()
+def m002_feed_body_hash(db: Database) -> None:
+    """The last stored body's hash, to skip parsing when a server ignores conditional requests."""
+    db.execute("ALTER TABLE feeds ADD COLUMN body_hash TEXT")
+
+
 def _run_script(db: Database, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
@@ -159,6 +168,7 @@ class Store:
                 if db.journal_mode != "wal":
                     db.enable_wal()
                 conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
                 migrations.apply(db)
             elif "items" not in db.table_names():
                 raise StoreError(f"{path}: not a monitor database (no items table)")
@@ -209,7 +219,8 @@ class Store:
                     self.db.execute("INSERT INTO feeds (name, url) VALUES (?, ?)", [name, url])
                 elif old != url:
                     self.db.execute(
-                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL WHERE name = ?", [url, name])
+                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL, body_hash = NULL"
+                        " WHERE name = ?", [url, name])
 
     def feed_state(self, name: str) -> FeedState | None:
         row = self.db.execute(
@@ -219,7 +230,8 @@ class Store:
 
     def save_feed_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
                          etag: str | None = None, last_modified: str | None = None,
-                         keep_validators: bool = False, next_poll: str | None = None) -> None:
+                         keep_validators: bool = False, next_poll: str | None = None,
+                         body_hash: str | None = None) -> None:
         """Record how a fetch went. Call inside the feed's transaction so validators land with its items."""
         if status == "error":
             self.db.execute(
@@ -234,8 +246,13 @@ class Store:
         else:
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL, consecutive_failures = 0,"
-                " etag = ?, last_modified = ?, next_poll = ? WHERE name = ?",
-                [fetched_at, status, etag, last_modified, next_poll, name])
+                " etag = ?, last_modified = ?, next_poll = ?, body_hash = coalesce(?, body_hash) WHERE name = ?",
+                [fetched_at, status, etag, last_modified, next_poll, body_hash, name])
+
+    def feed_body_hash(self, name: str) -> str | None:
+        """The hash of the last body whose items were stored: a server that ignores validators and re-sends
+        the same bytes costs a hash, not a parse."""
+        return self._one("SELECT body_hash FROM feeds WHERE name = ?", [name])
 
     def feeds_summary(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -282,6 +299,20 @@ class Store:
                     " AND (source LIKE 'corpus:%' OR added_at >= ?) GROUP BY source", [*chunk, since]):
                 counts[source] = counts.get(source, 0) + n
         return counts
+
+    def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]:
+        """For each of `hashes` held by a known text: up to cap + 1 of its holders (corpus documents, and items
+        added since `since`). One index search per hash, each reading at most cap + 1 entries, so the cost per
+        item is bounded however many items are stored (speed issue: this replaced two passes)."""
+        holders: dict[int, list[str]] = {}
+        for chunk in _chunks(list(hashes), 500):
+            for h, joined in self.db.execute(
+                    "SELECT value, (SELECT group_concat(source, ' ') FROM (SELECT source FROM shingles"
+                    " WHERE hash = value AND (source LIKE 'corpus:%' OR added_at >= ?) LIMIT ?))"
+                    " FROM json_each(?)", [since, cap + 1, json.dumps(chunk)]):
+                if joined:
+                    holders[h] = joined.split(" ")
+        return holders
 
     def add_shingles(self, source: str, hashes: Iterable[int], added_at: str) -> None:
         self.db.conn.executemany(

@@ -129,6 +129,7 @@ def test_server_ignoring_validators_still_changes_nothing(tmp_path, httpserver):
     before = dump(db)
     proc = run_cli("poll", "--config", str(config))
     assert proc.returncode == 0 and "items 0 new, 0 duplicate, 0 flagged" in proc.stdout
+    assert "4 not modified" in proc.stdout  # same bytes again: hashed, not parsed
     assert dump(db) == before
 
 
