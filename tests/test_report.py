@@ -212,6 +212,7 @@ def test_scheduled_report_is_dated_and_covers_the_last_day(tmp_path, store):
     page = path.read_text(encoding="utf-8")
     assert page.count('<article class="item"') == 2  # published 2025-11-20T10:00 (two hostile) in the last day
     assert not list(out.glob(".tmp-*"))
+    assert path.stat().st_mode & 0o777 == 0o600  # what the user watches for stays the user's
     weekly = ReportSettings(output=str(out), format="atom", day_of_week="mon", timezone="UTC")
     atom_path = write_scheduled_report(
         Config(path=config.path, database=store.path, corpus=(), feeds=(), watch=WATCH, report=weekly), store, now)

@@ -120,6 +120,7 @@ def test_csv_and_excel(polled, tmp_path):
     assert run_cli("report", "--config", str(polled), *SINCE, "--format", "csv", "--excel", "-o", str(out),
                    "--watch", "Dmitry Medvedev").returncode == 0
     raw = out.read_bytes()
+    assert out.stat().st_mode & 0o777 == 0o600
     assert raw.startswith(b"\xef\xbb\xbfid,feed,published_utc,published_jalali")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [r["feed"] for r in rows] == ["tasnim", "tasnim"] and all("Dmitry Medvedev" in r["watch"] for r in rows)

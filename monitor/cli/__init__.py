@@ -15,7 +15,6 @@ import importlib.util
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -130,15 +129,17 @@ def _emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str
     else:
         renderable = report.items_table(rows, title) if table_kind == "items" else report.report_table(rows, title)
         if output:
-            from rich.console import Console
+            from monitor.files import write_private
+            from monitor.report import render_text
 
-            with open(output, "w", encoding="utf-8") as fh:
-                Console(file=fh, width=100, soft_wrap=False, color_system=None).print(renderable)
+            write_private(output, render_text(renderable))
             return
         _console().print(renderable)
         return
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        from monitor.files import write_private
+
+        write_private(output, text)
     else:
         click.echo(text, nl=False)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from monitor.cli import _console, _load, _open_readonly, _since, config_option, handle_errors, main
 from monitor.errors import UsageError
+from monitor.files import write_private
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
 WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH_KINDS
@@ -56,13 +55,12 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
                     excel=excel, feed_key=key)
     if fmt == "table":
         if output:
-            Path(output).write_text(render_text(result), encoding="utf-8")
+            write_private(output, render_text(result))
         else:
             _console().print(result)
         return
     if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(result)
+        write_private(output, result)
     else:
         click.echo(result, nl=False)
 

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from monitor.files import write_private
+
 ITEM_FIELDS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status")
 
 
@@ -177,8 +179,6 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
     date in the report's time zone (flagged-2025-11-25.html) and is written to a temporary file first and
     renamed, so a web server serving the folder never hands out half a report.
     """
-    import os
-    import tempfile
 
     from monitor.dates import now_utc, to_iso
     from monitor.report.view import zone
@@ -194,20 +194,7 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
                   feed_key=f"scheduled:{config.path}")
     if not isinstance(text, str):  # a rich table: rendered plain, as `monitor report --output` does
         text = render_text(text)
-    folder = Path(settings.output)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"flagged-{local:%Y-%m-%d}.{EXTENSIONS[settings.format]}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # served by a web server: readable, unlike the database
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_private(Path(settings.output) / f"flagged-{local:%Y-%m-%d}.{EXTENSIONS[settings.format]}", text)
 
 
 def render_text(renderable: Any, width: int = 100) -> str:
