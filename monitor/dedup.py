@@ -27,9 +27,14 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Verdict
-from monitor.text import fold_hash, shingles
+from monitor.text import fold_hash, shingle_sequence, winnow
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
+# Winnowing window: about 2 / (WINNOW_WINDOW + 1) = 40% of an item's shingles become its fingerprints, the
+# ones indexed and looked up (speed issue: the index was most of a cold poll's time). Shared runs of
+# 4 + 3 - 1 = 6 words or more always share a fingerprint; a text inside another keeps containment 1.0.
+WINNOW_WINDOW = 4
+MIN_FINGERPRINTS = 3
 # A shingle held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
 # footer): it says nothing about which article an item is, and counting its holders would make every lookup
 # cost grow with the number of stored items. Copies are not indexed (only new items are), so an article
@@ -50,7 +55,8 @@ class KnownTexts(Protocol):
 class Fingerprint:
     body_hash: str
     title_body_hash: str
-    shingles: frozenset[int]
+    shingles: frozenset[int]  # the winnowed fingerprints: what is indexed and looked up
+    size: int = 0  # distinct shingles before winnowing: how much text there is to judge
 
 
 @dataclass(frozen=True)
@@ -91,10 +97,12 @@ def strip_boilerplate(text: str) -> str:
 
 def fingerprint(title: str, body: str) -> Fingerprint:
     core = strip_boilerplate(body)
+    sequence = shingle_sequence(core)
     return Fingerprint(
         body_hash=fold_hash(core),
         title_body_hash=fold_hash(f"{title}\n{core}") if title.strip() and core else "",
-        shingles=frozenset(shingles(core)),
+        shingles=frozenset(winnow(sequence, WINNOW_WINDOW)),
+        size=len(set(sequence)),
     )
 
 
@@ -145,22 +153,23 @@ def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: Know
             hit = known.by_hash(column, value)
             if hit:
                 return Verdict(hit[0], hit[1], 1.0, reason)
-    return near_duplicate(fp.shingles, known, since, threshold)
+    return near_duplicate(fp.shingles, known, since, threshold, size=fp.size)
 
 
 def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
-                   threshold: float) -> Verdict | None:
+                   threshold: float, size: int | None = None) -> Verdict | None:
     """The known text that contains the largest share of the item's shingles, if that share reaches threshold.
 
     Boilerplate shingles (held by more than COMMON_SHINGLE_SOURCES texts) are left out of both sides of the
     share, which keeps the lookup bounded and stops a shared agency header from counting as evidence.
     """
-    if len(item_shingles) < MIN_SHINGLES:
+    if (size if size is not None else len(item_shingles)) < MIN_SHINGLES \
+            or len(item_shingles) < MIN_FINGERPRINTS:
         return None
     holders = known.shingle_holders(item_shingles, since, COMMON_SHINGLE_SOURCES)
     common = {h for h, who in holders.items() if len(who) > COMMON_SHINGLE_SOURCES}
     telling = len(item_shingles) - len(common)
-    if telling < MIN_SHINGLES:
+    if telling < MIN_FINGERPRINTS:
         return None
     overlap: dict[str, int] = {}
     for h, who in holders.items():

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 from html.parser import HTMLParser
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 __all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "html_to_text", "display"]
 
@@ -278,14 +278,33 @@ def shingles(s: str, n: int = 3) -> set[int]:
     Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one
     shingle of all its words; a text without words gives the empty set.
     """
+    return set(shingle_sequence(s, n))
+
+
+def shingle_sequence(s: str, n: int = 3) -> list[int]:
+    """The shingles of `shingles()` in text order (repeats kept), as winnowing needs."""
     if n < 1:
         raise ValueError("n must be at least 1")
     words = _merge_affixes(token_texts(s))
     if not words:
-        return set()
+        return []
     if len(words) < n:
-        return {_hash64(" ".join(words))}
-    return {_hash64(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)}
+        return [_hash64(" ".join(words))]
+    return [_hash64(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)]
+
+
+def winnow(hashes: Sequence[int], window: int) -> set[int]:
+    """The minimum of every `window` consecutive hashes (winnowing: Schleimer, Wilkerson and Aiken, 2003).
+
+    Why: about 2 / (window + 1) of the shingles are kept, so the SQLite index is that much smaller and
+    cheaper to write and search, and the selection is *consistent*: a window depends only on its own words,
+    so every fingerprint of a text wholly contained in another (a lead paragraph in its article) is also a
+    fingerprint of the other — containment stays exactly 1.0 — and any shared run of window + n - 1 words
+    shares at least one fingerprint. A text with fewer hashes than the window keeps them all.
+    """
+    if window <= 1 or len(hashes) <= window:
+        return set(hashes)
+    return {min(hashes[i:i + window]) for i in range(len(hashes) - window + 1)}
 
 
 # --- HTML to text ---------------------------------------------------------------------------------------------

@@ -318,3 +318,28 @@ def test_hazm_not_imported_by_text_module() -> None:
             "t.shingles('ي'); t.html_to_text('<p>x</p>'); assert 'hazm' not in sys.modules; "
             "assert t._normalizer is None")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+# --- winnowing (speed issue: a smaller shingle index with the same verdicts) ----------------------------------
+def test_winnow_keeps_a_contained_texts_fingerprints_inside_the_containers():
+    from monitor.text import shingle_sequence, winnow
+
+    article = " ".join(p for p in SEED_003.read_text(encoding="utf-8").split())
+    words = article.split()
+    for start, length in ((0, 40), (100, 25), (300, 60), (len(words) - 30, 30)):
+        part = " ".join(words[start:start + length])
+        assert winnow(shingle_sequence(part), 4) <= winnow(shingle_sequence(article), 4), (start, length)
+
+
+def test_winnow_density_and_small_inputs():
+    from monitor.text import shingle_sequence, winnow
+
+    seq = shingle_sequence(SEED_003.read_text(encoding="utf-8"))
+    kept = winnow(seq, 4)
+    assert kept <= set(seq) and 0.3 < len(kept) / len(set(seq)) < 0.5  # about 2 / (4 + 1)
+    assert winnow([5, 3, 9], 4) == {5, 3, 9}  # shorter than the window: all kept
+    assert winnow([5, 3, 9, 1, 7], 1) == {5, 3, 9, 1, 7}
+    assert winnow([4, 3, 2, 1, 9, 9, 9, 9], 4) == {1, 9}
+
+
+SEED_003 = Path(__file__).resolve().parent.parent / "fixtures" / "seeds" / "003_92515b26929f40ee.txt"
