@@ -122,17 +122,28 @@ class Engine:
         summary = CycleSummary()
         summary.corpus_changes = self.prepare_cycle()
         http = self.config.http
-        with make_client(http) as client, ThreadPoolExecutor(max_workers=max(1, http.concurrency)) as pool:
-            futures: dict[Future, FeedSpec] = {}
-            for spec in feeds:
-                state = self.store.feed_state(spec.name)
-                futures[pool.submit(
-                    fetch, client, spec.url, http,
-                    etag=state.etag if state else None,
-                    last_modified=state.last_modified if state else None)] = spec
-            # Store each feed as soon as its fetch ends: a slow server never holds up the others' items.
-            for future in as_completed(futures):
-                summary.outcomes.append(self._finish_feed(futures[future], future))
+        workers = max(1, http.concurrency)
+        with make_client(http) as client, ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: dict[Future, FeedSpec] = {}
+            queue = iter(feeds)
+
+            def submit_next() -> None:
+                spec = next(queue, None)
+                if spec is not None:
+                    state = self.store.feed_state(spec.name)
+                    pending[pool.submit(fetch, client, spec.url, http, etag=state.etag if state else None,
+                                        last_modified=state.last_modified if state else None)] = spec
+
+            # At most 2 x concurrency fetches in flight or waiting to be stored: fetching runs ahead of storing,
+            # and without a bound every body of a large farm would sit in memory at once.
+            for _ in range(2 * workers):
+                submit_next()
+            while pending:
+                # Store each feed as soon as its fetch ends: a slow server never holds up the others' items.
+                done = next(as_completed(pending))
+                spec = pending.pop(done)
+                summary.outcomes.append(self._finish_feed(spec, done))
+                submit_next()
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
