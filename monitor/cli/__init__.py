@@ -123,25 +123,25 @@ def _emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str
     from monitor import report
 
     if fmt == "json":
-        text = report.to_json(rows, key=key) + "\n"
+        deliver(report.to_json(rows, key=key) + "\n", output)
     elif fmt == "csv":
-        text = report.to_csv(rows)
+        deliver(report.to_csv(rows), output)
     else:
-        renderable = report.items_table(rows, title) if table_kind == "items" else report.report_table(rows, title)
-        if output:
-            from monitor.files import write_private
-            from monitor.report import render_text
+        deliver(report.items_table(rows, title) if table_kind == "items" else report.report_table(rows, title),
+                output)
 
-            write_private(output, render_text(renderable))
-            return
-        _console().print(renderable)
-        return
+
+def deliver(result: Any, output: str | None) -> None:
+    """Text or a rich renderable to stdout, or to `output` (owner-only, written atomically; tables as plain text)."""
     if output:
         from monitor.files import write_private
+        from monitor.report import render_text
 
-        write_private(output, text)
+        write_private(output, result if isinstance(result, str) else render_text(result))
+    elif isinstance(result, str):
+        click.echo(result, nl=False)
     else:
-        click.echo(text, nl=False)
+        _console().print(result)
 
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli import _console, _load, _open_readonly, _since, config_option, handle_errors, main
+from monitor.cli import _load, _open_readonly, _since, config_option, deliver, handle_errors, main
 from monitor.errors import UsageError
-from monitor.files import write_private
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
 WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH_KINDS
@@ -46,23 +45,14 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
                              kind=kinds) if store else []
     from datetime import datetime
 
-    from monitor.report import render, render_text
+    from monitor.report import render
 
     key = "|".join([",".join(sorted(watch_names)), ",".join(sorted(feed_names)), ",".join(sorted(kinds))])
     result = render(rows, fmt, watch=config.watch, group_by=group_by,
                     since=datetime.fromisoformat(since_iso) if since_iso else None,
                     until=datetime.fromisoformat(until_iso) if until_iso else None,
                     excel=excel, feed_key=key)
-    if fmt == "table":
-        if output:
-            write_private(output, render_text(result))
-        else:
-            _console().print(result)
-        return
-    if output:
-        write_private(output, result)
-    else:
-        click.echo(result, nl=False)
+    deliver(result, output)
 
 
 def _check_names(option: str, what: str, given: tuple[str, ...], known: set[str], path: str) -> None:
