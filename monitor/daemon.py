@@ -216,6 +216,19 @@ class Daemon:
         period = max(1.0, min(min(intervals), 900.0))
         self.scheduler.add_job(self._log_summary, "interval", seconds=period, id="summary",
                                name="cycle summary", replace_existing=True)
+        self.scheduler.add_job(self._housekeeping, "interval", seconds=period, id="housekeeping",
+                               name="corpus and window", replace_existing=True)
+
+    def _housekeeping(self) -> None:
+        """Once a cycle: corpus files added or changed are fingerprinted, removed ones forgotten, and item
+        fingerprints older than the near-duplicate window dropped, as `monitor poll` does at every start."""
+        try:
+            with self.lock:
+                changes = self.engine.prepare_cycle()
+            if changes:
+                log.info("corpus: %d document(s) added, changed or removed", changes)
+        except MonitorError as exc:
+            log.error("housekeeping: %s", exc)
 
     def _log_summary(self) -> None:
         with self._outcomes_lock:

@@ -319,3 +319,20 @@ def test_status_imports_nothing_heavy(tmp_path):
     assert proc.returncode == 0 and "daemon: not running" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     assert not imported & {"hazm", "httpx", "feedparser", "apscheduler"}
+
+
+def test_a_corpus_file_added_while_running_is_picked_up_next_cycle(tmp_path, feed_server, start):
+    corpus = tmp_path / "known"
+    corpus.mkdir()
+    (corpus / "000_e3a782698f1fa8ec.txt").write_bytes((SEEDS / "000_e3a782698f1fa8ec.txt").read_bytes())
+    config = write_config(tmp_path, {"mehr": feed_server.url("mehr.xml")}, SHIPPED_WATCH)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["corpus"] = [str(corpus)]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    daemon = start(config)
+    wait_for(lambda: item_count(config) == 5, what="mehr's 5 items", daemon=daemon)
+    assert db_rows(config, "SELECT ref FROM corpus_docs") == [("000_e3a782698f1fa8ec",)]
+    (corpus / "002_3b436877025587a2.txt").write_bytes((SEEDS / "002_3b436877025587a2.txt").read_bytes())
+    wait_for(lambda: len(db_rows(config, "SELECT ref FROM corpus_docs")) == 2, timeout=30,
+             what="the added corpus document fingerprinted", daemon=daemon)
+    assert daemon.stop(signal.SIGTERM) == 0
