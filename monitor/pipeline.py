@@ -215,7 +215,7 @@ class Engine:
         now = now_utc()
         with self.store.transaction():
             self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
-                                        next_poll=_next_poll(now, delay))
+                                        next_poll=_next_poll(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
     def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
@@ -224,11 +224,11 @@ class Engine:
         delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
         if why or auto_why:
             log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
-        next_poll = _next_poll(now, delay)
+        next_poll, reason = _next_poll(now, delay), why or auto_why
         if result.body is None:
             with self.store.transaction():
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
-                                            keep_validators=True, next_poll=next_poll)
+                                            keep_validators=True, next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
         body_hash = hashlib.blake2b(result.body, digest_size=16).hexdigest()
         if body_hash == self.store.feed_body_hash(spec.name):
@@ -236,7 +236,7 @@ class Engine:
             with self.store.transaction():
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
                                             etag=result.etag, last_modified=result.last_modified,
-                                            next_poll=next_poll)
+                                            next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
         raw_items = parse_items(result)
         outcome = FeedOutcome(spec.name, "ok")
@@ -251,7 +251,7 @@ class Engine:
                 self._store_item(spec.name, prepare(raw, key), now, outcome)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
                                         last_modified=result.last_modified, next_poll=next_poll,
-                                        body_hash=body_hash)
+                                        body_hash=body_hash, next_poll_reason=reason)
         return outcome
 
     def _store_item(self, feed: str, item: PreparedItem, now, outcome: FeedOutcome) -> None:

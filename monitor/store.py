@@ -110,6 +110,12 @@ def m002_feed_body_hash(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN body_hash TEXT")
 
 
+@migrations()
+def m003_next_poll_reason(db: Database) -> None:
+    """Why the next poll is when it is (backoff, Retry-After, ttl, auto): `monitor feeds` says why a feed is slowed."""
+    db.execute("ALTER TABLE feeds ADD COLUMN next_poll_reason TEXT")
+
+
 def _run_script(db: Database, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
@@ -231,23 +237,25 @@ class Store:
     def save_feed_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
                          etag: str | None = None, last_modified: str | None = None,
                          keep_validators: bool = False, next_poll: str | None = None,
-                         body_hash: str | None = None) -> None:
+                         body_hash: str | None = None, next_poll_reason: str | None = None) -> None:
         """Record how a fetch went. Call inside the feed's transaction so validators land with its items."""
         if status == "error":
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = 'error', last_error = ?,"
-                " consecutive_failures = consecutive_failures + 1, next_poll = ? WHERE name = ?",
-                [fetched_at, error, next_poll, name])
+                " consecutive_failures = consecutive_failures + 1, next_poll = ?, next_poll_reason = ?"
+                " WHERE name = ?",
+                [fetched_at, error, next_poll, next_poll_reason, name])
         elif keep_validators:
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL,"
-                " consecutive_failures = 0, next_poll = ? WHERE name = ?",
-                [fetched_at, status, next_poll, name])
+                " consecutive_failures = 0, next_poll = ?, next_poll_reason = ? WHERE name = ?",
+                [fetched_at, status, next_poll, next_poll_reason, name])
         else:
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL, consecutive_failures = 0,"
-                " etag = ?, last_modified = ?, next_poll = ?, body_hash = coalesce(?, body_hash) WHERE name = ?",
-                [fetched_at, status, etag, last_modified, next_poll, body_hash, name])
+                " etag = ?, last_modified = ?, next_poll = ?, next_poll_reason = ?, body_hash = coalesce(?, body_hash)"
+                " WHERE name = ?",
+                [fetched_at, status, etag, last_modified, next_poll, next_poll_reason, body_hash, name])
 
     def feed_body_hash(self, name: str) -> str | None:
         """The hash of the last body whose items were stored: a server that ignores validators and re-sends
@@ -257,10 +265,10 @@ class Store:
     def feeds_summary(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
             "SELECT f.name, f.url, f.last_fetched, f.last_status, f.last_error, f.consecutive_failures,"
-            " f.next_poll, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items"
+            " f.next_poll, f.next_poll_reason, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items"
             " FROM feeds f ORDER BY f.name").fetchall()
         keys = ["name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
-                "next_poll", "items"]
+                "next_poll", "next_poll_reason", "items"]
         return [dict(zip(keys, row)) for row in rows]
 
     # ---------------------------------------------------------------- items: lookups used by dedup

@@ -99,7 +99,7 @@ def test_json_shapes_and_iso_times(polled):
     assert {f["name"] for f in feeds} == {"mehr", "isna", "abna-1256", "tasnim"}
     for f in feeds:
         assert set(f) == {"name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
-                          "next_poll", "items"}
+                          "next_poll", "next_poll_reason", "items"}
         assert f["last_status"] == "ok" and f["consecutive_failures"] == 0 and f["items"] >= 2
 
 
@@ -171,6 +171,8 @@ def test_failed_feed_is_recorded_and_others_are_stored(tmp_path, feed_server):
     assert by_name["gone"]["last_status"] == "error" and "404" in by_name["gone"]["last_error"]
     assert "cannot connect" in by_name["refused"]["last_error"]
     assert by_name["gone"]["consecutive_failures"] == 1 and by_name["gone"]["next_poll"]
+    assert by_name["gone"]["next_poll_reason"] == "backoff after 1 failure in a row"  # why it is slowed
+    assert by_name["mehr"]["next_poll_reason"] is None  # polled on its plain interval
 
 
 def test_poll_one_feed_and_unknown_feed(tmp_path, feed_server):

@@ -39,7 +39,7 @@ def test_reopen_applies_migrations_once(tmp_path):
     Store.open(path).close()
     s = Store.open(path)
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
-    assert names == ["m001_initial", "m002_feed_body_hash"]
+    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason"]
     s.close()
 
 

@@ -52,7 +52,7 @@ def feeds(config_path: str, fmt: str) -> None:
     for spec in config.feeds:
         row = stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
                                         "last_status": None, "last_error": None, "consecutive_failures": 0,
-                                        "next_poll": None, "items": 0}
+                                        "next_poll": None, "next_poll_reason": None, "items": 0}
         rows.append(row)
     if fmt == "json":
         click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))

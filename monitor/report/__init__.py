@@ -111,11 +111,12 @@ def feeds_table(rows: list[dict[str, Any]]):
     from rich.table import Table
 
     table = Table(expand=False)
-    for col in ("name", "last_status", "items", "failures", "last_fetched", "next_poll", "last_error"):
+    for col in ("name", "last_status", "items", "failures", "last_fetched", "next_poll", "why", "last_error"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["name"], r["last_status"] or "never", str(r["items"]), str(r["consecutive_failures"]),
-                      (r["last_fetched"] or "")[:19], (r["next_poll"] or "")[:19], _esc(r["last_error"] or ""))
+                      (r["last_fetched"] or "")[:19], (r["next_poll"] or "")[:19],
+                      _esc(r.get("next_poll_reason") or ""), _esc(r["last_error"] or ""))
     return table
 
 

@@ -150,6 +150,8 @@ def test_error_status(cycle, status, words):
 def test_429_retry_after_is_honoured(cycle):
     assert "HTTP 429" in cycle.error("status-429") and "asked to wait 120s" in cycle.error("status-429")
     assert _wait(cycle.feeds["status-429"]) >= 120
+    # The 15-minute interval's backoff is already longer than 120 s, and `monitor feeds` says which rule won.
+    assert cycle.feeds["status-429"]["next_poll_reason"] == "backoff after 1 failure in a row"
 
 
 def _wait(state: dict) -> float:
@@ -164,6 +166,7 @@ def test_503_retry_after_http_date(cycle):
     assert "HTTP 503" in message and "asked to wait" in message
     assert int(message.rsplit("wait ", 1)[1].rstrip("s")) > 3000
     assert _wait(cycle.feeds["status-503"]) > 3000
+    assert cycle.feeds["status-503"]["next_poll_reason"].startswith("server asked to wait (Retry-After")
 
 
 def test_redirect_loop(cycle):
