@@ -1,7 +1,8 @@
 """Refresh one feed, or all of them: the only place where fetch, parse, dedup, match and store meet.
 
-Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound); everything after the
-fetch runs in the calling thread, one feed at a time, so there is exactly one SQLite writer. Each feed's items,
+Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound); a large cycle parses in
+one spawned process beside it (CPU-bound, so it gets the other core); everything else runs in the calling
+thread, one feed at a time, so there is exactly one SQLite writer. Each feed's items,
 matches, shingles and its new validators commit in one transaction: a crash loses at most the feed in flight,
 and the next poll redoes it (validators were not saved, so the server sends the body again).
 """
@@ -12,7 +13,10 @@ import contextlib
 import hashlib
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ContextManager, Sequence
@@ -29,6 +33,9 @@ from monitor.text import display, html_to_text
 
 log = logging.getLogger("monitor.pipeline")
 MAX_BACKOFF = schedule.MAX_DELAY
+# A cycle over at least this many feeds parses in a separate process, beside the storing in this one: the
+# process costs about half a second to start, and feedparser is about a fifth of a large cycle's time.
+PARSE_PROCESS_MIN_FEEDS = 16
 
 
 @dataclass
@@ -123,8 +130,10 @@ class Engine:
         summary.corpus_changes = self.prepare_cycle()
         http = self.config.http
         workers = max(1, http.concurrency)
-        with make_client(http) as client, ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: dict[Future, FeedSpec] = {}
+        with make_client(http) as client, ThreadPoolExecutor(max_workers=workers) as pool, \
+                _parse_process(len(feeds)) as parser:
+            # future -> (feed, None) while fetching, or (feed, the fetch's future) while parsing elsewhere
+            pending: dict[Future, tuple[FeedSpec, Future | None]] = {}
             queue = iter(feeds)
 
             def submit_next() -> None:
@@ -132,18 +141,30 @@ class Engine:
                 if spec is not None:
                     state = self.store.feed_state(spec.name)
                     pending[pool.submit(fetch, client, spec.url, http, etag=state.etag if state else None,
-                                        last_modified=state.last_modified if state else None)] = spec
+                                        last_modified=state.last_modified if state else None)] = (spec, None)
 
-            # At most 2 x concurrency fetches in flight or waiting to be stored: fetching runs ahead of storing,
-            # and without a bound every body of a large farm would sit in memory at once.
+            # At most 2 x concurrency feeds fetched or parsed and waiting to be stored: fetching runs ahead of
+            # storing, and without a bound every body of a large farm would sit in memory at once.
             for _ in range(2 * workers):
                 submit_next()
             while pending:
-                # Store each feed as soon as its fetch ends: a slow server never holds up the others' items.
-                done = next(as_completed(pending))
-                spec = pending.pop(done)
-                summary.outcomes.append(self._finish_feed(spec, done))
-                submit_next()
+                # Store each feed as soon as it is ready: a slow server never holds up the others' items.
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    spec, fetched = pending.pop(future)
+                    if fetched is None and parser is not None and self._needs_parse(spec, future):
+                        try:
+                            result = future.result()
+                            pending[parser.submit(parse_keyed, result.body, result.content_type,
+                                                  result.url)] = (spec, future)
+                            continue
+                        except (BrokenProcessPool, RuntimeError):
+                            log.warning("the parsing process died; parsing in this process from now on")
+                            parser = None
+                    outcome = self._finish_feed(spec, future) if fetched is None else \
+                        self._finish_feed(spec, fetched, parsed=future)
+                    summary.outcomes.append(outcome)
+                    submit_next()
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
@@ -173,11 +194,18 @@ class Engine:
         with lock:
             return self._finish_feed(spec, future)
 
-    def _finish_feed(self, spec: FeedSpec, future: Future) -> FeedOutcome:
+    def _needs_parse(self, spec: FeedSpec, fetched: Future) -> bool:
+        """Whether a finished fetch brought a body that is new (so worth parsing in the parse process)."""
+        if fetched.exception() is not None:
+            return False
+        body = fetched.result().body
+        return body is not None and _body_hash(body) != self.store.feed_body_hash(spec.name)
+
+    def _finish_feed(self, spec: FeedSpec, future: Future, parsed: Future | None = None) -> FeedOutcome:
         started = time.monotonic()
         try:
             result: FetchResult = future.result()
-            outcome = self._store_result(spec, result)
+            outcome = self._store_result(spec, result, parsed)
         except (FetchError, ParseError) as exc:
             outcome = self._store_failure(spec, exc)
         except MonitorError:
@@ -218,7 +246,8 @@ class Engine:
                                         next_poll=_next_poll(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
-    def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
+    def _store_result(self, spec: FeedSpec, result: FetchResult, parsed: Future | None = None) -> FeedOutcome:
+        """Store a fetch's outcome; `parsed`, when given, holds parse_keyed's answer from the parse process."""
         now = now_utc()
         interval, auto_why = self._interval_why(spec)
         delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
@@ -230,7 +259,7 @@ class Engine:
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
                                             keep_validators=True, next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
-        body_hash = hashlib.blake2b(result.body, digest_size=16).hexdigest()
+        body_hash = _body_hash(result.body)
         if body_hash == self.store.feed_body_hash(spec.name):
             # The server ignored our validators but sent the same bytes: nothing to parse, nothing new.
             with self.store.transaction():
@@ -238,9 +267,15 @@ class Engine:
                                             etag=result.etag, last_modified=result.last_modified,
                                             next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
-        raw_items = parse_items(result)
+        keyed = None
+        if parsed is not None:
+            try:
+                keyed = parsed.result()
+            except BrokenProcessPool:
+                log.warning("feed %s: the parsing process died; parsing here", spec.name)
+        if keyed is None:
+            keyed = parse_keyed(result.body or b"", result.content_type, result.url)
         outcome = FeedOutcome(spec.name, "ok")
-        keyed = [(item_key(raw), raw) for raw in raw_items]
         with self.store.transaction():
             # Known items are skipped before any text work: a busy feed re-sends mostly what we have.
             known = self.store.known_keys(spec.name, [key for key, _ in keyed])
@@ -289,10 +324,30 @@ def _next_poll(now: datetime, delay: float) -> str:
     return to_iso(when)
 
 
-def parse_items(result: FetchResult) -> list[RawItem]:
-    from monitor.parse import parse_feed  # feedparser is only imported by commands that poll
+def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
+    """Parse a body and key its entries. Pure and picklable: it runs in the parse process of a large cycle.
 
-    return parse_feed(result.body or b"", content_type=result.content_type, url=result.url)
+    feedparser is imported here, so only the commands that poll pay for it."""
+    from monitor.parse import parse_feed
+
+    return [(item_key(raw), raw) for raw in parse_feed(body, content_type=content_type, url=url)]
+
+
+def _body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def _parse_process(feeds: int) -> ContextManager[ProcessPoolExecutor | None]:
+    """A one-worker process pool for parsing when the cycle is large enough and there is a core to spare.
+
+    `spawn`, not `fork`: this process already runs threads (the fetch pool), and forking a threaded process
+    can deadlock the child. MONITOR_PARSE_PROCESS=0 turns it off, =1 forces it (tests).
+    """
+    setting = os.environ.get("MONITOR_PARSE_PROCESS")
+    wanted = setting == "1" or (setting != "0" and feeds >= PARSE_PROCESS_MIN_FEEDS and (os.cpu_count() or 1) > 1)
+    if not wanted:
+        return contextlib.nullcontext(None)
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def item_key(raw: RawItem) -> str:

@@ -86,6 +86,22 @@ def test_first_poll_matches_the_fixture_table(polled):
             assert {m["watch"] for m in item["matches"]} == flagged, key
 
 
+def test_parsing_in_a_separate_process_gives_the_same_rows(tmp_path, feed_server):
+    """Large cycles parse in a spawned process; forced here on the fixtures, the stored rows must not change."""
+    rows = {}
+    for setting in ("0", "1"):
+        folder = tmp_path / f"parse-process-{setting}"
+        folder.mkdir()
+        config = write_config(folder, fixture_feeds(feed_server))
+        proc = run_cli("poll", "--config", str(config), env={"MONITOR_PARSE_PROCESS": setting})
+        assert proc.returncode == 0 and "items 9 new, 5 duplicate, 6 flagged" in proc.stdout, proc.stderr
+        conn = sqlite3.connect(folder / "state" / "test.db")
+        rows[setting] = sorted(conn.execute(
+            "SELECT feed, key, title, body, published, status, dup_kind, dup_ref, dup_score FROM items"))
+        conn.close()
+    assert rows["0"] == rows["1"] and len(rows["0"]) == 14
+
+
 def test_json_shapes_and_iso_times(polled):
     config, _, _ = polled
     item = run_json("items", "--config", str(config), "--format", "json", "--limit", "1")["items"][0]
