@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Sequence
 from urllib.parse import urlsplit
 
 import yaml
@@ -384,11 +384,16 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
-def _kind(ctx: _Ctx, node: Node, key: str) -> str:
+def _choice(ctx: _Ctx, node: Node, key: str, allowed: Sequence[str], what: str) -> str:
+    """A string that must be one of `allowed`; the message lists them."""
     value = _string(ctx, node, key)
-    if value not in WATCH_KINDS:
-        ctx.fail(node, key, f"{_quote(value)} is not a kind; use one of: {', '.join(WATCH_KINDS)}")
+    if value not in allowed:
+        ctx.fail(node, key, f"{_quote(value)} is not {what}; use one of: {', '.join(allowed)}")
     return value
+
+
+def _kind(ctx: _Ctx, node: Node, key: str) -> str:
+    return _choice(ctx, node, key, WATCH_KINDS, "a kind")
 
 
 def _feed_name(ctx: _Ctx, node: Node, key: str) -> str:
@@ -513,10 +518,7 @@ def _every(ctx: _Ctx, node: Node, key: str) -> dict[str, Any]:
 def _report_format(ctx: _Ctx, node: Node, key: str) -> str:
     from monitor.models import REPORT_FORMATS
 
-    value = _string(ctx, node, key)
-    if value not in REPORT_FORMATS:
-        ctx.fail(node, key, f"{_quote(value)} is not a report format; use one of: {', '.join(REPORT_FORMATS)}")
-    return value
+    return _choice(ctx, node, key, REPORT_FORMATS, "a report format")
 
 
 def _timezone(ctx: _Ctx, node: Node, key: str) -> str:

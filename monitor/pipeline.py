@@ -28,11 +28,10 @@ from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
 from monitor.models import AUTO, FeedSpec, FetchResult, RawItem
-from monitor.store import Store, corpus_source, item_source
+from monitor.store import Store, item_source
 from monitor.text import display, html_to_text
 
 log = logging.getLogger("monitor.pipeline")
-MAX_BACKOFF = schedule.MAX_DELAY
 # A cycle over at least this many feeds parses in a separate process, beside the storing in this one: the
 # process costs about half a second to start, and feedparser is about a fifth of a large cycle's time.
 PARSE_PROCESS_MIN_FEEDS = 16
@@ -388,4 +387,4 @@ def _displayed(match):
     return replace(match, snippet=display(match.snippet))
 
 
-__all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "corpus_source"]
+__all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "item_key", "parse_keyed"]

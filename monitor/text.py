@@ -21,7 +21,8 @@ import unicodedata
 from html.parser import HTMLParser
 from typing import Any, NamedTuple, Sequence
 
-__all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "html_to_text", "display"]
+__all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
+           "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
 
