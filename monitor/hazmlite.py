@@ -1,0 +1,80 @@
+"""hazm's Normalizer without the rest of hazm: the same class, loaded from hazm's own files, at a fifth the memory.
+
+`import hazm` runs hazm/__init__.py, which imports every tagger, parser and embedding hazm has, and with them
+nltk, scikit-learn, scipy and gensim: about 310 MB and 2 s on this project's machines, for a Normalizer that
+needs none of them. The Normalizer's own modules (utils, stemmer, word_tokenizer, lemmatizer, normalizer) need
+only flashtext and two abstract base classes from nltk (TokenizerI, StemmerI), whose methods the Normalizer never
+calls. So this module executes exactly those five files of the installed hazm, under a stand-in `hazm` package
+and stand-in `nltk.tokenize.api` / `nltk.stem.api` modules that exist only while they load.
+
+The result is hazm's real code, not a copy: tests/test_hazmlite.py checks it normalises the seeds, the fixtures
+and the spelling traps exactly as `from hazm import Normalizer` does, in a separate process. If hazm's layout
+ever changes so that this fails, `normalizer()` falls back to the full import (slower and larger, still right).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+import types
+from typing import Any
+
+log = logging.getLogger("monitor.hazmlite")
+
+# hazm's modules the Normalizer needs, in dependency order.
+_MODULES = ("utils", "stemmer", "word_tokenizer", "lemmatizer", "normalizer")
+_NLTK_STANDINS = ("nltk", "nltk.tokenize", "nltk.tokenize.api", "nltk.stem", "nltk.stem.api")
+
+
+def normalizer() -> Any:
+    """A new hazm Normalizer with its defaults, loaded the light way when possible."""
+    if "hazm" in sys.modules and hasattr(sys.modules["hazm"], "Normalizer"):
+        return sys.modules["hazm"].Normalizer()  # the full hazm is already here: no point loading twice
+    try:
+        return _light_class()()
+    except Exception as exc:  # hazm changed its layout: the full import still gives the right answer
+        log.warning("loading hazm's Normalizer alone failed (%s: %s); importing all of hazm", type(exc).__name__, exc)
+        from hazm import Normalizer
+
+        return Normalizer()
+
+
+def _light_class() -> type:
+    spec = importlib.util.find_spec("hazm")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("hazm is not installed")
+    saved = {name: mod for name, mod in sys.modules.items() if name == "hazm" or name.startswith("hazm.")}
+    saved.update({name: sys.modules[name] for name in _NLTK_STANDINS if name in sys.modules})
+    package = types.ModuleType("hazm")
+    package.__path__ = list(spec.submodule_search_locations)
+    added: list[str] = ["hazm"]
+    try:
+        sys.modules["hazm"] = package
+        if "nltk.tokenize.api" not in saved:
+            added += _install_nltk_standins()
+        for name in _MODULES:
+            module = importlib.import_module(f"hazm.{name}")
+            added.append(f"hazm.{name}")
+            # `from hazm import X` in the next module reads X off the package, as hazm/__init__ would provide
+            package.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
+        return package.Normalizer
+    finally:
+        # Leave sys.modules as found: a later `import hazm` (a test, a user's script) gets the real package.
+        for name in added:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+def _install_nltk_standins() -> list[str]:
+    """Empty base classes under nltk's names: hazm subclasses them and calls none of their methods."""
+    tokenize_api = types.ModuleType("nltk.tokenize.api")
+    tokenize_api.TokenizerI = type("TokenizerI", (), {})
+    stem_api = types.ModuleType("nltk.stem.api")
+    stem_api.StemmerI = type("StemmerI", (), {})
+    standins = {"nltk": types.ModuleType("nltk"), "nltk.tokenize": types.ModuleType("nltk.tokenize"),
+                "nltk.tokenize.api": tokenize_api, "nltk.stem": types.ModuleType("nltk.stem"),
+                "nltk.stem.api": stem_api}
+    sys.modules.update(standins)
+    return list(standins)
