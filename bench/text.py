@@ -100,7 +100,7 @@ def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -
                 "feed": "bench", "key": f"k{i}", "guid": f"g{i}", "link": None, "canonical_link": f"https://x/{i}",
                 "title": "", "summary": "", "body": "", "published": None, "fetched_at": "2026-01-01T00:00:00Z",
                 "status": "new", "body_hash": fp.body_hash, "title_body_hash": None})
-            store.add_shingles(item_source(item_id), fp.shingles, "2026-01-01T00:00:00Z")
+            store.add_shingles(item_source(item_id), fp.shingles)
 
 
 def bench_dedup(quick: bool) -> list[tuple[str, str]]:
@@ -133,9 +133,9 @@ def bench_dedup(quick: bool) -> list[tuple[str, str]]:
             rows.append((f"dedup.classify, {size:,} stored items",
                          f"{per_item * 1000:.2f} ms/item  (fill {fill:.0f} s)"))
         plan = store.db.execute(  # the one query dedup.near_duplicate runs per item (Store.shingle_holders)
-            "EXPLAIN QUERY PLAN SELECT value, (SELECT group_concat(source, ' ') FROM (SELECT source FROM shingles"
-            " WHERE hash = value AND (source LIKE 'corpus:%' OR added_at >= ?) LIMIT ?)) FROM json_each(?)",
-            ["x", 65, "[1]"]).fetchall()
+            "EXPLAIN QUERY PLAN SELECT value, (SELECT group_concat(doc, ' ') FROM (SELECT doc FROM fingerprints"
+            " WHERE hash = value AND (doc < 0 OR doc >= ?) LIMIT ?)) FROM json_each(?)",
+            [1, 65, "[1]"]).fetchall()
         rows.append(("shingle_holders plan", "; ".join(r[-1] for r in plan)))
         store.close()
     return rows

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Verdict
-from monitor.text import fold_hash, shingle_sequence, winnow
+from monitor.text import distinct_count, fold, key_hash, shingle_array, winnow
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
 # Winnowing window: about 2 / (WINNOW_WINDOW + 1) = 40% of an item's shingles become its fingerprints, the
@@ -35,6 +35,8 @@ MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a ne
 # 4 + 3 - 1 = 6 words or more always share a fingerprint; a text inside another keeps containment 1.0.
 WINNOW_WINDOW = 4
 MIN_FINGERPRINTS = 3
+# Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (pipeline).
+FINGERPRINT_SCHEME = f"word-blake2b64-poly3-mix/winnow{WINNOW_WINDOW}"
 # A shingle held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
 # footer): it says nothing about which article an item is, and counting its holders would make every lookup
 # cost grow with the number of stored items. Copies are not indexed (only new items are), so an article
@@ -95,12 +97,15 @@ def strip_boilerplate(text: str) -> str:
 
 def fingerprint(title: str, body: str) -> Fingerprint:
     core = strip_boilerplate(body)
-    sequence = shingle_sequence(core)
+    sequence = shingle_array(core)
+    # fold works character by character, so fold(title + "\n" + core) == fold(title) + fold(core): the body,
+    # by far the longer text, is folded once for both hashes.
+    folded = fold(core)
     return Fingerprint(
-        body_hash=fold_hash(core),
-        title_body_hash=fold_hash(f"{title}\n{core}") if title.strip() and core else "",
+        body_hash=key_hash(folded),
+        title_body_hash=key_hash(fold(title) + folded) if title.strip() and core else "",
         shingles=frozenset(winnow(sequence, WINNOW_WINDOW)),
-        size=len(set(sequence)),
+        size=distinct_count(sequence),
     )
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger("monitor.pipeline")
 # A cycle over at least this many feeds parses in a separate process, beside the storing in this one: the
 # process costs about half a second to start, and feedparser is about a fifth of a large cycle's time.
 PARSE_PROCESS_MIN_FEEDS = 16
+PRUNE_EVERY = timedelta(days=1)
 
 
 @dataclass
@@ -174,9 +175,38 @@ class Engine:
         changes = self.sync_corpus()
         self.store.sync_feeds((f.name, f.url) for f in self.config.feeds)
         window_start = to_iso(now_utc() - timedelta(days=self.config.dedup.window_days))
-        with self.store.transaction():
-            self.store.prune_shingles(window_start)
+        if self.store.get_meta("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME:
+            self.refingerprint(window_start)
+        last = self.store.get_meta("fingerprints_pruned_at")
+        if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
+            # Pruning scans the whole fingerprint table; lookups already ignore items outside the window, so
+            # once a day is enough to give the space back.
+            with self.store.transaction():
+                self.store.prune_shingles(window_start)
+                self.store.set_meta("fingerprints_pruned_at", to_iso(now_utc()))
         return changes
+
+    def refingerprint(self, window_start: str, batch: int = 2000) -> int:
+        """Fingerprint again the stored items within the window, after the fingerprint scheme changed (an
+        upgrade): near-duplicates of recent items are still recognised. Batches commit one by one, so a crash
+        part-way redoes the work on the next cycle (inserts are idempotent); the scheme is recorded last."""
+        with self.store.transaction():
+            self.store.forget_item_fingerprints()
+        done, after = 0, 0
+        while True:
+            rows = self.store.windowed_items(window_start, after, batch)
+            if not rows:
+                break
+            with self.store.transaction():
+                for item_id, title, body in rows:
+                    self.store.add_shingles(item_source(item_id), dedup.fingerprint(title, body).shingles)
+            done += len(rows)
+            after = rows[-1][0]
+        with self.store.transaction():
+            self.store.set_meta("fingerprint_scheme", dedup.FINGERPRINT_SCHEME)
+        if done:
+            log.info("fingerprinted %d stored items again (new fingerprint scheme %s)", done, dedup.FINGERPRINT_SCHEME)
+        return done
 
     def refresh_feed(self, spec: FeedSpec, client, lock: ContextManager | None = None) -> FeedOutcome:
         """Fetch and store one feed: the daemon's job. The fetch runs outside `lock` (network-bound, several at

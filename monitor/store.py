@@ -116,6 +116,30 @@ def m003_next_poll_reason(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN next_poll_reason TEXT")
 
 
+@migrations()
+def m004_fingerprints(db: Database) -> None:
+    """Near-duplicate fingerprints as (hash, doc) integers: a fifth of the bytes of (hash, source, added_at).
+
+    The old table carried a text source ('item:123'), an ISO timestamp and a second index on source in every
+    row; writing those was a quarter of a cold poll (speed issue). `doc` is an item id, or minus a corpus
+    document's `num`; the near-duplicate window is an item-id bound, since ids grow with fetch time. The hashes
+    changed too (one word hash per word, see text.shingle_array), so the old rows cannot be reused: corpus
+    documents are forgotten here and fingerprinted again on the next cycle, and stored items within the window
+    are fingerprinted again by the pipeline (see `fingerprint_scheme` in meta).
+    """
+    _run_script(db, """
+        CREATE TABLE fingerprints (
+            hash INTEGER NOT NULL,
+            doc INTEGER NOT NULL,
+            PRIMARY KEY (hash, doc)
+        ) WITHOUT ROWID;
+        DROP TABLE shingles;
+        DELETE FROM corpus_docs;
+        ALTER TABLE corpus_docs ADD COLUMN num INTEGER;
+        CREATE UNIQUE INDEX corpus_docs_num ON corpus_docs(num);
+        """)
+
+
 def _run_script(db: Database, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
@@ -296,41 +320,67 @@ class Store:
         item_id = self._one(f"SELECT id FROM items WHERE {column} = ? ORDER BY id LIMIT 1", [value])
         return ("item", str(item_id)) if item_id is not None else None
 
-    def shingle_overlap(self, hashes: Iterable[int], since: str) -> dict[str, int]:
-        """For each known text sharing shingles with `hashes`: how many. Items only when added since `since`."""
-        hashes = list(hashes)
-        counts: dict[str, int] = {}
-        for chunk in _chunks(hashes, 500):
-            marks = ",".join("?" * len(chunk))
-            for source, n in self.db.execute(
-                    f"SELECT source, count(*) FROM shingles WHERE hash IN ({marks})"
-                    " AND (source LIKE 'corpus:%' OR added_at >= ?) GROUP BY source", [*chunk, since]):
-                counts[source] = counts.get(source, 0) + n
-        return counts
-
     def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]:
-        """For each of `hashes` held by a known text: up to cap + 1 of its holders (corpus documents, and items
-        added since `since`). One index search per hash, each reading at most cap + 1 entries, so the cost per
-        item is bounded however many items are stored (speed issue: this replaced two passes)."""
+        """For each of `hashes` held by a known text: up to cap + 1 of its holders, as sources ('corpus:REF',
+        'item:ID'): corpus documents, and items fetched since `since`. One primary-key search per hash, each
+        reading at most cap + 1 entries, so the cost per item is bounded however many items are stored."""
+        first_item = self._first_item_since(since)
         holders: dict[int, list[str]] = {}
+        refs: dict[int, str] | None = None
         for chunk in _chunks(list(hashes), 500):
             for h, joined in self.db.execute(
-                    "SELECT value, (SELECT group_concat(source, ' ') FROM (SELECT source FROM shingles"
-                    " WHERE hash = value AND (source LIKE 'corpus:%' OR added_at >= ?) LIMIT ?))"
-                    " FROM json_each(?)", [since, cap + 1, json.dumps(chunk)]):
-                if joined:
-                    holders[h] = joined.split(" ")
+                    "SELECT value, (SELECT group_concat(doc, ' ') FROM (SELECT doc FROM fingerprints"
+                    " WHERE hash = value AND (doc < 0 OR doc >= ?) LIMIT ?))"
+                    " FROM json_each(?)", [first_item, cap + 1, json.dumps(chunk)]):
+                if not joined:
+                    continue
+                docs = [int(d) for d in joined.split(" ")]
+                if refs is None and any(d < 0 for d in docs):
+                    refs = self._corpus_refs()
+                holders[h] = [item_source(d) if d > 0 else corpus_source(refs.get(-d, "?")) for d in docs]
         return holders
 
-    def add_shingles(self, source: str, hashes: Iterable[int], added_at: str) -> None:
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO shingles (hash, source, added_at) VALUES (?, ?, ?)",
-            [(h, source, added_at) for h in hashes])
+    def add_shingles(self, source: str, hashes: Iterable[int], added_at: str | None = None) -> None:
+        """Index a text's fingerprints. `source` is item_source(id) or corpus_source(ref) (the document must be
+        stored first). `added_at` is accepted for old callers: the window is now decided by item id."""
+        kind, _, ref = source.partition(":")
+        if kind == "item":
+            doc = int(ref)
+        else:
+            num = self._one("SELECT num FROM corpus_docs WHERE ref = ?", [ref])
+            if num is None:
+                raise ValueError(f"corpus document {ref!r} is not stored")
+            doc = -num
+        self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
+                                 [(h, doc) for h in hashes])
 
     def prune_shingles(self, before: str) -> int:
-        """Drop item shingles older than the near-duplicate window; corpus shingles stay."""
-        cur = self.db.execute("DELETE FROM shingles WHERE source LIKE 'item:%' AND added_at < ?", [before])
-        return cur.rowcount
+        """Drop the fingerprints of items fetched before `before` (outside the window); corpus ones stay.
+
+        A scan of the whole table (it is keyed by hash), so callers run it rarely: lookups already ignore
+        items outside the window, and pruning only gives the space back."""
+        bound = self._first_item_since(before)
+        return self.db.execute("DELETE FROM fingerprints WHERE doc > 0 AND doc < ?", [bound]).rowcount
+
+    def forget_item_fingerprints(self) -> None:
+        self.db.execute("DELETE FROM fingerprints WHERE doc > 0")
+
+    def _first_item_since(self, since: str) -> int:
+        """The smallest item id fetched at or after `since` (ids grow with fetch time); past the last id if none."""
+        first = self._one("SELECT min(id) FROM items WHERE fetched_at >= ?", [since])
+        if first is not None:
+            return first
+        return (self._one("SELECT max(id) FROM items") or 0) + 1
+
+    def _corpus_refs(self) -> dict[int, str]:
+        return {num: ref for num, ref in self.db.execute("SELECT num, ref FROM corpus_docs WHERE num IS NOT NULL")}
+
+    def windowed_items(self, since: str, after_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """(id, title, body) of new (not duplicate) items fetched since `since` with id > after_id, by id: the
+        items whose fingerprints the near-duplicate check may use, read in batches."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT id, title, body FROM items WHERE status = 'new' AND fetched_at >= ? AND id > ?"
+            " ORDER BY id LIMIT ?", [since, after_id, limit])]
 
     # ---------------------------------------------------------------- items: writes
     def insert_item(self, row: dict[str, Any]) -> int | None:
@@ -357,14 +407,17 @@ class Store:
     def put_corpus_doc(self, doc: dict[str, Any], shingles: Iterable[int], added_at: str) -> None:
         ref = doc["ref"]
         self.delete_corpus_doc(ref)
+        doc = {**doc, "num": (self._one("SELECT max(num) FROM corpus_docs") or 0) + 1}
         cols = list(doc)
         self.db.execute(f"INSERT INTO corpus_docs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [doc[c] for c in cols])
         self.add_shingles(corpus_source(ref), shingles, added_at)
 
     def delete_corpus_doc(self, ref: str) -> None:
+        num = self._one("SELECT num FROM corpus_docs WHERE ref = ?", [ref])
         self.db.execute("DELETE FROM corpus_docs WHERE ref = ?", [ref])
-        self.db.execute("DELETE FROM shingles WHERE source = ?", [corpus_source(ref)])
+        if num is not None:  # a scan of the fingerprint table: corpus files change rarely
+            self.db.execute("DELETE FROM fingerprints WHERE doc = ?", [-num])
 
     def corpus_docs(self) -> list[dict[str, Any]]:
         keys = ["ref", "path", "title", "published", "shingle_count"]
@@ -494,14 +547,14 @@ class Store:
     def common_shingles(self, hashes: Iterable[int], more_than: int) -> set[int]:
         """Of `hashes`, those held by more than `more_than` known texts (boilerplate such as «به گزارش ایسنا»).
 
-        Each hash reads at most more_than + 1 entries of the (hash, source) primary key, so the cost per item
+        Each hash reads at most more_than + 1 entries of the (hash, doc) primary key, so the cost per item
         is bounded however many items are stored; counting every holder of a common phrase would not be.
         """
         found: set[int] = set()
         for chunk in _chunks(list(hashes), 500):
             found.update(h for (h,) in self.db.execute(
                 "SELECT value FROM json_each(?) WHERE (SELECT count(*) FROM"
-                " (SELECT 1 FROM shingles WHERE hash = value LIMIT ?)) > ?",
+                " (SELECT 1 FROM fingerprints WHERE hash = value LIMIT ?)) > ?",
                 [json.dumps(chunk), more_than + 1, more_than]))
         return found
 

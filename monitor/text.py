@@ -21,7 +21,7 @@ import unicodedata
 from html.parser import HTMLParser
 from typing import Any, NamedTuple, Sequence
 
-__all__ = ["fold", "fold_hash", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
+__all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "distinct_count", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
            "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
@@ -144,7 +144,11 @@ def fold(s: str) -> str:
 
 def fold_hash(s: str) -> str:
     """Hex blake2b-128 of fold(s); "" when the fold is empty, so empty texts never look like duplicates."""
-    key = fold(s)
+    return key_hash(fold(s))
+
+
+def key_hash(key: str) -> str:
+    """Hex blake2b-128 of an already folded key; "" for an empty key."""
     if not key:
         return ""
     return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
@@ -269,32 +273,91 @@ def _merge_affixes(words: list[str]) -> list[str]:
     return out
 
 
-def _hash64(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+# Word hashes are cached: news vocabulary repeats, so most words are hashed once per process, not once per use.
+# The cache is cleared when it passes this many words, which bounds a long-running daemon's memory (~100 MB).
+_WORD_HASH_CACHE_MAX = 500_000
+_word_hashes: dict[str, int] = {}
+# Odd 64-bit multipliers (from splitmix64): a shingle's hash is a polynomial of its words' hashes, then mixed.
+_K = 0x9E3779B97F4A7C15
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _numpy() -> Any:
+    """numpy, imported on first use: only fingerprinting needs it, and `monitor match` never fingerprints."""
+    import numpy
+
+    return numpy
+
+
+def _word_hash_array(words: list[str]) -> Any:
+    """blake2b-64 of each word (stable across processes and versions), as a numpy uint64 array."""
+    np = _numpy()
+    cache = _word_hashes
+    missing = set(words).difference(cache)
+    if missing:
+        if len(cache) + len(missing) > _WORD_HASH_CACHE_MAX:
+            cache.clear()
+            missing = set(words)
+        for w in missing:
+            cache[w] = int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def _mix(x: Any) -> Any:
+    """splitmix64's finaliser over a uint64 array: every input bit reaches every output bit."""
+    x = x ^ (x >> 30)
+    x = x * _M1
+    x = x ^ (x >> 27)
+    x = x * _M2
+    return x ^ (x >> 31)
+
+
+def shingle_array(s: str, n: int = 3) -> Any:
+    """The word n-gram shingle hashes of s in text order (repeats kept), as a numpy int64 array.
+
+    Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one shingle
+    of all its words; a text without words gives an empty array. Each word is hashed once (blake2b, cached) and a
+    shingle's hash is a polynomial of its words' hashes, mixed, computed for all shingles at once in numpy:
+    the per-shingle string joining and hashing this replaced was a sixth of a cold poll (speed issue).
+    Values are signed 64-bit so they fit an SQLite INTEGER.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    np = _numpy()
+    words = _merge_affixes(token_texts(s))
+    if not words:
+        return np.empty(0, dtype=np.int64)
+    h = _word_hash_array(words)
+    k = np.uint64(_K)
+    with np.errstate(over="ignore"):
+        if len(h) < n:
+            acc = h[:1].copy()
+            for i in range(1, len(h)):
+                acc = acc * k + h[i:i + 1]
+        else:
+            count = len(h) - n + 1
+            acc = h[:count].copy()
+            for i in range(1, n):
+                acc = acc * k + h[i:i + count]
+        return _mix(acc).view(np.int64)
 
 
 def shingles(s: str, n: int = 3) -> set[int]:
-    """Hashed word n-gram shingles (signed 64-bit, fit an SQLite INTEGER) for near-duplicate detection.
-
-    Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one
-    shingle of all its words; a text without words gives the empty set.
-    """
-    return set(shingle_sequence(s, n))
+    """Hashed word n-gram shingles (signed 64-bit) for near-duplicate detection: the set of shingle_array()."""
+    return set(shingle_array(s, n).tolist())
 
 
 def shingle_sequence(s: str, n: int = 3) -> list[int]:
     """The shingles of `shingles()` in text order (repeats kept), as winnowing needs."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    words = _merge_affixes(token_texts(s))
-    if not words:
-        return []
-    if len(words) < n:
-        return [_hash64(" ".join(words))]
-    return [_hash64(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)]
+    return shingle_array(s, n).tolist()
 
 
-def winnow(hashes: Sequence[int], window: int) -> set[int]:
+def distinct_count(hashes: Any) -> int:
+    """How many different values a shingle array holds."""
+    return len(_numpy().unique(hashes))
+
+
+def winnow(hashes: Sequence[int] | Any, window: int) -> set[int]:
     """The minimum of every `window` consecutive hashes (winnowing: Schleimer, Wilkerson and Aiken, 2003).
 
     Why: about 2 / (window + 1) of the shingles are kept, so the SQLite index is that much smaller and
@@ -303,9 +366,12 @@ def winnow(hashes: Sequence[int], window: int) -> set[int]:
     fingerprint of the other — containment stays exactly 1.0 — and any shared run of window + n - 1 words
     shares at least one fingerprint. A text with fewer hashes than the window keeps them all.
     """
-    if window <= 1 or len(hashes) <= window:
-        return set(hashes)
-    return {min(hashes[i:i + window]) for i in range(len(hashes) - window + 1)}
+    np = _numpy()
+    values = np.asarray(hashes, dtype=np.int64)
+    if window <= 1 or len(values) <= window:
+        return set(values.tolist())
+    minima = np.lib.stride_tricks.sliding_window_view(values, window).min(axis=1)
+    return set(np.unique(minima).tolist())
 
 
 # --- HTML to text ---------------------------------------------------------------------------------------------
@@ -415,3 +481,4 @@ def display(s: str) -> str:
     # Line by line: hazm is super-linear on long strings, and no rule of it spans lines.
     parts = (normalizer.normalize(line) for line in s.splitlines() if line.strip())
     return " ".join(" ".join(parts).translate(_BIDI_JUNK).split())
+

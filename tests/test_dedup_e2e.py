@@ -133,3 +133,33 @@ def test_articles_sharing_sentences_are_never_merged_003_first(tmp_path, served)
     config = write_config(tmp_path, {"one": server.url("one.xml")}, corpus=[])
     poll(config)
     assert_not_merged(by_guid(config))
+
+
+def test_after_a_fingerprint_scheme_change_stored_items_are_fingerprinted_again(tmp_path, served):
+    """An upgrade that changes how fingerprints are computed (the speed issue did) must not make the items
+    already stored invisible to the near-duplicate check: the next poll recomputes their fingerprints."""
+    import sqlite3
+
+    folder, server = served
+    article = seed("002")
+    (folder / "a.xml").write_bytes(rss([("a-1", article.title, html(paragraphs(article.body)))]))
+    config = write_config(tmp_path, {"a": server.url("a.xml"), "b": server.url("b.xml")}, corpus=[])
+    poll(config, "a")
+    db = tmp_path / "state" / "test.db"
+    with sqlite3.connect(db) as conn:  # what an older version left behind: other hashes, another scheme name
+        stored = conn.execute("SELECT count(*) FROM fingerprints WHERE doc > 0").fetchone()[0]
+        assert stored > 20
+        conn.execute("UPDATE fingerprints SET hash = hash + 1 WHERE doc > 0")
+        conn.execute("UPDATE meta SET value = 'old-scheme' WHERE key = 'fingerprint_scheme'")
+    conn.close()
+    lead = paragraphs(article.body)[:2]
+    (folder / "b.xml").write_bytes(rss([("b-1", "سرخط", html(["به گزارش ایسنا، " + lead[0], *lead[1:]]))]))
+    poll(config, "b")
+    items = by_guid(config)
+    assert items["b-1"]["status"] == "duplicate"
+    assert items["b-1"]["duplicate_of"] == {**items["b-1"]["duplicate_of"], "kind": "item",
+                                             "ref": items["a-1"]["id"]}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'fingerprint_scheme'").fetchone()[0] != "old-scheme"
+        assert conn.execute("SELECT count(*) FROM fingerprints WHERE doc > 0").fetchone()[0] == stored
+    conn.close()

@@ -39,7 +39,7 @@ def test_reopen_applies_migrations_once(tmp_path):
     Store.open(path).close()
     s = Store.open(path)
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
-    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason"]
+    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints"]
     s.close()
 
 
@@ -92,16 +92,31 @@ def test_changed_url_forgets_validators(store):
     assert state.url == "http://y/rss" and state.etag is None
 
 
-def test_shingle_overlap_respects_window_for_items_not_corpus(store):
+def test_fingerprint_holders_respect_the_window_for_items_not_corpus(store):
     with store.transaction():
-        store.add_shingles(corpus_source("001"), [1, 2, 3], "2020-01-01T00:00:00+00:00")
-        store.add_shingles(item_source(7), [2, 3, 4], "2020-01-01T00:00:00+00:00")
-        store.add_shingles(item_source(8), [3, 4, 5], "2025-11-17T00:00:00+00:00")
-    overlap = store.shingle_overlap([2, 3, 4, 5], since="2025-01-01T00:00:00+00:00")
-    assert overlap == {"corpus:001": 2, "item:8": 3}
+        store.put_corpus_doc({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1, 2, 3], "x")
+        old = store.insert_item(row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
+        new = store.insert_item(row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
+        store.add_shingles(item_source(old), [2, 3, 4])
+        store.add_shingles(item_source(new), [3, 4, 5])
+    holders = store.shingle_holders([2, 3, 4, 5], since="2025-01-01T00:00:00+00:00", cap=10)
+    assert {h: sorted(who) for h, who in holders.items()} == {
+        2: ["corpus:001"], 3: ["corpus:001", f"item:{new}"], 4: [f"item:{new}"], 5: [f"item:{new}"]}
+    # everything is visible with an older window start; the cap bounds what one hash reads
+    assert sorted(store.shingle_holders([3], since="2000", cap=10)[3]) == ["corpus:001", f"item:{old}",
+                                                                           f"item:{new}"]
+    assert len(store.shingle_holders([3], since="2000", cap=1)[3]) == 2
     with store.transaction():
-        assert store.prune_shingles("2025-01-01T00:00:00+00:00") == 3
-    assert store.shingle_overlap([1], since="2000") == {"corpus:001": 1}
+        assert store.prune_shingles("2025-01-01T00:00:00+00:00") == 3  # the old item's three; corpus stays
+    assert sorted(store.shingle_holders([3], since="2000", cap=10)[3]) == ["corpus:001", f"item:{new}"]
+    with store.transaction():
+        store.delete_corpus_doc("001")
+    assert store.shingle_holders([1, 2], since="2000", cap=10) == {}
+
+
+def test_fingerprints_of_a_corpus_document_need_the_document(store):
+    with pytest.raises(ValueError):
+        store.add_shingles(corpus_source("nope"), [1])
 
 
 def test_query_flagged_and_matches(store):
