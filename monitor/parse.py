@@ -1,4 +1,4 @@
-"""Feed bytes to RawItems with feedparser. No network, no text folding, no database.
+"""Feed bytes to RawItems: feedparser, or monitor.fastparse for plain feeds. No network, no text folding, no database.
 
 feedparser is given the bytes and the HTTP Content-Type so it can pick the charset the way the server meant
 (windows-1256 declared only in the header included). A feed that is broken part-way keeps the items parsed
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import os
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -17,12 +18,26 @@ import feedparser
 
 from monitor.dates import parse_feed_date
 from monitor.errors import ParseError
+from monitor.fastparse import parse_simple
 from monitor.models import RawItem
 
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> list[RawItem]:
-    """Parse a feed body. Raises ParseError when the bytes are not a feed."""
+    """Parse a feed body. Raises ParseError when the bytes are not a feed.
+
+    Plain well-formed RSS 2.0 / Atom 1.0 takes monitor.fastparse (same items, a fraction of the time); the
+    rest, and everything when MONITOR_FAST_PARSE=0, takes feedparser.
+    """
     body, content_type = _settle_encoding(body, content_type)
+    if os.environ.get("MONITOR_FAST_PARSE", "1") != "0":
+        items = parse_simple(body, content_type, url)
+        if items is not None:
+            return items
+    return _parse_with_feedparser(body, content_type, url)
+
+
+def _parse_with_feedparser(body: bytes, content_type: str | None, url: str | None) -> list[RawItem]:
+    """feedparser's reading of bytes that _settle_encoding has already seen."""
     headers = {"content-type": content_type} if content_type else {}
     if url:
         headers["content-location"] = url
