@@ -1,8 +1,9 @@
 """Refresh one feed, or all of them: the only place where fetch, parse, dedup, match and store meet.
 
-Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound); a large cycle parses in
-one spawned process beside it (CPU-bound, so it gets the other core); everything else runs in the calling
-thread, one feed at a time, so there is exactly one SQLite writer. Each feed's items,
+Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound). The text work for a body
+(parse, plain text, fingerprint, match: monitor.analyse) runs in worker processes in a large cycle, one per core,
+and in the calling thread otherwise. Storing runs in the calling thread, one feed at a time, so there is exactly
+one SQLite writer. Each feed's items,
 matches, shingles and its new validators commit in one transaction: a crash loses at most the feed in flight,
 and the next poll redoes it (validators were not saved, so the server sends the body again).
 """
@@ -19,23 +20,28 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import ContextManager, Sequence
+from typing import ContextManager, Iterator, Sequence
 
 from monitor import dedup, schedule
+from monitor.analyse import (AnalysedItem, PreparedItem, analyse, analyse_in_worker, init_worker, item_key,
+                             parse_keyed, prepare)
 from monitor.config import Config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
-from monitor.models import AUTO, FeedSpec, FetchResult, RawItem
+from monitor.models import AUTO, FeedSpec, FetchResult
 from monitor.store import Store, item_source
-from monitor.text import display, html_to_text
 
 log = logging.getLogger("monitor.pipeline")
-# A cycle over at least this many feeds parses in a separate process, beside the storing in this one: the
-# process costs about half a second to start, and feedparser is about a fifth of a large cycle's time.
-PARSE_PROCESS_MIN_FEEDS = 16
+# A cycle over at least this many feeds analyses bodies in worker processes, beside the storing in this one: a
+# worker costs about half a second to start, and the text work is most of a large cycle's time.
+WORKERS_MIN_FEEDS = 16
+MAX_WORKERS = 4
 PRUNE_EVERY = timedelta(days=1)
+# A poll commits the feeds it has stored about this often rather than feed by feed (Store.commit_group).
+GROUP_COMMIT_SECONDS = 1.0
+GROUP_IDLE_SECONDS = 0.2  # ... and at once when nothing has been ready to store for this long
 
 
 @dataclass
@@ -65,18 +71,6 @@ class CycleSummary:
         return (f"cycle: {len(self.outcomes)} feeds ({self.count('ok')} ok, {self.count('not_modified')} not modified,"
                 f" {self.count('error')} failed); items {self.total('new')} new, {self.total('duplicate')} duplicate,"
                 f" {self.total('flagged')} flagged; {self.seconds:.1f}s")
-
-
-@dataclass(frozen=True)
-class PreparedItem:
-    key: str
-    guid: str | None
-    link: str | None
-    canonical_link: str | None
-    title: str
-    summary: str
-    body: str
-    published: str | None
 
 
 class Engine:
@@ -131,8 +125,9 @@ class Engine:
         http = self.config.http
         workers = max(1, http.concurrency)
         with make_client(http) as client, ThreadPoolExecutor(max_workers=workers) as pool, \
-                _parse_process(len(feeds)) as parser:
-            # future -> (feed, None) while fetching, or (feed, the fetch's future) while parsing elsewhere
+                analysis_pool(len(feeds), self.config.watch, self.store.path) as analysers, \
+                self.store.commit_group(GROUP_COMMIT_SECONDS) as group:
+            # future -> (feed, None) while fetching, or (feed, the fetch's future) while analysed elsewhere
             pending: dict[Future, tuple[FeedSpec, Future | None]] = {}
             queue = iter(feeds)
 
@@ -143,28 +138,33 @@ class Engine:
                     pending[pool.submit(fetch, client, spec.url, http, etag=state.etag if state else None,
                                         last_modified=state.last_modified if state else None)] = (spec, None)
 
-            # At most 2 x concurrency feeds fetched or parsed and waiting to be stored: fetching runs ahead of
+            # A bounded number of feeds are fetched or analysed and waiting to be stored: fetching runs ahead of
             # storing, and without a bound every body of a large farm would sit in memory at once.
-            for _ in range(2 * workers):
+            limit = 2 * workers + 2 * (analysers.workers if analysers else 0)
+            for _ in range(limit):
                 submit_next()
             while pending:
                 # Store each feed as soon as it is ready: a slow server never holds up the others' items.
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                done, _ = wait(pending, timeout=GROUP_IDLE_SECONDS, return_when=FIRST_COMPLETED)
+                if not done:
+                    group.flush()  # nothing to store for a while: the write lock is not held across the network
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: pending[f][1] is None):  # analysed ones first
                     spec, fetched = pending.pop(future)
-                    if fetched is None and parser is not None and self._needs_parse(spec, future):
+                    if fetched is None and analysers is not None and self._needs_parse(spec, future):
                         try:
                             result = future.result()
-                            pending[parser.submit(parse_keyed, result.body, result.content_type,
-                                                  result.url)] = (spec, future)
+                            pending[analysers.pool.submit(analyse_in_worker, spec.name, result.body,
+                                                          result.content_type, result.url)] = (spec, future)
                             continue
                         except (BrokenProcessPool, RuntimeError):
-                            log.warning("the parsing process died; parsing in this process from now on")
-                            parser = None
+                            log.warning("a worker process died; analysing in this process from now on")
+                            analysers = None
+                    group.ready()
                     outcome = self._finish_feed(spec, future) if fetched is None else \
-                        self._finish_feed(spec, fetched, parsed=future)
+                        self._finish_feed(spec, fetched, analysed=future)
                     summary.outcomes.append(outcome)
-                    submit_next()
+                    submit_next()  # one feed stored, one more in: the number in flight stays at `limit`
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
@@ -230,11 +230,11 @@ class Engine:
         body = fetched.result().body
         return body is not None and _body_hash(body) != self.store.feed_body_hash(spec.name)
 
-    def _finish_feed(self, spec: FeedSpec, future: Future, parsed: Future | None = None) -> FeedOutcome:
+    def _finish_feed(self, spec: FeedSpec, future: Future, analysed: Future | None = None) -> FeedOutcome:
         started = time.monotonic()
         try:
             result: FetchResult = future.result()
-            outcome = self._store_result(spec, result, parsed)
+            outcome = self._store_result(spec, result, analysed)
         except (FetchError, ParseError) as exc:
             outcome = self._store_failure(spec, exc)
         except MonitorError:
@@ -275,8 +275,8 @@ class Engine:
                                         next_poll=_next_poll(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
-    def _store_result(self, spec: FeedSpec, result: FetchResult, parsed: Future | None = None) -> FeedOutcome:
-        """Store a fetch's outcome; `parsed`, when given, holds parse_keyed's answer from the parse process."""
+    def _store_result(self, spec: FeedSpec, result: FetchResult, analysed: Future | None = None) -> FeedOutcome:
+        """Store a fetch's outcome; `analysed`, when given, holds analyse_in_worker's answer from a worker."""
         now = now_utc()
         interval, auto_why = self._interval_why(spec)
         delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
@@ -296,37 +296,38 @@ class Engine:
                                             etag=result.etag, last_modified=result.last_modified,
                                             next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
-        keyed = None
-        if parsed is not None:
+        items = None
+        if analysed is not None:
             try:
-                keyed = parsed.result()
+                items = analysed.result()
             except BrokenProcessPool:
-                log.warning("feed %s: the parsing process died; parsing here", spec.name)
-        if keyed is None:
-            keyed = parse_keyed(result.body or b"", result.content_type, result.url)
+                log.warning("feed %s: the worker process died; analysing here", spec.name)
+        if items is None:
+            items = analyse(result.body or b"", result.content_type, result.url, self.matcher,
+                            lambda keys: self.store.known_keys(spec.name, keys))
         outcome = FeedOutcome(spec.name, "ok")
         with self.store.transaction():
-            # Known items are skipped before any text work: a busy feed re-sends mostly what we have.
-            known = self.store.known_keys(spec.name, [key for key, _ in keyed])
-            for key, raw in keyed:
-                if key in known:
+            # The authoritative check: what a worker saw as unknown may have been stored since.
+            known = self.store.known_keys(spec.name, [a.item.key for a in items])
+            window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+            for analysed_item in items:
+                if analysed_item.item.key in known:
                     continue
-                known.add(key)
-                self._store_item(spec.name, prepare(raw, key), now, outcome)
+                known.add(analysed_item.item.key)
+                self._store_item(spec.name, analysed_item, now, window_start, outcome)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
                                         last_modified=result.last_modified, next_poll=next_poll,
                                         body_hash=body_hash, next_poll_reason=reason)
         return outcome
 
-    def _store_item(self, feed: str, item: PreparedItem, now, outcome: FeedOutcome) -> None:
-        fp = dedup.fingerprint(item.title, item.body)
-        window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+    def _store_item(self, feed: str, analysed: AnalysedItem, now: datetime, window_start: str,
+                    outcome: FeedOutcome) -> None:
+        item, fp, matches = analysed.item, analysed.fingerprint, analysed.matches
         verdict = dedup.classify(guid=item.guid, link=item.canonical_link, fp=fp, known=self.store,
                                  since=window_start, threshold=self.config.dedup.threshold)
-        matches = self.matcher.matches(f"{item.title}\n{item.body}")
         row = {
             "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
-            "canonical_link": item.canonical_link, "title": display(item.title), "summary": item.summary,
+            "canonical_link": item.canonical_link, "title": analysed.display_title, "summary": item.summary,
             "body": item.body, "published": item.published, "fetched_at": to_iso(now),
             "status": "duplicate" if verdict else "new",
             "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
@@ -336,13 +337,13 @@ class Engine:
         item_id = self.store.insert_item(row)
         if item_id is None:
             return
-        self.store.replace_matches(item_id, [_displayed(m) for m in matches])
+        self.store.add_matches(item_id, matches)
         if verdict:
             outcome.duplicate += 1
             return
         outcome.new += 1
         outcome.flagged += bool(matches)
-        self.store.add_shingles(item_source(item_id), fp.shingles, to_iso(now))
+        self.store.add_shingles(item_source(item_id), fp.shingles)
 
 
 def _next_poll(now: datetime, delay: float) -> str:
@@ -353,68 +354,46 @@ def _next_poll(now: datetime, delay: float) -> str:
     return to_iso(when)
 
 
-def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
-    """Parse a body and key its entries. Pure and picklable: it runs in the parse process of a large cycle.
-
-    feedparser is imported here, so only the commands that poll pay for it."""
-    from monitor.parse import parse_feed
-
-    return [(item_key(raw), raw) for raw in parse_feed(body, content_type=content_type, url=url)]
-
-
 def _body_hash(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
-def _parse_process(feeds: int) -> ContextManager[ProcessPoolExecutor | None]:
-    """A one-worker process pool for parsing when the cycle is large enough and there is a core to spare.
+@dataclass
+class AnalysisPool:
+    pool: ProcessPoolExecutor
+    workers: int
 
-    `spawn`, not `fork`: this process already runs threads (the fetch pool), and forking a threaded process
-    can deadlock the child. MONITOR_PARSE_PROCESS=0 turns it off, =1 forces it (tests).
+
+@contextlib.contextmanager
+def analysis_pool(feeds: int, watch, database: str) -> Iterator[AnalysisPool | None]:
+    """Worker processes that parse and analyse feed bodies (monitor.analyse) while this process fetches and
+    stores, when the cycle is large enough and there are cores to use.
+
+    One worker per core: the text work is most of a cold poll's CPU time, and this process's share (HTTP and
+    SQLite) overlaps with it. `spawn`, not `fork`: this process already runs threads (the fetch pool), and forking
+    a threaded process can deadlock the child. MONITOR_WORKERS=N sets the number, 0 turns workers off; the older
+    MONITOR_PARSE_PROCESS=0/1 still turns them off / forces them on (tests).
     """
-    setting = os.environ.get("MONITOR_PARSE_PROCESS")
-    wanted = setting == "1" or (setting != "0" and feeds >= PARSE_PROCESS_MIN_FEEDS and (os.cpu_count() or 1) > 1)
-    if not wanted:
-        return contextlib.nullcontext(None)
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    cores = os.cpu_count() or 1
+    setting = os.environ.get("MONITOR_WORKERS", "").strip()
+    legacy = os.environ.get("MONITOR_PARSE_PROCESS")
+    if setting.isdigit():
+        count = int(setting)
+    elif legacy == "0":
+        count = 0
+    elif legacy == "1":
+        count = max(1, min(cores, MAX_WORKERS))
+    else:
+        count = min(cores, MAX_WORKERS) if feeds >= WORKERS_MIN_FEEDS and cores > 1 else 0
+    if count <= 0:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=init_worker, initargs=(tuple(watch), database))
+    try:
+        yield AnalysisPool(pool, count)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def item_key(raw: RawItem) -> str:
-    """A stable key for one parsed entry: its guid, else its canonical link, else a hash of title and date.
-
-    Cheap on purpose (no HTML parsing for the usual guid/link case): it decides whether an item is known
-    before any text work is spent on it.
-    """
-    if raw.guid:
-        return f"guid:{raw.guid}"
-    link = dedup.canonical_link(raw.link)
-    if link:
-        return f"link:{link}"
-    title, published = html_to_text(raw.title), to_iso(raw.published)
-    body = _body(html_to_text(raw.summary), html_to_text(raw.content))
-    digest = hashlib.blake2b(f"{title}\n{published or ''}\n{body[:500]}".encode(), digest_size=12).hexdigest()
-    return f"hash:{digest}"
-
-
-def prepare(raw: RawItem, key: str | None = None) -> PreparedItem:
-    """Plain text for one parsed entry (and its key, when the caller has not computed it yet)."""
-    title = html_to_text(raw.title)
-    summary = html_to_text(raw.summary)
-    body = _body(summary, html_to_text(raw.content))
-    return PreparedItem(key=key or item_key(raw), guid=raw.guid, link=raw.link,
-                        canonical_link=dedup.canonical_link(raw.link), title=title,
-                        summary=summary[:1000], body=body, published=to_iso(raw.published))
-
-
-def _body(summary: str, content: str) -> str:
-    """The text that carries the article: the content when it is at least as long as the summary."""
-    return content if len(content) >= len(summary) else summary
-
-
-def _displayed(match):
-    from dataclasses import replace
-
-    return replace(match, snippet=display(match.snippet))
-
-
-__all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "item_key", "parse_keyed"]
+__all__ = ["Engine", "CycleSummary", "FeedOutcome", "analysis_pool", "prepare", "item_key", "parse_keyed"]

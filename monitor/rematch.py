@@ -34,7 +34,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
             interrupted: Callable[[], bool] = lambda: False,
             progress: Callable[[Progress], None] = lambda p: None, batch: int = BATCH) -> Progress:
     """Match every stored item again; `interrupted()` is asked between batches, `progress()` told after each."""
-    from monitor.pipeline import _displayed  # snippets stored exactly as the pipeline stores them
+    from monitor.analyse import displayed as _displayed  # snippets stored exactly as a poll stores them
 
     lock = lock or contextlib.nullcontext()
     started = time.monotonic()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,6 +236,25 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: {exc}{_hint(exc)}") from exc
 
+    @contextmanager
+    def commit_group(self, seconds: float) -> Iterator["CommitGroup"]:
+        """One write transaction shared by many `transaction()` blocks, committed about every `seconds`.
+
+        Why: every commit writes each page it dirtied to the WAL, and new fingerprints dirty pages all over
+        their (hash-ordered) index, so committing feed by feed rewrote the same pages hundreds of times in a
+        large poll. Inside the group each transaction() block is a savepoint, so a feed that fails rolls back
+        alone. A crash loses at most the uncommitted group, whose feeds' validators were not saved either, so
+        the next poll fetches them again: nothing committed is lost and nothing is duplicated.
+        """
+        group = CommitGroup(self, seconds)
+        try:
+            yield group
+            group.flush()
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
         return row[0] if row else None
@@ -393,6 +413,12 @@ class Store:
 
     def replace_matches(self, item_id: int, matches: Sequence[Match]) -> None:
         self.db.execute("DELETE FROM matches WHERE item_id = ?", [item_id])
+        self.add_matches(item_id, matches)
+
+    def add_matches(self, item_id: int, matches: Sequence[Match]) -> None:
+        """The matches of an item just inserted (it has none yet)."""
+        if not matches:
+            return
         self.db.conn.executemany(
             "INSERT INTO matches (item_id, watch, kind, terms, count, snippet) VALUES (?, ?, ?, ?, ?, ?)",
             [(item_id, m.watch, m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count, m.snippet)
@@ -557,6 +583,35 @@ class Store:
                 " (SELECT 1 FROM fingerprints WHERE hash = value LIMIT ?)) > ?",
                 [json.dumps(chunk), more_than + 1, more_than]))
         return found
+
+
+class CommitGroup:
+    """See Store.commit_group. Call ready() before each unit of writes and flush() before waiting on anything
+    slow (the network): the group never holds the write lock while nothing is being written."""
+
+    def __init__(self, store: Store, seconds: float) -> None:
+        self._store, self._seconds, self._opened = store, seconds, 0.0
+
+    def ready(self) -> None:
+        """Commit the open group if it is old enough; make sure one is open."""
+        conn = self._store.db.conn
+        try:
+            if conn.in_transaction and time.monotonic() - self._opened >= self._seconds:
+                conn.execute("COMMIT")
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+                self._opened = time.monotonic()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self._store.path}: {exc}{_hint(exc)}") from exc
+
+    def flush(self) -> None:
+        """Commit what the group holds now."""
+        conn = self._store.db.conn
+        try:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self._store.path}: {exc}{_hint(exc)}") from exc
 
 
 def _hint(exc: sqlite3.OperationalError) -> str:

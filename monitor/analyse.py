@@ -1,0 +1,146 @@
+"""The CPU work for one feed body: parse, key, skip known items, plain text, fingerprint, match, display form.
+
+Why a module of its own: this is nearly all of a cold poll's CPU time, and none of it needs the SQLite writer.
+It runs unchanged in the calling process (the daemon, small polls) and in worker processes (large polls, see
+pipeline.analysis_pool), which is how a poll uses every core while the main process keeps the database's one
+writer. The only outside state it reads is which keys a feed already has, through a callable, so a worker can
+answer it from a read-only connection and the main process from its own.
+
+What comes back is everything the store needs, so the main process does no text work: the item's plain text,
+its fingerprint, its watch matches with display snippets, and its display title.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+from monitor import dedup
+from monitor.dates import to_iso
+from monitor.match import Matcher
+from monitor.models import Match, RawItem, WatchEntry
+from monitor.text import display, html_to_text
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    key: str
+    guid: str | None
+    link: str | None
+    canonical_link: str | None
+    title: str
+    summary: str
+    body: str
+    published: str | None
+
+
+@dataclass(frozen=True)
+class AnalysedItem:
+    item: PreparedItem
+    fingerprint: dedup.Fingerprint
+    matches: tuple[Match, ...]  # snippets already in display form
+    display_title: str
+
+
+def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
+            known: Callable[[list[str]], set[str]]) -> list[AnalysedItem]:
+    """The items of one feed body that `known` does not already have, analysed, in feed order.
+
+    Known items are skipped right after parsing, before any HTML or text work: a busy feed re-sends mostly
+    what is stored. An entry repeated within the body is analysed once. Raises ParseError for bytes that
+    are not a feed.
+    """
+    keyed = parse_keyed(body, content_type, url)
+    have = known([key for key, _ in keyed]) if keyed else set()
+    out: list[AnalysedItem] = []
+    for key, raw in keyed:
+        if key in have:
+            continue
+        have.add(key)
+        item = prepare(raw, key)
+        out.append(AnalysedItem(
+            item=item,
+            fingerprint=dedup.fingerprint(item.title, item.body),
+            matches=tuple(displayed(m) for m in matcher.matches(f"{item.title}\n{item.body}")),
+            display_title=display(item.title),
+        ))
+    return out
+
+
+def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
+    """Parse a body and key its entries. feedparser is imported here, so only the commands that poll pay for it."""
+    from monitor.parse import parse_feed
+
+    return [(item_key(raw), raw) for raw in parse_feed(body, content_type=content_type, url=url)]
+
+
+def item_key(raw: RawItem) -> str:
+    """A stable key for one parsed entry: its guid, else its canonical link, else a hash of title and date.
+
+    Cheap on purpose (no HTML parsing for the usual guid/link case): it decides whether an item is known
+    before any text work is spent on it.
+    """
+    if raw.guid:
+        return f"guid:{raw.guid}"
+    link = dedup.canonical_link(raw.link)
+    if link:
+        return f"link:{link}"
+    title, published = html_to_text(raw.title), to_iso(raw.published)
+    body = _body(html_to_text(raw.summary), html_to_text(raw.content))
+    digest = hashlib.blake2b(f"{title}\n{published or ''}\n{body[:500]}".encode(), digest_size=12).hexdigest()
+    return f"hash:{digest}"
+
+
+def prepare(raw: RawItem, key: str | None = None) -> PreparedItem:
+    """Plain text for one parsed entry (and its key, when the caller has not computed it yet)."""
+    title = html_to_text(raw.title)
+    summary = html_to_text(raw.summary)
+    body = _body(summary, html_to_text(raw.content))
+    return PreparedItem(key=key or item_key(raw), guid=raw.guid, link=raw.link,
+                        canonical_link=dedup.canonical_link(raw.link), title=title,
+                        summary=summary[:1000], body=body, published=to_iso(raw.published))
+
+
+def displayed(match: Match) -> Match:
+    """A match with its snippet in display form, as it is stored."""
+    return replace(match, snippet=display(match.snippet))
+
+
+def _body(summary: str, content: str) -> str:
+    """The text that carries the article: the content when it is at least as long as the summary."""
+    return content if len(content) >= len(summary) else summary
+
+
+# ---------------------------------------------------------------------------------------- worker processes
+# A worker is started with the watch list and the database path, builds its matcher once, and opens the
+# database read-only on first use. The main process re-checks known keys before writing, so a key this
+# connection has not seen yet (a transaction still open in the main process) costs only wasted work.
+_worker: dict = {}
+
+
+def init_worker(watch: Sequence[WatchEntry], database: str) -> None:
+    _worker.clear()
+    _worker["matcher"] = Matcher(watch)
+    _worker["database"] = database
+
+
+def analyse_in_worker(feed: str, body: bytes, content_type: str | None, url: str | None) -> list[AnalysedItem]:
+    return analyse(body, content_type, url, _worker["matcher"], lambda keys: _worker_known(feed, keys))
+
+
+def _worker_known(feed: str, keys: list[str]) -> set[str]:
+    from monitor.errors import StoreError
+    from monitor.store import Store
+
+    store = _worker.get("store")
+    if store is None:
+        try:
+            store = _worker["store"] = Store.open(_worker["database"], readonly=True)
+        except StoreError:
+            return set()  # no database yet: nothing is known, and the main process checks again anyway
+    return store.known_keys(feed, keys)
+
+
+__all__ = ["AnalysedItem", "PreparedItem", "analyse", "parse_keyed", "item_key", "prepare", "displayed",
+           "init_worker", "analyse_in_worker"]
