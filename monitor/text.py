@@ -424,6 +424,11 @@ class _TextExtractor(HTMLParser):
             self.pieces.append(data[6:])
 
 
+def _plain_lines(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def html_to_text(html: str) -> str:
     """Plain text from feed HTML: entities decoded once, blocks on their own lines, scripts/styles dropped.
 
@@ -432,6 +437,12 @@ def html_to_text(html: str) -> str:
     """
     if not html:
         return ""
+    if "<" not in html and "&" not in html:
+        return _plain_lines(html)  # no markup and no entities (most titles): the parser would return it as is
+    return _parsed_html_to_text(html)
+
+
+def _parsed_html_to_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()

@@ -92,3 +92,11 @@ def test_a_term_glued_inside_a_longer_word_is_never_found(term_words, prefix, su
     start, end = len(head), len(head) + len(glued)
     hits = Matcher([WatchEntry("t", "figure", (term,))]).find(text)
     assert not any(h.start < end and h.end > start for h in hits), (text, term, hits)
+
+
+@given(st.text(alphabet=st.sampled_from(list("سلام دنیا ۱۲۳ abc\n\r\t\u200c\u200f\u2028،.;#x")), max_size=80))
+def test_html_to_text_plain_fast_path_equals_the_parser(text: str) -> None:
+    """Text without '<' or '&' skips the HTML parser (speed issue); the result must be what the parser gives."""
+    from monitor.text import _parsed_html_to_text, html_to_text
+
+    assert html_to_text(text) == _parsed_html_to_text(text)
