@@ -20,7 +20,7 @@ from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, RawItem, WatchEntry
-from monitor.text import display, html_to_text
+from monitor.text import Words, display, html_to_text
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,14 @@ def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Mat
             continue
         have.add(key)
         item = prepare(raw, key)
+        # Each text is translated to its word skeleton once, for both the fingerprint and the matcher.
+        title_words, body_words = Words(item.title), Words(item.body)
+        found = matcher.matches(f"{item.title}\n{item.body}",
+                                words=Words.joined(title_words, "\n", body_words))
         out.append(AnalysedItem(
             item=item,
-            fingerprint=dedup.fingerprint(item.title, item.body),
-            matches=tuple(displayed(m) for m in matcher.matches(f"{item.title}\n{item.body}")),
+            fingerprint=dedup.fingerprint(item.title, item.body, title_words=title_words, body_words=body_words),
+            matches=tuple(displayed(m) for m in found),
             display_title=display(item.title),
         ))
     return out

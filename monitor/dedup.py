@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Verdict
-from monitor.text import distinct_count, fold, key_hash, shingle_array, winnow
+from monitor.text import Words, distinct_count, fold, key_hash, shingle_array, winnow
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
 # Winnowing window: about 2 / (WINNOW_WINDOW + 1) = 22% of an item's shingles become its fingerprints, the
@@ -96,15 +96,20 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def fingerprint(title: str, body: str) -> Fingerprint:
+def fingerprint(title: str, body: str, *, title_words: Words | None = None,
+                body_words: Words | None = None) -> Fingerprint:
+    """Hashes and winnowed shingles of an item. `title_words`/`body_words`, when the caller already has them,
+    must be Words(title)/Words(body): they save translating the texts again."""
     core = strip_boilerplate(body)
-    sequence = shingle_array(core)
-    # fold works character by character, so fold(title + "\n" + core) == fold(title) + fold(core): the body,
-    # by far the longer text, is folded once for both hashes.
-    folded = fold(core)
+    words = body_words if body_words is not None and core == body else Words(core)
+    sequence = shingle_array(core, words=words)
+    # fold works character by character, so fold(title + "\n" + core) == fold(title) + fold(core), and the
+    # words' folds joined are the text's fold: the body is translated once for everything.
+    folded = words.folded()
+    title_folded = title_words.folded() if title_words is not None else fold(title)
     return Fingerprint(
         body_hash=key_hash(folded),
-        title_body_hash=key_hash(fold(title) + folded) if title.strip() and core else "",
+        title_body_hash=key_hash(title_folded + folded) if title.strip() and core else "",
         shingles=frozenset(winnow(sequence, WINNOW_WINDOW)),
         size=distinct_count(sequence),
     )

@@ -118,11 +118,11 @@ class Matcher:
                               words.span(h.last)[1]))
         return result
 
-    def matches(self, text: str, snippet_chars: int = 240) -> list[Match]:
+    def matches(self, text: str, snippet_chars: int = 240, words: Words | None = None) -> list[Match]:
         """One Match per entry found, in config order, with the terms found, a hit count and a snippet: the
         sentence around the first hit (cut to about snippet_chars around the hit when longer), as written;
-        the pipeline turns it into display text."""
-        hits, words = self._find(text)
+        the pipeline turns it into display text. `words`, when the caller has it, must be Words(text)."""
+        hits, words = self._find(text, words)
         by_entry: dict[int, list[_RawHit]] = {}
         for h in hits:
             by_entry.setdefault(h.entry, []).append(h)
@@ -136,14 +136,15 @@ class Matcher:
             result.append(Match(entry.name, entry.kind, terms, len(found), snippet))
         return result
 
-    def _find(self, text: str) -> tuple[list[_RawHit], Words]:
+    def _find(self, text: str, words: Words | None = None) -> tuple[list[_RawHit], Words]:
         """Raw hits sorted by start, and the words of text (whose spans the hits' token indexes refer to).
 
         The automaton runs once over the whole compact text; word boundaries are checked in the compact form
         (a binary search over word ends), and offsets into the original are computed only when something
         was hit. No Python loop runs per character or per word.
         """
-        words = Words(text)
+        if words is None:
+            words = Words(text)
         if self._automaton is None or not words.texts:
             return [], words
         texts = words.texts

@@ -183,9 +183,10 @@ class Words:
 
     __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index")
 
-    def __init__(self, s: str) -> None:
+    def __init__(self, s: str, skeleton: str | None = None) -> None:
         self.source = s
-        skeleton = s.translate(_SKELETON)
+        if skeleton is None:
+            skeleton = s.translate(_SKELETON)
         self._spans: tuple[list[int], list[int]] | None = None
         self._index: list[int] | None = None
         if _LONG_MARK in skeleton:
@@ -198,6 +199,18 @@ class Words:
         self._pieces = skeleton.replace(_JOINER_MARK, "").split(" ") if _JOINER_MARK in skeleton \
             else skeleton.split(" ")
         self.texts: list[str] = list(filter(None, self._pieces))
+
+    @classmethod
+    def joined(cls, first: "Words", separator: str, second: "Words") -> "Words":
+        """The words of first.source + separator + second.source, reusing both texts' skeletons: the skeleton
+        is per character, so it is the concatenation of the parts' skeletons (speed issue: an item's body is
+        translated once for both its fingerprint and its watch matches)."""
+        return cls(first.source + separator + second.source,
+                   first._skeleton + separator.translate(_SKELETON) + second._skeleton)
+
+    def folded(self) -> str:
+        """fold(self.source), without translating the text again: the words' folds are the whole fold."""
+        return "".join(self.texts)
 
     def spans(self) -> tuple[list[int], list[int]]:
         """(starts, ends) of all the words in the original text, parallel to .texts."""
@@ -312,19 +325,19 @@ def _mix(x: Any) -> Any:
     return x ^ (x >> 31)
 
 
-def shingle_array(s: str, n: int = 3) -> Any:
+def shingle_array(s: str, n: int = 3, words: Words | None = None) -> Any:
     """The word n-gram shingle hashes of s in text order (repeats kept), as a numpy int64 array.
 
     Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one shingle
     of all its words; a text without words gives an empty array. Each word is hashed once (blake2b, cached) and a
     shingle's hash is a polynomial of its words' hashes, mixed, computed for all shingles at once in numpy:
     the per-shingle string joining and hashing this replaced was a sixth of a cold poll (speed issue).
-    Values are signed 64-bit so they fit an SQLite INTEGER.
+    Values are signed 64-bit so they fit an SQLite INTEGER. `words`, when given, must be Words(s).
     """
     if n < 1:
         raise ValueError("n must be at least 1")
     np = _numpy()
-    words = _merge_affixes(token_texts(s))
+    words = _merge_affixes(words.texts if words is not None else token_texts(s))
     if not words:
         return np.empty(0, dtype=np.int64)
     h = _word_hash_array(words)

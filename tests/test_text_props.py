@@ -100,3 +100,25 @@ def test_html_to_text_plain_fast_path_equals_the_parser(text: str) -> None:
     from monitor.text import _parsed_html_to_text, html_to_text
 
     assert html_to_text(text) == _parsed_html_to_text(text)
+
+
+_SHARED_MATCHER = Matcher([WatchEntry(name="a", kind="person", terms=("محمدعلی امانی", "امانی")),
+                           WatchEntry(name="b", kind="party", terms=("مؤتلفه",), exclude=("مؤتلفه ملی",))])
+
+
+@FAST
+@given(title=st.one_of(news_text, st.just("")), body=st.one_of(news_text, st.just("ﻻ امانی ß")),
+       extra=st.sampled_from(["", "محمد علی امانی", "مؤتلفه‌ای‌ها", "\nمنبع: خبرگزاری"]))
+def test_words_shared_between_fingerprint_and_matcher_change_nothing(title: str, body: str, extra: str) -> None:
+    """analyse() translates title and body once and hands the Words to the fingerprint and the matcher (speed
+    issue): the results must equal computing everything from the strings, long folds (ﻻ, ß) included."""
+    from monitor.dedup import fingerprint
+    from monitor.text import Words
+
+    body = body + extra
+    text = f"{title}\n{body}"
+    title_words, body_words = Words(title), Words(body)
+    joined = Words.joined(title_words, "\n", body_words)
+    assert joined.texts == Words(text).texts and joined.folded() == fold(text)
+    assert _SHARED_MATCHER.matches(text, words=joined) == _SHARED_MATCHER.matches(text)
+    assert fingerprint(title, body, title_words=title_words, body_words=body_words) == fingerprint(title, body)
