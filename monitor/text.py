@@ -130,6 +130,24 @@ _SKELETON = _SkeletonTable()
 for _cp in range(128):  # warm the ASCII range so the common case never reaches __missing__
     _SKELETON[_cp]
 
+# str.translate looks each character up in the table; a tuple indexed by code point answers faster than a dict
+# (about 70 instead of 105 us for a 2,500-character article). The tuples cover U+0000-U+2FFF (Latin, Arabic,
+# general punctuation with ZWNJ and the bidi marks), are built on first use by a long text (about 40 ms), and
+# serve only texts without characters above that range; others use the dicts, which cover everything.
+_TUPLE_END = 0x3000
+_BEYOND_TUPLE = re.compile("[^\x00-\u2fff]")
+_tuples: dict[str, tuple[str, ...]] = {}
+_FAST_MIN_CHARS = 256
+
+
+def _translate(s: str, name: str, table: dict) -> str:
+    if len(s) < _FAST_MIN_CHARS or _BEYOND_TUPLE.search(s):
+        return s.translate(table)
+    fast = _tuples.get(name)
+    if fast is None:
+        fast = _tuples[name] = tuple(table[cp] for cp in range(_TUPLE_END))
+    return s.translate(fast)
+
 
 def fold(s: str) -> str:
     """The fold key used for hashing and matching: one string of letters and digits, no separators.
@@ -139,7 +157,7 @@ def fold(s: str) -> str:
     ASCII, Latin casefolded, and everything that is not a letter or digit (punctuation, whitespace) removed,
     so the same article in any of those spellings gives the same key.
     """
-    return s.translate(_FOLD)
+    return _translate(s, "fold", _FOLD)
 
 
 def fold_hash(s: str) -> str:
@@ -186,7 +204,7 @@ class Words:
     def __init__(self, s: str, skeleton: str | None = None) -> None:
         self.source = s
         if skeleton is None:
-            skeleton = s.translate(_SKELETON)
+            skeleton = _translate(s, "skeleton", _SKELETON)
         self._spans: tuple[list[int], list[int]] | None = None
         self._index: list[int] | None = None
         if _LONG_MARK in skeleton:

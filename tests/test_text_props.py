@@ -122,3 +122,15 @@ def test_words_shared_between_fingerprint_and_matcher_change_nothing(title: str,
     assert joined.texts == Words(text).texts and joined.folded() == fold(text)
     assert _SHARED_MATCHER.matches(text, words=joined) == _SHARED_MATCHER.matches(text)
     assert fingerprint(title, body, title_words=title_words, body_words=body_words) == fingerprint(title, body)
+
+
+@FAST
+@given(st.text(alphabet=st.one_of(st.sampled_from(PERSIAN + VARIANT_LETTERS + FORMAT_CHARS + DIACRITICS + " \n،.«»-"),
+                                  st.characters(max_codepoint=0x2FFF), st.characters()), min_size=256, max_size=400))
+def test_tuple_tables_translate_like_the_dicts(s: str) -> None:
+    """Long texts are translated through tuples indexed by code point (speed issue): same result as the dicts,
+    and texts with characters beyond the tuples' range take the dict path."""
+    from monitor.text import _FOLD, _SKELETON, _translate
+
+    assert _translate(s, "fold", _FOLD) == s.translate(_FOLD)
+    assert _translate(s, "skeleton", _SKELETON) == s.translate(_SKELETON)
