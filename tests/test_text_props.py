@@ -134,3 +134,33 @@ def test_tuple_tables_translate_like_the_dicts(s: str) -> None:
 
     assert _translate(s, "fold", _FOLD) == s.translate(_FOLD)
     assert _translate(s, "skeleton", _SKELETON) == s.translate(_SKELETON)
+
+
+_TAGS = ["p", "P", "div", "br", "li", "td", "th", "tr", "a", "b", "span", "img", "script", "style", "iframe",
+         "h2", "table", "strong"]
+_ATTRS = ["", ' href="https://x.ir/a?b=1&amp;c=2"', " class='x'", " src=/img/a.jpg", " data-x", ' title="a > b"',
+          " alt=\"<b>\"", "  id = 'q' "]
+html_piece = st.one_of(
+    st.sampled_from(["سلام", "دنیا ", " \n ", "&amp;", "&nbsp;", "&#1740;", "&lt;b&gt;", "&zwnj;", "a < b", "<",
+                     "&", "&amp", "<!-- c -->", "<![CDATA[x]]>", "\t", "،", "\u200c", "\x1c", "\x85", "\u2028",
+                     "\r\n", "\x0b", "\u3000", "\xa0"]),
+    st.builds(lambda t, a, kind: {0: f"<{t}{a}>", 1: f"</{t}>", 2: f"<{t}{a}/>", 3: f"<{t}{a} />"}[kind],
+              st.sampled_from(_TAGS), st.sampled_from(_ATTRS), st.integers(0, 3)))
+
+
+@FAST
+@given(st.lists(html_piece, max_size=25).map("".join))
+def test_simple_html_fast_path_equals_the_parser(html: str) -> None:
+    """Feed HTML made of plain tags is split with a regex instead of html.parser (speed issue): same text out."""
+    from monitor.text import _parsed_html_to_text, html_to_text
+
+    assert html_to_text(html) == _parsed_html_to_text(html)
+
+
+def test_simple_html_fast_path_takes_ordinary_feed_html() -> None:
+    from monitor.text import _simple_html_to_text
+
+    assert _simple_html_to_text('<p>سلام <a href="https://x.ir/?a=1&amp;b=2">دنیا</a></p><p>دوم<br/>سوم</p>') \
+        == "سلام دنیا\nدوم\nسوم"
+    assert _simple_html_to_text("<p>a</p><script>x</script>") is None
+    assert _simple_html_to_text("<p>a <!-- b --></p>") is None
