@@ -8,7 +8,9 @@ at any point leaving either the whole feed's work or none of it. The database ru
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import os
 import sqlite3
 import time
@@ -174,6 +176,11 @@ class Store:
     def __init__(self, db: Database, path: str) -> None:
         self.db = db
         self.path = path
+        # Inside a commit group, fingerprint rows wait here and are written sorted by hash just before the
+        # group commits (see commit_group); lookups see them through _pending_by_hash meanwhile.
+        self._deferring = False
+        self._pending: list[tuple[int, int]] = []
+        self._pending_by_hash: dict[int, list[int]] = {}
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -222,8 +229,13 @@ class Store:
         conn = self.db.conn
         try:
             if conn.in_transaction:
-                with self.db.atomic():
-                    yield
+                mark = len(self._pending)
+                try:
+                    with self.db.atomic():
+                        yield
+                except BaseException:
+                    self._forget_pending_after(mark)  # rows deferred by the block rolled back with it
+                    raise
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -247,13 +259,35 @@ class Store:
         the next poll fetches them again: nothing committed is lost and nothing is duplicated.
         """
         group = CommitGroup(self, seconds)
+        self._deferring = True
         try:
             yield group
             group.flush()
         except BaseException:
+            self._forget_pending_after(0)
             if self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")
             raise
+        finally:
+            self._deferring = False
+
+    def write_pending(self) -> None:
+        """Write the deferred fingerprint rows, sorted by hash: in key order, each page of the index is visited
+        once per group instead of once per row (the index is ordered by hash, so rows in arrival order land on
+        pages all over it). Called inside the group's transaction, just before it commits."""
+        if self._pending:
+            self._pending.sort(key=_first)  # by hash; ints compare much faster than whole tuples
+            self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)", self._pending)
+            self._forget_pending_after(0)
+
+    def _forget_pending_after(self, mark: int) -> None:
+        if mark == 0:
+            self._pending, self._pending_by_hash = [], {}
+        elif mark < len(self._pending):
+            del self._pending[mark:]
+            self._pending_by_hash = {}
+            for h, doc in self._pending:
+                self._pending_by_hash.setdefault(h, []).append(doc)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -324,30 +358,42 @@ class Store:
                 f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", [feed, *chunk]))
         return found
 
-    def item_by_guid(self, guid: str) -> int | None:
-        return self._one("SELECT id FROM items WHERE guid = ? ORDER BY id LIMIT 1", [guid])
+    def exact_match(self, *, guid: str | None, link: str | None, body_hash: str,
+                    title_body_hash: str) -> tuple[str, str, str] | None:
+        """The first exact duplicate, as (kind, ref, reason), checking in order: the same guid, the same canonical
+        link, the same body hash (corpus first, then items), the same title+body hash; or None.
 
-    def item_by_link(self, canonical_link: str) -> int | None:
-        return self._one("SELECT id FROM items WHERE canonical_link = ? ORDER BY id LIMIT 1", [canonical_link])
-
-    def by_hash(self, column: str, value: str) -> tuple[str, str] | None:
-        """A corpus document or stored item whose body_hash / title_body_hash equals value."""
-        if column not in ("body_hash", "title_body_hash"):
-            raise ValueError(column)
-        ref = self._one(f"SELECT ref FROM corpus_docs WHERE {column} = ? ORDER BY ref LIMIT 1", [value])
-        if ref is not None:
-            return ("corpus", ref)
-        item_id = self._one(f"SELECT id FROM items WHERE {column} = ? ORDER BY id LIMIT 1", [value])
-        return ("item", str(item_id)) if item_id is not None else None
+        One statement for the six lookups, each an index search (speed issue: six round trips per item were a
+        tenth of a cold poll's storing time)."""
+        row = self.db.conn.execute(
+            "SELECT (SELECT id FROM items WHERE guid = ?1 ORDER BY id LIMIT 1),"
+            " (SELECT id FROM items WHERE canonical_link = ?2 ORDER BY id LIMIT 1),"
+            " (SELECT ref FROM corpus_docs WHERE body_hash = ?3 ORDER BY ref LIMIT 1),"
+            " (SELECT id FROM items WHERE body_hash = ?3 ORDER BY id LIMIT 1),"
+            " (SELECT ref FROM corpus_docs WHERE title_body_hash = ?4 ORDER BY ref LIMIT 1),"
+            " (SELECT id FROM items WHERE title_body_hash = ?4 ORDER BY id LIMIT 1)",
+            [guid, link, body_hash or None, title_body_hash or None]).fetchone()
+        by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = row
+        if guid and by_guid is not None:
+            return ("item", str(by_guid), "guid")
+        if link and by_link is not None:
+            return ("item", str(by_link), "link")
+        for corpus_ref, item_id, reason in ((corpus_body, item_body, "body"), (corpus_tb, item_tb, "title+body")):
+            if corpus_ref is not None:
+                return ("corpus", corpus_ref, reason)
+            if item_id is not None:
+                return ("item", str(item_id), reason)
+        return None
 
     def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]:
         """For each of `hashes` held by a known text: up to cap + 1 of its holders, as sources ('corpus:REF',
         'item:ID'): corpus documents, and items fetched since `since`. One primary-key search per hash, each
         reading at most cap + 1 entries, so the cost per item is bounded however many items are stored."""
+        hashes = list(hashes)
         first_item = self._first_item_since(since)
         holders: dict[int, list[str]] = {}
         refs: dict[int, str] | None = None
-        for chunk in _chunks(list(hashes), 500):
+        for chunk in _chunks(hashes, 500):
             for h, joined in self.db.execute(
                     "SELECT value, (SELECT group_concat(doc, ' ') FROM (SELECT doc FROM fingerprints"
                     " WHERE hash = value AND (doc < 0 OR doc >= ?) LIMIT ?))"
@@ -358,6 +404,21 @@ class Store:
                 if refs is None and any(d < 0 for d in docs):
                     refs = self._corpus_refs()
                 holders[h] = [item_source(d) if d > 0 else corpus_source(refs.get(-d, "?")) for d in docs]
+        if self._pending_by_hash:
+            for h in hashes:
+                waiting = self._pending_by_hash.get(h)
+                if waiting:
+                    have = holders.setdefault(h, [])
+                    for doc in waiting:
+                        if len(have) > cap:
+                            break
+                        if doc < 0 and refs is None:
+                            refs = self._corpus_refs()
+                        source = item_source(doc) if doc > 0 else corpus_source(refs.get(-doc, "?"))
+                        if (doc < 0 or doc >= first_item) and source not in have:
+                            have.append(source)
+                    if not have:
+                        del holders[h]
         return holders
 
     def add_shingles(self, source: str, hashes: Iterable[int], added_at: str | None = None) -> None:
@@ -371,6 +432,14 @@ class Store:
             if num is None:
                 raise ValueError(f"corpus document {ref!r} is not stored")
             doc = -num
+        if self._deferring and self.db.conn.in_transaction:
+            hashes = list(hashes)
+            self._pending.extend(zip(hashes, itertools.repeat(doc)))
+            index = self._pending_by_hash
+            for h in index.keys() & hashes:  # shared with an earlier pending text: rare, so a Python loop
+                index[h].append(doc)
+            index.update({h: [doc] for h in hashes if h not in index})
+            return
         self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
                                  [(h, doc) for h in hashes])
 
@@ -597,6 +666,7 @@ class CommitGroup:
         conn = self._store.db.conn
         try:
             if conn.in_transaction and time.monotonic() - self._opened >= self._seconds:
+                self._store.write_pending()
                 conn.execute("COMMIT")
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
@@ -609,6 +679,7 @@ class CommitGroup:
         conn = self._store.db.conn
         try:
             if conn.in_transaction:
+                self._store.write_pending()
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self._store.path}: {exc}{_hint(exc)}") from exc
@@ -623,6 +694,9 @@ def _hint(exc: sqlite3.OperationalError) -> str:
     if "full" in text:
         return " (free some disk space; the transaction was rolled back and the next poll redoes it)"
     return ""
+
+
+_first = operator.itemgetter(0)
 
 
 def _chunks(seq: list, size: int) -> Iterator[list]:

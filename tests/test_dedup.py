@@ -69,3 +69,32 @@ def test_a_lead_goes_to_its_own_article_not_to_one_sharing_sentences(store, lead
     lead = "\n".join(p for p in seed(lead_of).body.splitlines() if p.strip())[:600]
     verdict = classify(guid=None, link=None, fp=fingerprint("", lead), known=store, since=SINCE, threshold=0.5)
     assert verdict is not None and verdict.ref == lead_of
+
+
+def test_probe_is_the_smallest_fingerprints_and_only_for_large_sets():
+    from monitor.dedup import probe_fingerprints
+
+    many = frozenset(range(1000, 1100))
+    assert probe_fingerprints(many, 0.5) == list(range(1000, 1020))  # (1/2)^20 < 1e-6
+    assert len(probe_fingerprints(many, 0.9)) == 6
+    assert probe_fingerprints(frozenset(range(30)), 0.5) == []  # too few to be worth two lookups
+    assert probe_fingerprints(many, 0.05) == []  # a low threshold needs nearly all of them anyway
+
+
+@pytest.mark.parametrize("shared", [0.5, 0.6, 1.0])
+def test_a_half_contained_article_is_still_found_with_the_probe(store, shared):
+    """The probe only decides when nothing at all is known; an item sharing `shared` of its text with a known
+    article is found, with the exact score, whichever of its fingerprints happen to be the smallest."""
+    import random
+
+    rng = random.Random(int(shared * 10))
+    vocab = [w for w in seed("003").body.split() if len(w) > 2]
+    known = " ".join(rng.choices(vocab, k=600))
+    own = " ".join(rng.choices(vocab, k=600))
+    words_known, words_own = known.split(), own.split()
+    cut = int(400 * shared)
+    item = " ".join(words_known[:cut] + words_own[:400 - cut])
+    add_corpus(store, "K", fingerprint("", known).shingles)
+    fp = fingerprint("", item)
+    verdict = classify(guid=None, link=None, fp=fp, known=store, since=SINCE, threshold=0.45)
+    assert verdict is not None and verdict.ref == "K" and verdict.score >= 0.45

@@ -152,3 +152,37 @@ def test_not_a_database(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="junk.db"):
         Store.open(path)
+
+
+def test_fingerprints_deferred_in_a_commit_group_are_seen_written_sorted_and_rolled_back(store):
+    """In a poll's commit group, fingerprint rows wait in memory and are written sorted at commit (speed issue):
+    lookups must see them meanwhile, a failed feed's rows must go with its savepoint, and a commit writes them."""
+    with store.commit_group(3600) as group:
+        group.ready()
+        with store.transaction():
+            a = store.insert_item(row("guid:a", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.add_shingles(item_source(a), [30, 10, 20])
+        assert store._one("SELECT count(*) FROM fingerprints") == 0  # deferred...
+        assert store.shingle_holders([10, 99], since="2025-01-01", cap=5) == {10: [f"item:{a}"]}  # ...but seen
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                b = store.insert_item(row("guid:b", fetched_at="2025-11-17T00:00:00+00:00"))
+                store.add_shingles(item_source(b), [10, 40])
+                raise RuntimeError("this feed failed")
+        assert store.shingle_holders([10, 40], since="2025-01-01", cap=5) == {10: [f"item:{a}"]}
+        group.flush()
+    assert [r[0] for r in store.db.execute("SELECT hash FROM fingerprints")] == [10, 20, 30]
+    assert store._one("SELECT count(*) FROM items") == 1
+
+
+def test_a_commit_group_that_fails_leaves_nothing(store):
+    with pytest.raises(RuntimeError):
+        with store.commit_group(3600) as group:
+            group.ready()
+            with store.transaction():
+                a = store.insert_item(row("guid:a"))
+                store.add_shingles(item_source(a), [1, 2])
+            raise RuntimeError("crash")
+    assert store._one("SELECT count(*) FROM items") == 0
+    assert store._one("SELECT count(*) FROM fingerprints") == 0
+    assert store._pending == []
