@@ -19,6 +19,7 @@ This module never imports the store: lookups go through the `KnownTexts` protoco
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
@@ -106,11 +107,19 @@ def fingerprint(title: str, body: str, *, title_words: Words | None = None,
     sequence = shingle_array(core, words=words)
     # fold works character by character, so fold(title + "\n" + core) == fold(title) + fold(core), and the
     # words' folds joined are the text's fold: the body is translated once for everything.
-    folded = words.folded()
-    title_folded = title_words.folded() if title_words is not None else fold(title)
+    folded = words.folded().encode("utf-8")
+    title_folded = (title_words.folded() if title_words is not None else fold(title)).encode("utf-8")
+    body_hasher = hashlib.blake2b(folded, digest_size=16)
+    title_body_hash = ""
+    if title.strip() and core and folded:  # == key_hash(fold(title) + fold(core)), without joining the two
+        title_body_hasher = hashlib.blake2b(title_folded, digest_size=16)
+        title_body_hasher.update(folded)
+        title_body_hash = title_body_hasher.hexdigest()
+    elif title.strip() and core and title_folded:
+        title_body_hash = key_hash(title_folded.decode("utf-8"))
     return Fingerprint(
-        body_hash=key_hash(folded),
-        title_body_hash=key_hash(title_folded + folded) if title.strip() and core else "",
+        body_hash=body_hasher.hexdigest() if folded else "",
+        title_body_hash=title_body_hash,
         shingles=frozenset(winnow(sequence, WINNOW_WINDOW)),
         size=distinct_count(sequence),
     )

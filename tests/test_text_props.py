@@ -164,3 +164,23 @@ def test_simple_html_fast_path_takes_ordinary_feed_html() -> None:
         == "سلام دنیا\nدوم\nسوم"
     assert _simple_html_to_text("<p>a</p><script>x</script>") is None
     assert _simple_html_to_text("<p>a <!-- b --></p>") is None
+
+
+@FAST
+@given(st.text(alphabet=st.one_of(st.sampled_from(PERSIAN + VARIANT_LETTERS + FORMAT_CHARS + DIACRITICS + " \n،.«»-ﻻ"),
+                                  st.characters(max_codepoint=0x2FFF), st.characters()), min_size=256, max_size=400))
+def test_numpy_skeleton_equals_the_table(s: str) -> None:
+    """Long texts get their word skeleton through a numpy lookup table (speed issue): same as str.translate,
+    and texts with characters above U+2FFF, astral ones or lone surrogates included, take the other paths."""
+    from monitor.text import _SKELETON, _skeleton
+
+    assert _skeleton(s) == s.translate(_SKELETON)
+
+
+def test_numpy_skeleton_on_persian_text_and_past_its_range() -> None:
+    from monitor.text import _SKELETON, _skeleton
+
+    text = ("حزب مؤتلفه‌ای‌ها «امانی» ۱۲۳ كيم " * 20)
+    assert _skeleton(text) == text.translate(_SKELETON)
+    for extra in ("😀", "\ud800", "ﻻ", "中"):
+        assert _skeleton(text + extra) == (text + extra).translate(_SKELETON)
