@@ -177,10 +177,11 @@ class Store:
         self.db = db
         self.path = path
         # Inside a commit group, fingerprint rows wait here and are written sorted by hash just before the
-        # group commits (see commit_group); lookups see them through _pending_by_hash meanwhile.
+        # group commits (see commit_group); lookups see them through _pending_first/_pending_more meanwhile.
         self._deferring = False
-        self._pending: list[tuple[int, int]] = []
-        self._pending_by_hash: dict[int, list[int]] = {}
+        self._pending: list[tuple[int, list[int]]] = []  # (doc, its hashes), in arrival order
+        self._pending_first: dict[int, int] = {}  # hash -> the first pending doc holding it
+        self._pending_more: dict[int, list[int]] = {}  # hash -> further pending docs (rare: shared phrases)
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -276,18 +277,40 @@ class Store:
         once per group instead of once per row (the index is ordered by hash, so rows in arrival order land on
         pages all over it). Called inside the group's transaction, just before it commits."""
         if self._pending:
-            self._pending.sort(key=_first)  # by hash; ints compare much faster than whole tuples
-            self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)", self._pending)
+            rows = list(itertools.chain.from_iterable(zip(hashes, itertools.repeat(doc))
+                                                      for doc, hashes in self._pending))
+            rows.sort(key=_first)  # by hash; ints compare much faster than whole tuples
+            self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)", rows)
             self._forget_pending_after(0)
+
+    def _defer(self, doc: int, hashes: list[int]) -> None:
+        """Queue one text's fingerprints and index them for lookups, with C-level dict and set operations."""
+        self._pending.append((doc, hashes))
+        first = self._pending_first
+        shared = first.keys() & hashes
+        if shared:  # some phrase of this text is pending for another text too
+            for h in shared:
+                self._pending_more.setdefault(h, []).append(doc)
+            kept = {h: first[h] for h in shared}
+            first.update(dict.fromkeys(hashes, doc))
+            first.update(kept)
+        else:
+            first.update(dict.fromkeys(hashes, doc))
+
+    def _pending_docs(self, h: int) -> list[int]:
+        doc = self._pending_first.get(h)
+        if doc is None:
+            return []
+        return [doc, *self._pending_more.get(h, ())]
 
     def _forget_pending_after(self, mark: int) -> None:
         if mark == 0:
-            self._pending, self._pending_by_hash = [], {}
+            self._pending, self._pending_first, self._pending_more = [], {}, {}
         elif mark < len(self._pending):
-            del self._pending[mark:]
-            self._pending_by_hash = {}
-            for h, doc in self._pending:
-                self._pending_by_hash.setdefault(h, []).append(doc)
+            kept = self._pending[:mark]
+            self._pending, self._pending_first, self._pending_more = [], {}, {}
+            for doc, hashes in kept:
+                self._defer(doc, hashes)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -404,9 +427,9 @@ class Store:
                 if refs is None and any(d < 0 for d in docs):
                     refs = self._corpus_refs()
                 holders[h] = [item_source(d) if d > 0 else corpus_source(refs.get(-d, "?")) for d in docs]
-        if self._pending_by_hash:
+        if self._pending_first:
             for h in hashes:
-                waiting = self._pending_by_hash.get(h)
+                waiting = self._pending_docs(h)
                 if waiting:
                     have = holders.setdefault(h, [])
                     for doc in waiting:
@@ -433,12 +456,7 @@ class Store:
                 raise ValueError(f"corpus document {ref!r} is not stored")
             doc = -num
         if self._deferring and self.db.conn.in_transaction:
-            hashes = list(hashes)
-            self._pending.extend(zip(hashes, itertools.repeat(doc)))
-            index = self._pending_by_hash
-            for h in index.keys() & hashes:  # shared with an earlier pending text: rare, so a Python loop
-                index[h].append(doc)
-            index.update({h: [doc] for h in hashes if h not in index})
+            self._defer(doc, list(hashes))
             return
         self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
                                  [(h, doc) for h in hashes])

@@ -170,9 +170,16 @@ def test_fingerprints_deferred_in_a_commit_group_are_seen_written_sorted_and_rol
                 store.add_shingles(item_source(b), [10, 40])
                 raise RuntimeError("this feed failed")
         assert store.shingle_holders([10, 40], since="2025-01-01", cap=5) == {10: [f"item:{a}"]}
+        with store.transaction():
+            c = store.insert_item(row("guid:c", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.add_shingles(item_source(c), [50, 10])  # shares 10 with a, both still pending
+        assert store.shingle_holders([10, 50], since="2025-01-01", cap=5) == {10: [f"item:{a}", f"item:{c}"],
+                                                                              50: [f"item:{c}"]}
+        assert store.shingle_holders([10], since="2025-01-01", cap=0) == {10: [f"item:{a}"]}  # cap + 1 holders
         group.flush()
-    assert [r[0] for r in store.db.execute("SELECT hash FROM fingerprints")] == [10, 20, 30]
-    assert store._one("SELECT count(*) FROM items") == 1
+    assert store.db.execute("SELECT hash, doc FROM fingerprints").fetchall() == [
+        (10, a), (10, c), (20, a), (30, a), (50, c)]
+    assert store._one("SELECT count(*) FROM items") == 2  # a and c; b rolled back
 
 
 def test_a_commit_group_that_fails_leaves_nothing(store):
@@ -185,4 +192,4 @@ def test_a_commit_group_that_fails_leaves_nothing(store):
             raise RuntimeError("crash")
     assert store._one("SELECT count(*) FROM items") == 0
     assert store._one("SELECT count(*) FROM fingerprints") == 0
-    assert store._pending == []
+    assert store._pending == [] and store._pending_first == {}
