@@ -25,7 +25,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Iterable, Protocol, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from monitor.dates import parse_feed_date, to_iso
@@ -52,6 +52,7 @@ class KnownTexts(Protocol):
     def exact_match(self, *, guid: str | None, link: str | None, body_hash: str,
                     title_body_hash: str) -> tuple[str, str, str] | None: ...
     def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]: ...
+    def any_known(self, hashes: Sequence[int], since: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
             or len(item_shingles) < MIN_FINGERPRINTS:
         return None
     probe = probe_fingerprints(item_shingles, threshold)
-    if probe and not known.shingle_holders(probe, since, COMMON_SHINGLE_SOURCES):
+    if probe and not known.any_known(probe, since):
         return None  # none of the probe is known anywhere: new, as the full lookup would say (see below)
     holders = known.shingle_holders(item_shingles, since, COMMON_SHINGLE_SOURCES)
     common = {h for h, who in holders.items() if len(who) > COMMON_SHINGLE_SOURCES}

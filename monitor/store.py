@@ -182,6 +182,7 @@ class Store:
         self._pending: list[tuple[int, list[int]]] = []  # (doc, its hashes), in arrival order
         self._pending_first: dict[int, int] = {}  # hash -> the first pending doc holding it
         self._pending_more: dict[int, list[int]] = {}  # hash -> further pending docs (rare: shared phrases)
+        self._first_item_cache: tuple[str, int] | None = None
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -469,11 +470,36 @@ class Store:
         bound = self._first_item_since(before)
         return self.db.execute("DELETE FROM fingerprints WHERE doc > 0 AND doc < ?", [bound]).rowcount
 
+    def any_known(self, hashes: Sequence[int], since: str) -> bool:
+        """Whether any of `hashes` is held by a corpus document or an item fetched since `since`: the cheap first
+        question of a near-duplicate check (one IN-list search, stopping at the first hit)."""
+        first_item = self._first_item_since(since)
+        if self._pending_first:
+            for h in hashes:
+                if any(doc < 0 or doc >= first_item for doc in self._pending_docs(h)):
+                    return True
+        for chunk in _chunks(list(hashes), 500):
+            if self.db.conn.execute(
+                    f"SELECT 1 FROM fingerprints WHERE hash IN ({','.join('?' * len(chunk))})"
+                    " AND (doc < 0 OR doc >= ?) LIMIT 1", [*chunk, first_item]).fetchone():
+                return True
+        return False
+
     def forget_item_fingerprints(self) -> None:
         self.db.execute("DELETE FROM fingerprints WHERE doc > 0")
 
     def _first_item_since(self, since: str) -> int:
-        """The smallest item id fetched at or after `since` (ids grow with fetch time); past the last id if none."""
+        """The smallest item id fetched at or after `since` (ids grow with fetch time); past the last id if none.
+
+        Remembered for the last `since` asked: items stored after it have larger ids and later fetch times, so
+        they never change the answer (a poll asks with one `since` per feed, for every item)."""
+        if self._first_item_cache and self._first_item_cache[0] == since:
+            return self._first_item_cache[1]
+        bound = self._first_item_since_uncached(since)
+        self._first_item_cache = (since, bound)
+        return bound
+
+    def _first_item_since_uncached(self, since: str) -> int:
         first = self._one("SELECT min(id) FROM items WHERE fetched_at >= ?", [since])
         if first is not None:
             return first

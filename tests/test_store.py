@@ -193,3 +193,19 @@ def test_a_commit_group_that_fails_leaves_nothing(store):
     assert store._one("SELECT count(*) FROM items") == 0
     assert store._one("SELECT count(*) FROM fingerprints") == 0
     assert store._pending == [] and store._pending_first == {}
+
+
+def test_any_known_sees_corpus_windowed_items_and_pending_rows(store):
+    with store.transaction():
+        store.put_corpus_doc({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1], "x")
+        old = store.insert_item(row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
+        store.add_shingles(item_source(old), [2])
+    assert store.any_known([9, 1], since="2025-01-01")
+    assert not store.any_known([2, 9], since="2025-01-01")  # only an item outside the window holds 2
+    assert store.any_known([2], since="2000-01-01")
+    with store.commit_group(3600) as group:
+        group.ready()
+        with store.transaction():
+            new = store.insert_item(row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.add_shingles(item_source(new), [3])
+        assert store.any_known([3], since="2025-01-01")  # still pending, already seen
