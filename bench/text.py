@@ -91,8 +91,9 @@ def bench_text(quick: bool) -> list[tuple[str, str]]:
 
 def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -> None:
     """count stored items (rows and shingles), each a generated 80-word article."""
+    start = store._one("SELECT count(*) FROM items")
     with store.transaction():
-        for i in range(count):
+        for i in range(start, start + count):
             words = rng.choices(vocab, k=80)
             body = (HEADER if i % 5 == 0 else "") + " ".join(words)
             fp = fingerprint("", body)
