@@ -184,3 +184,46 @@ def test_numpy_skeleton_on_persian_text_and_past_its_range() -> None:
     assert _skeleton(text) == text.translate(_SKELETON)
     for extra in ("😀", "\ud800", "ﻻ", "中"):
         assert _skeleton(text + extra) == (text + extra).translate(_SKELETON)
+
+
+@FAST
+@given(st.lists(st.one_of(html_piece, st.sampled_from(["\x00", "&#0;", "&#x0;", "&#10;", "&NewLine;", "  ", " ",
+                                                        "<p>", "</p>", "<br/>", "\u200c", "\u200f", "a  b"])),
+                max_size=25).map("".join))
+def test_split_html_fast_path_equals_the_per_tag_split(html: str) -> None:
+    """Plain-tag HTML is split once and its words collapsed all at once (speed issue): the same text as the
+    per-tag, per-line _simple_html_to_text, which stays for cells and checks."""
+    from monitor.text import _simple_html_to_text, _split_html_to_text
+
+    assert _split_html_to_text(html) == _simple_html_to_text(html)
+
+
+@FAST
+@given(st.lists(st.sampled_from(["<p>", "</p>", "<P>", "<br/>", "<div class='a'>", "</div>", "<b>", "</b>",
+                                 "<a href=\"x\">", "</a>", "سلام", "دنیا", "\u200c", " ", "word", "&amp;", "&zwnj;",
+                                 "&nbsp;"]), max_size=30).map("".join))
+def test_split_html_fast_path_on_ordinary_feed_paragraphs(html: str) -> None:
+    """The shapes feeds send most, where the texts are clean and the per-line work is skipped."""
+    from monitor.text import _parsed_html_to_text, _simple_html_to_text, _split_html_to_text
+
+    assert _split_html_to_text(html) == _simple_html_to_text(html) == _parsed_html_to_text(html)
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from(list("سلام دنیا abc\u200c\u200f\xa0\t\n\r\x1c\x85\u2028\u3000")), max_size=40))
+def test_clean_title_fast_path_equals_plain_lines(text: str) -> None:
+    """A title with single spaces only comes back as it is, as _plain_lines would give it."""
+    from monitor.text import _plain_lines, html_to_text
+
+    assert html_to_text(text) == (_plain_lines(text) if text else "")
+
+
+def test_split_html_fast_path_takes_ordinary_feed_html() -> None:
+    from monitor.text import _split_html_to_text
+
+    assert _split_html_to_text("<p>یک دو</p><p>سه\u200cچهار</p><br/>") == "یک دو\nسه\u200cچهار"
+    assert _split_html_to_text("<p>یک  دو\n</p>\n<p> سه</p>") == "یک دو\nسه"
+    assert _split_html_to_text("<p>a\x00b</p>") == "a\x00b"  # the boundary character in a text: per-tag path
+    assert _split_html_to_text("<table><tr><td>a</td><td>b</td></tr></table>") == "a b"
+    assert _split_html_to_text("<p>a</p><script>x</script>") is None
+    assert _split_html_to_text("a < b") is None
