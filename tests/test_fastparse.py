@@ -308,3 +308,136 @@ def test_monitor_fast_parse_0_forces_feedparser(monkeypatch):
     assert len(calls) == 1
     monkeypatch.undo()
     assert stored(parse.parse_feed(body, content_type="application/rss+xml", url=URL)) == stored(slow)
+
+
+# ------------------------------------------------------------------ fast paths inside the fast path, one by one
+from functools import partial  # noqa: E402
+
+import xml.etree.ElementTree as ET  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import monitor.fastparse as F  # noqa: E402
+
+BASES = ["https://news.example.ir/rss/all", "http://x/", "http://x", "https://x.ir/a/b/", "https://x.ir/a/../b/./c",
+         "HTTP://X.IR/Feed?x=1#f", "feed://x.ir/rss", "http://127.0.0.1:8000/a.xml", "", "x/y", "/rss", "//x.ir/r",
+         "https://[::1/x", "https://[::1]/x", "https://ℂ.ir/x", "mailto:a@x.ir", "http:", "https://x.ir/%D9%86/a",
+         "https://x.ir/a;p/b", "tag:x,2025:", "https://user@x.ir:8080/a/"]
+REFS = ["news0-1", "2047417", "a", ".", "..", "...", ".a", "a.", "%41", "ش", "a@b", "a[1]", "a\\b", "a;b", "a:b",
+        "a?b", "a#b", "a/b", "/a", "//a", "?a", "#a", "a b", " a", "a\t", "https://x.ir/a", "http://x/b",
+        "https://www.tasnimnews.com/fa/news/1398/04/11/2047417/خبر", "https://x.ir", "https://x.ir/", "https://x.ir?",
+        "https://x.ir/a?", "https://x.ir/a#", "https://x.ir/a?b#c", "https://x.ir/a;b", "https://x.ir/a?b;c#d;e",
+        "https://x.ir:80/a", "https://x.ir:/a", "https://X.IR/A", "HTTPS://x.ir/a", "https:///x.ir/a",
+        "https://[::1]/a", "https://[::1/a", "https://x.ir/a b", "https://x.ir/\x7f", "https://ایسنا.ir/a",
+        "http://x/../a", "http://x/./a", "tag:x.ir,2025:1", "urn:uuid:1", "mailto:a@x.ir", "ftp://x/a", "a\x00b"]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_urljoin_fast_paths_equal_feedparser(base):
+    for ref in REFS:
+        assert F._urljoin(base, ref) == F._urljoin_exact(base, ref), (base, ref)
+
+
+def test_urljoin_fast_paths_take_ordinary_links_and_guids():
+    F._join_prefix.cache_clear()
+    for ref in ["news0-1", "https://news.example.ir/fa/news/1", "2047417"]:
+        assert F._urljoin("https://news.example.ir/rss/all", ref) == F._urljoin_exact("https://news.example.ir/rss/all", ref)
+    assert F._join_prefix("https://news.example.ir/rss/all") == "https://news.example.ir/rss/"
+    assert F._join_prefix("https://[::1/x") is None  # a base urllib refuses: feedparser's join is "" for all
+
+
+_REF_PIECES = st.sampled_from(["http", "https", "HTTPS", ":", "://", "/", "//", ".", "..", "x", "X.ir", ":80", "?",
+                               "#", ";", "&", "=", "%", "%41", "ش", " ", "\t", "\x00", "[", "]", "@", "\\", "a", "-"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(BASES), st.lists(_REF_PIECES, min_size=1, max_size=10).map("".join))
+def test_urljoin_fast_paths_equal_feedparser_on_generated_references(base, ref):
+    assert F._urljoin(base, ref) == F._urljoin_exact(base, ref)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_REF_PIECES, max_size=8).map("".join), st.sampled_from(REFS[:12]))
+def test_urljoin_fast_paths_equal_feedparser_on_generated_bases(base, ref):
+    assert F._urljoin(base, ref) == F._urljoin_exact(base, ref)
+
+
+# Texts that the Latin-1 repair or the C1 check act on, written raw or as character references.
+_FIX_TEXTS = ["cafÃ©", "Ã", "\x85", "a\x9fb", "é", "\xa0", "&#133;", "&#x85;", "&#233;", "&#xC3;&#xA9;", "&#1740;",
+              "خبر", "ok", "&amp;#133;", "\u200c"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FIX_TEXTS), max_size=4).map("".join),
+       st.lists(st.sampled_from(_FIX_TEXTS), max_size=3).map("".join),
+       st.sampled_from(["utf-8", "windows-1256"]))
+def test_fixer_skips_fix_only_where_fix_changes_nothing(title, author, charset):
+    """_fixer hands back a no-op for bodies whose bytes prove _fix changes no text: same result as _fix always."""
+    decl = f'<?xml version="1.0" encoding="{charset}"?>'
+    text = rss(f"<item><title>{title}</title><guid>f1</guid><author>{author}</author>{DATE}</item>", decl=decl)
+    try:
+        body = text.decode("utf-8").encode("cp1256") if charset == "windows-1256" else text
+    except UnicodeEncodeError:
+        return
+    fast = parse_simple(body, "application/rss+xml", URL)
+    original = F._fixer
+    try:
+        F._fixer = lambda body, encoding: partial(F._fix, utf8=encoding == "utf-8")
+        exact = parse_simple(body, "application/rss+xml", URL)
+    finally:
+        F._fixer = original
+    assert fast == exact
+
+
+def test_fixer_is_a_no_op_only_for_clean_bodies():
+    assert F._fixer("<rss>خبر</rss>".encode(), "utf-8") is F._unchanged
+    for body in ["<rss>é</rss>".encode(), "<rss>\x85</rss>".encode(), b"<rss>&#133;</rss>", b"<\x00r\x00"]:
+        assert F._fixer(body, "utf-8") is not F._unchanged, body
+    assert F._fixer("<rss>خبر</rss>".encode("cp1256"), "cp1256") is F._unchanged
+
+
+_TREE_TAGS = st.sampled_from(["item", "entry", "{http://www.w3.org/2005/Atom}entry", "{http://purl.org/rss/1.0/}item",
+                              "{urn:x}item", "{urn:x}items", "items", "xitem", "channel", "{urn:item}x", "it"])
+
+
+def _tree(draw_tags, shape):
+    root = ET.Element(draw_tags[0])
+    nodes = [root]
+    for tag, parent in zip(draw_tags[1:], shape):
+        nodes.append(ET.SubElement(nodes[parent % len(nodes)], tag))
+    return root
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TREE_TAGS, min_size=1, max_size=15), st.lists(st.integers(0, 20), max_size=15))
+def test_items_anywhere_counts_as_a_test_per_element(tags, shape):
+    root = _tree(tags, shape)
+    expected = sum(1 for e in root.iter() if e.tag in ("item", f"{F.ATOM}entry") or e.tag.endswith("}item"))
+    assert F._items_anywhere(root) == expected
+
+
+def _check_html_reference(text: str) -> bool:
+    """The per-tag check _check_html made before it cached approved tags: True when it accepts."""
+    tags = re.findall(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
+                      r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*)\s*(/?)>""", text)
+    if len(tags) != text.count("<"):
+        return False
+    return all(name.lower() in F._acceptable() and not (closing and name.lower() in F._VOID)
+               for closing, name, _, _ in tags)
+
+
+_HTML_TAGS = ["p", "P", "/p", "br", "/br", "BR/", "br /", "img src='x'", "/IMG", "a href=\"x\"", "/a", "script",
+              "/script", "Iframe", "b", "/B", "svg", "x-y", "1p", " p", "p\n class=a", "hr/", "/hr", "td", "/td"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_HTML_TAGS).map(lambda t: f"<{t}>"),
+                          st.sampled_from(["متن", " ", "<", ">", "a<b", "&amp;"])), max_size=8).map("".join))
+def test_check_html_with_approved_tags_equals_the_per_tag_check(html):
+    for _ in range(2):  # the second time with the approved spellings cached
+        try:
+            F._check_html(html.replace("&amp;", ""))
+            accepted = True
+        except F._Refuse:
+            accepted = False
+        assert accepted == _check_html_reference(html.replace("&amp;", "")), html
