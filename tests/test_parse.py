@@ -66,3 +66,75 @@ def test_truncated_feed_keeps_items_before_the_break():
     cut = data[: data.index(b"</item>", data.index(b"</item>") + 1) + 7]  # two whole items, then nothing
     items = parse_feed(cut)
     assert len(items) >= 2
+
+
+# ---------------------------------------------- the fast path before _settle_encoding changes nothing
+import itertools  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+
+from monitor.fastparse import parse_simple  # noqa: E402
+from monitor.parse import _parse_with_feedparser, _settle_encoding  # noqa: E402
+
+_CONTINUATIONS = [0x00, 0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBE, 0xBF, 0xC0, 0xC2, 0xED, 0xFF]
+_CONTEXTS = [(b"<r>x", b"y</r>"), (b'<r a="', b'"/>'), (b"<r><!--", b"--></r>"), (b"<r><![CDATA[", b"]]></r>"),
+             (b"<r><?pi ", b"?></r>"), (b"<r/><!--", b"-->"), (b'<?xml version="1.0" encoding="utf8"?><r>', b"</r>")]
+
+
+def test_expat_rejects_every_byte_sequence_python_utf8_rejects():
+    """parse_feed tries the fast path on the raw bytes and skips _settle_encoding when it accepts them; that
+    is exact only because a body expat reads as UTF-8 without error is valid UTF-8 to Python as well."""
+    checked = 0
+    for lead in range(0x80, 0x100):
+        for k in range(4):
+            for rest in itertools.product(_CONTINUATIONS, repeat=k):
+                seq = bytes([lead, *rest])
+                try:
+                    seq.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+                for head, tail in _CONTEXTS if k < 3 else _CONTEXTS[:1]:
+                    try:
+                        ET.fromstring(head + seq + tail)
+                    except ET.ParseError:
+                        checked += 1
+                    else:
+                        raise AssertionError(f"expat accepted {head + seq + tail!r}")
+    assert checked > 100_000
+
+
+def _parse_settling_first(body, content_type, url):
+    """parse_feed as it was: _settle_encoding first, then the fast path, then feedparser."""
+    body, content_type = _settle_encoding(body, content_type)
+    items = parse_simple(body, content_type, url)
+    return items if items is not None else _parse_with_feedparser(body, content_type, url)
+
+
+_ITEM = ('<item><title>{t}</title><guid>g</guid><pubDate>Tue, 18 Nov 2025 10:00:00 GMT</pubDate>'
+         "<description>{t}</description></item>")
+
+
+def _feed(title: str, decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
+    return f'{decl}<rss version="2.0"><channel><title>t</title>{_ITEM.format(t=title)}</channel></rss>'
+
+
+@pytest.mark.parametrize("body", [
+    _feed("خبر").encode(), _feed("خبر", decl="").encode(), _feed("خبر").encode()[:-30],
+    _feed("خبر BAD").encode().replace(b"BAD", b"\xff\xfe\xc3("),  # a few bad bytes: repaired as U+FFFD
+    _feed("مجلس شوراي اسلامي", decl='<?xml version="1.0"?>').encode("cp1256"),  # undeclared cp1256
+    _feed("مجلس شوراي اسلامي", decl='<?xml version="1.0" encoding="windows-1256"?>').encode("cp1256"),
+    _feed("caf\xe9", decl='<?xml version="1.0"?>').encode("latin-1"),
+    _feed("t", decl="").encode("utf-16-le"), _feed("خبر", decl="").encode("utf-16-le"),  # no BOM: expat guesses
+    _feed("t").encode("utf-16"), _feed("\x85").encode(), _feed("&#133;").encode(),
+    b"", b"<html><body>x</body></html>", b"\xef\xbb\xbf" + _feed("خبر").encode(),
+], ids=lambda b: repr(b[:12]) + str(len(b)))
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml", "text/xml; charset=utf-8",
+                                          "application/xml; charset=windows-1256", "text/html"])
+def test_parse_feed_equals_settling_the_encoding_first(body, content_type):
+    def outcome(fn):
+        try:
+            return fn(body, content_type, "https://news.example.ir/rss")
+        except ParseError as exc:
+            return str(exc)
+
+    assert outcome(lambda b, c, u: parse_feed(b, content_type=c, url=u)) == outcome(_parse_settling_first)
