@@ -386,7 +386,7 @@ def _urljoin(base: str, uri: str) -> str:
     return _urljoin_exact(base, uri)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=1024)  # one entry a feed URL
 def _join_prefix(base: str) -> str | None:
     """What a one-segment reference is appended to on this base, or None when the base itself does not parse
     (feedparser's join is then "" for every reference) and the exact join must answer."""

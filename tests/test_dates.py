@@ -99,3 +99,9 @@ _NUM = st.integers(0, 99).map(lambda n: f"{n:02d}")
 def test_rfc822_fast_path_equals_the_full_parser_on_generated_dates(wd, day, month, year, hh, mm, ss, zone, gap):
     raw = f"{wd}{day} {month} {year}{gap}{hh}:{mm}{'' if ss is None else ':' + ss} {zone}".strip()
     _same(raw)
+
+
+def test_rfc822_fast_path_takes_the_common_shapes():
+    for raw in ["Thu, 20 Nov 2025 10:00:00 +0000", "Mon, 17 Nov 2025 14:19 IRST", "21 Jul 2018 08:39:54 +0430",
+                "Tue, 18 Nov 2025 10:00:00 GMT"]:
+        assert _rfc822_plain(raw) is not None, raw

@@ -338,12 +338,14 @@ def test_urljoin_fast_paths_equal_feedparser(base):
         assert F._urljoin(base, ref) == F._urljoin_exact(base, ref), (base, ref)
 
 
-def test_urljoin_fast_paths_take_ordinary_links_and_guids():
-    F._join_prefix.cache_clear()
-    for ref in ["news0-1", "https://news.example.ir/fa/news/1", "2047417"]:
-        assert F._urljoin("https://news.example.ir/rss/all", ref) == F._urljoin_exact("https://news.example.ir/rss/all", ref)
-    assert F._join_prefix("https://news.example.ir/rss/all") == "https://news.example.ir/rss/"
+def test_urljoin_fast_paths_take_ordinary_links_and_guids(monkeypatch):
+    base = "https://news.example.ir/rss/all"
+    refs = ["news0-1", "https://news.example.ir/fa/news/1", "http://www.tabnak.ir/fa/news/1/خبر", "2047417"]
+    expected = [F._urljoin_exact(base, ref) for ref in refs]
+    assert F._join_prefix(base) == "https://news.example.ir/rss/"
     assert F._join_prefix("https://[::1/x") is None  # a base urllib refuses: feedparser's join is "" for all
+    monkeypatch.setattr(F, "_urljoin_exact", lambda base, ref: pytest.fail(f"slow path for {ref}"))
+    assert [F._urljoin(base, ref) for ref in refs] == expected
 
 
 _REF_PIECES = st.sampled_from(["http", "https", "HTTPS", ":", "://", "/", "//", ".", "..", "x", "X.ir", ":80", "?",
