@@ -30,17 +30,18 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Verdict
-from monitor.text import Words, distinct_count, fold, key_hash, shingle_array, winnow
+from monitor import textbatch
+from monitor.text import key_hash
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
-# Winnowing window: about 2 / (WINNOW_WINDOW + 1) = 22% of an item's shingles become its fingerprints, the
-# ones indexed and looked up (speed issue: writing the index was most of a cold poll's SQLite time; 4 gave 40%).
-# Shared runs of 8 + 3 - 1 = 10 words or more always share a fingerprint, and a text inside another keeps
-# containment 1.0. Measured on the fixtures: copies of the seeds score 0.94-1.00 with 8 (0.95-1.00 with 4).
-WINNOW_WINDOW = 8
+# Winnowing window (monitor.textbatch.WINDOW): about 2 / (WINDOW + 1) = 22% of an item's shingles become its
+# fingerprints, the ones indexed and looked up (speed issue: writing the index was most of a cold poll's SQLite
+# time; 4 gave 40%). Shared runs of 8 + 3 - 1 = 10 words or more always share a fingerprint, and a text inside
+# another keeps containment 1.0. Measured on the fixtures: copies of the seeds score 0.94-1.00 with 8.
+WINNOW_WINDOW = textbatch.WINDOW
 MIN_FINGERPRINTS = 3
 # Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (pipeline).
-FINGERPRINT_SCHEME = f"word-blake2b64-poly3-mix/winnow{WINNOW_WINDOW}"
+FINGERPRINT_SCHEME = textbatch.SCHEME
 # A shingle held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
 # footer): it says nothing about which article an item is, and counting its holders would make every lookup
 # cost grow with the number of stored items. Copies are not indexed (only new items are), so an article
@@ -55,12 +56,19 @@ class KnownTexts(Protocol):
     def any_known(self, hashes: Sequence[int], since: str) -> bool: ...
 
 
+class KnownTextsMany(KnownTexts, Protocol):
+    """What FeedJudge asks: KnownTexts' questions for a whole feed at once (store.Store has both)."""
+
+    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
+    def held_fingerprints(self, hashes: Iterable[int], since: str) -> set[int]: ...
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     body_hash: str
     title_body_hash: str
-    shingles: frozenset[int]  # the winnowed fingerprints: what is indexed and looked up
-    size: int = 0  # distinct shingles before winnowing: how much text there is to judge
+    shingles: tuple[int, ...]  # the winnowed fingerprints, sorted: what is indexed and looked up
+    size: int = 0  # word shingles before winnowing (repeats included): how much text there is to judge
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class CorpusDoc:
 _FOOTER_HEADINGS = ("مطالب مرتبط", "اخبار مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب ها", "برچسب‌ها")
 _FOOTER_LINE = re.compile(r"^\s*(منبع\s*(خبر)?\s*[:：]|منبع خبر\b|.*هیچ مسئولیتی ندارد|.*تمامی حقوق)")
 _LIST_LINE = re.compile(r"^\s*([-•*–—·]|\d+[.)-])\s*")
+# Every line strip_boilerplate drops holds one of these (a heading, or a _FOOTER_LINE): without any, it drops none.
+# Looked for with `in`, which scans a text many times faster than a regex alternation does.
+_BOILERPLATE_WORDS = ("منبع", "مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب", "هیچ مسئولیتی ندارد",
+                      "تمامی حقوق")
 
 
 def strip_boilerplate(text: str) -> str:
@@ -83,6 +95,12 @@ def strip_boilerplate(text: str) -> str:
 
     Applied to both sides of a comparison, so a copy with its own footer compares like the original.
     """
+    if not any(word in text for word in _BOILERPLATE_WORDS):  # most texts: none to drop (speed issue)
+        return "\n".join(text.splitlines()).strip()
+    return _drop_boilerplate_lines(text)
+
+
+def _drop_boilerplate_lines(text: str) -> str:
     out: list[str] = []
     in_list = False
     for line in text.splitlines():
@@ -99,30 +117,44 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def fingerprint(title: str, body: str, *, title_words: Words | None = None,
-                body_words: Words | None = None) -> Fingerprint:
-    """Hashes and winnowed shingles of an item. `title_words`/`body_words`, when the caller already has them,
-    must be Words(title)/Words(body): they save translating the texts again."""
-    core = strip_boilerplate(body)
-    words = body_words if body_words is not None and core == body else Words(core)
-    sequence = shingle_array(core, words=words)
-    # fold works character by character, so fold(title + "\n" + core) == fold(title) + fold(core), and the
-    # words' folds joined are the text's fold: the body is translated once for everything.
-    folded = words.folded().encode("utf-8")
-    title_folded = (title_words.folded() if title_words is not None else fold(title)).encode("utf-8")
-    body_hasher = hashlib.blake2b(folded, digest_size=16)
+def fingerprint(title: str, body: str) -> Fingerprint:
+    """Hashes and winnowed shingles of one item (see fingerprints)."""
+    return fingerprints([(title, body)])[0][0]
+
+
+def fingerprints(items: Sequence[tuple[str, str]]) -> list[tuple[Fingerprint, str, str]]:
+    """For each (title, body): its Fingerprint, fold(title) and fold(body), with the text work of all the
+    items done together (monitor.textbatch: a feed's items cost a few array passes, not a loop per word).
+
+    The body is judged without the boilerplate syndicators add (strip_boilerplate); the folds are of the
+    texts as given, for the watch matcher."""
+    n = len(items)
+    cores = [strip_boilerplate(body) for _, body in items]
+    stripped = [i for i in range(n) if cores[i] != items[i][1]]
+    digests = textbatch.digest([title for title, _ in items] + cores + [items[i][1] for i in stripped],
+                               [False] * n + [True] * n + [False] * len(stripped))
+    body_folds = {i: digests[2 * n + j].fold for j, i in enumerate(stripped)}
+    out = []
+    for i, (title, _) in enumerate(items):
+        title_fold, core = digests[i].fold, digests[n + i]
+        out.append((_fingerprint(title, cores[i], title_fold, core), title_fold, body_folds.get(i, core.fold)))
+    return out
+
+
+def _fingerprint(title: str, core: str, title_fold: str, digest: textbatch.Digest) -> Fingerprint:
+    folded = digest.fold.encode("utf-8")
     title_body_hash = ""
     if title.strip() and core and folded:  # == key_hash(fold(title) + fold(core)), without joining the two
-        title_body_hasher = hashlib.blake2b(title_folded, digest_size=16)
-        title_body_hasher.update(folded)
-        title_body_hash = title_body_hasher.hexdigest()
-    elif title.strip() and core and title_folded:
-        title_body_hash = key_hash(title_folded.decode("utf-8"))
+        hasher = hashlib.blake2b(title_fold.encode("utf-8"), digest_size=16)
+        hasher.update(folded)
+        title_body_hash = hasher.hexdigest()
+    elif title.strip() and core and title_fold:
+        title_body_hash = key_hash(title_fold)
     return Fingerprint(
-        body_hash=body_hasher.hexdigest() if folded else "",
+        body_hash=hashlib.blake2b(folded, digest_size=16).hexdigest() if folded else "",
         title_body_hash=title_body_hash,
-        shingles=frozenset(winnow(sequence, WINNOW_WINDOW)),
-        size=distinct_count(sequence),
+        shingles=tuple(digest.fingerprints.tolist()),
+        size=digest.size,
     )
 
 
@@ -205,7 +237,7 @@ def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: Know
     return near_duplicate(fp.shingles, known, since, threshold, size=fp.size)
 
 
-def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
+def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownTexts, since: str,
                    threshold: float, size: int | None = None) -> Verdict | None:
     """The known text that contains the largest share of the item's shingles, if that share reaches threshold.
 
@@ -243,7 +275,7 @@ def near_duplicate(item_shingles: frozenset[int], known: KnownTexts, since: str,
 PROBE_MISS = 1e-6
 
 
-def probe_fingerprints(fingerprints: frozenset[int], threshold: float) -> list[int]:
+def probe_fingerprints(fingerprints: Sequence[int] | frozenset[int], threshold: float) -> list[int]:
     """The few fingerprints to look up first, or [] to look up all of them at once.
 
     Most items of a poll are new, and for them every fingerprint lookup misses. If an item shares at least
@@ -258,7 +290,78 @@ def probe_fingerprints(fingerprints: frozenset[int], threshold: float) -> list[i
     k = math.ceil(math.log(PROBE_MISS) / math.log(1 - threshold))
     if k * 2 > len(fingerprints):
         return []
+    if isinstance(fingerprints, tuple):  # Fingerprint.shingles: already sorted
+        return list(fingerprints[:k])
     return heapq.nsmallest(k, fingerprints)
+
+
+class FeedJudge:
+    """classify() for a feed's new items in order, with the database asked once for the whole feed.
+
+    Item i is judged against everything stored plus the feed's items before it, exactly as classify() would
+    judge it had each earlier item been stored first (two copies of an article in one feed: the second is the
+    duplicate). The exact lookups of every item are one statement (known.exact_matches), completed with the
+    feed's earlier items from memory; the near-duplicate probes of every item are one statement
+    (known.held_fingerprints). Only an item whose probe finds something goes on to the full lookup, as in
+    near_duplicate. The caller must store each item before judging the next: its row with the id it was
+    judged under, and, when it is new, its fingerprints (known.add_shingles), which later probes then see.
+    """
+
+    def __init__(self, known: KnownTextsMany, since: str, threshold: float,
+                 items: Sequence[tuple[str | None, str | None, Fingerprint]]) -> None:
+        self._known, self._since, self._threshold = known, since, threshold
+        self._items = list(items)
+        self._exact = known.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)
+                                           for guid, link, fp in self._items])
+        # What to ask first about each item: its probe, or all its fingerprints when it has too few for a probe
+        # (then "none held" is certain, not probable). Nothing held means new, without the full lookup.
+        self._probes = [(probe_fingerprints(fp.shingles, threshold) or fp.shingles) if _eligible(fp) else ()
+                        for _, _, fp in self._items]
+        self._held = known.held_fingerprints({h for probe in self._probes for h in probe}, since)
+        # The feed's earlier items: guid, link, body hash, title+body hash -> the first id; new items' hashes.
+        self._earlier: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        self._earlier_fingerprints: set[int] = set()
+        self._next = 0
+
+    def next(self, item_id: int) -> Verdict | None:
+        """The verdict on the next item, which will be stored as `item_id`."""
+        i = self._next
+        self._next += 1
+        guid, link, fp = self._items[i]
+        by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = self._exact[i]
+        guids, links, bodies, title_bodies = self._earlier
+        verdict: Verdict | None = None
+        if guid and (by_guid if by_guid is not None else guids.get(guid)) is not None:
+            verdict = Verdict("item", str(by_guid if by_guid is not None else guids[guid]), 1.0, "guid")
+        elif link and (by_link if by_link is not None else links.get(link)) is not None:
+            verdict = Verdict("item", str(by_link if by_link is not None else links[link]), 1.0, "link")
+        else:
+            for corpus_ref, item_ref, earlier, key, reason in (
+                    (corpus_body, item_body, bodies, fp.body_hash, "body"),
+                    (corpus_tb, item_tb, title_bodies, fp.title_body_hash, "title+body")):
+                if corpus_ref is not None:
+                    verdict = Verdict("corpus", corpus_ref, 1.0, reason)
+                    break
+                if item_ref is None and key:
+                    item_ref = earlier.get(key)
+                if item_ref is not None:
+                    verdict = Verdict("item", str(item_ref), 1.0, reason)
+                    break
+        if verdict is None and _eligible(fp):
+            held, earlier = self._held, self._earlier_fingerprints
+            if any(h in held or h in earlier for h in self._probes[i]):
+                verdict = near_duplicate(fp.shingles, self._known, self._since, self._threshold, size=fp.size)
+        for index, key in zip(self._earlier, (guid, link, fp.body_hash, fp.title_body_hash)):
+            if key:
+                index.setdefault(key, item_id)
+        if verdict is None:
+            self._earlier_fingerprints.update(fp.shingles)
+        return verdict
+
+
+def _eligible(fp: Fingerprint) -> bool:
+    """Whether an item has text enough for a near-duplicate verdict (near_duplicate's first test)."""
+    return fp.size >= MIN_SHINGLES and len(fp.shingles) >= MIN_FINGERPRINTS
 
 
 def _age_key(source: str) -> float:

@@ -136,6 +136,21 @@ class Matcher:
             result.append(Match(entry.name, entry.kind, terms, len(found), snippet))
         return result
 
+    def candidates(self, folds: Sequence[str]) -> set[int]:
+        """Indexes of the texts, given by their folds (text.fold), in which some term or exclude phrase occurs
+        at all, word boundaries aside: the only texts matches() can find anything in. One automaton pass over
+        all of them joined (speed issue: a feed's items in one call); a hit across two texts' seam is only a
+        candidate, which matches() then rejects."""
+        if self._automaton is None or not folds:
+            return set()
+        ends = list(itertools.accumulate(map(len, folds)))
+        found: set[int] = set()
+        for end_index, (length, _) in self._automaton.iter("".join(folds)):
+            first = bisect_right(ends, end_index - length + 1)
+            last = bisect_right(ends, end_index)
+            found.update(range(first, last + 1))
+        return found
+
     def _find(self, text: str, words: Words | None = None) -> tuple[list[_RawHit], Words]:
         """Raw hits sorted by start, and the words of text (whose spans the hits' token indexes refer to).
 

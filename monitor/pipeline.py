@@ -172,10 +172,14 @@ class Engine:
 
     def prepare_cycle(self) -> int:
         """Corpus, feed rows and the shingle window brought up to date; the number of corpus changes."""
+        upgrade = self.store.get_meta("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME
+        if upgrade:  # fingerprints made another way match nothing new: the corpus is fingerprinted again
+            with self.store.transaction():
+                self.store.forget_corpus()
         changes = self.sync_corpus()
         self.store.sync_feeds((f.name, f.url) for f in self.config.feeds)
         window_start = to_iso(now_utc() - timedelta(days=self.config.dedup.window_days))
-        if self.store.get_meta("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME:
+        if upgrade:
             self.refingerprint(window_start)
         last = self.store.get_meta("fingerprints_pruned_at")
         if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
@@ -197,9 +201,10 @@ class Engine:
             rows = self.store.windowed_items(window_start, after, batch)
             if not rows:
                 break
+            printed = dedup.fingerprints([(title, body) for _, title, body in rows])
             with self.store.transaction():
-                for item_id, title, body in rows:
-                    self.store.add_shingles(item_source(item_id), dedup.fingerprint(title, body).shingles)
+                for (item_id, _, _), (fp, _, _) in zip(rows, printed):
+                    self.store.add_shingles(item_source(item_id), fp.shingles)
             done += len(rows)
             after = rows[-1][0]
         with self.store.transaction():
@@ -309,41 +314,53 @@ class Engine:
         with self.store.transaction():
             # The authoritative check: what a worker saw as unknown may have been stored since.
             known = self.store.known_keys(spec.name, [a.item.key for a in items])
-            window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+            fresh: list[AnalysedItem] = []
             for analysed_item in items:
-                if analysed_item.item.key in known:
-                    continue
-                known.add(analysed_item.item.key)
-                self._store_item(spec.name, analysed_item, now, window_start, outcome)
+                if analysed_item.item.key not in known:
+                    known.add(analysed_item.item.key)
+                    fresh.append(analysed_item)
+            self._store_items(spec.name, fresh, now, outcome)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
                                         last_modified=result.last_modified, next_poll=next_poll,
                                         body_hash=body_hash, next_poll_reason=reason)
         return outcome
 
-    def _store_item(self, feed: str, analysed: AnalysedItem, now: datetime, window_start: str,
-                    outcome: FeedOutcome) -> None:
-        item, fp, matches = analysed.item, analysed.fingerprint, analysed.matches
-        verdict = dedup.classify(guid=item.guid, link=item.canonical_link, fp=fp, known=self.store,
-                                 since=window_start, threshold=self.config.dedup.threshold)
-        row = {
-            "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
-            "canonical_link": item.canonical_link, "title": analysed.display_title, "summary": item.summary,
-            "body": item.body, "published": item.published, "fetched_at": to_iso(now),
-            "status": "duplicate" if verdict else "new",
-            "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
-            "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
-            "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
-        }
-        item_id = self.store.insert_item(row)
-        if item_id is None:
+    def _store_items(self, feed: str, items: list[AnalysedItem], now: datetime, outcome: FeedOutcome) -> None:
+        """Judge and store a feed's new items, in feed order, with a few statements for the whole feed.
+
+        Each item is judged against everything stored before it, the feed's earlier items included (two copies
+        of one article in one feed: the second is the duplicate), exactly as dedup.classify would one by one;
+        the database is asked once for the whole feed (dedup.FeedJudge), and the rows are written together.
+        """
+        if not items:
             return
-        self.store.add_matches(item_id, matches)
-        if verdict:
-            outcome.duplicate += 1
-            return
-        outcome.new += 1
-        outcome.flagged += bool(matches)
-        self.store.add_shingles(item_source(item_id), fp.shingles)
+        window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+        judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
+                                [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items])
+        ids = self.store.reserve_item_ids(len(items))
+        fetched_at = to_iso(now)
+        rows, matches = [], []
+        for item_id, analysed in zip(ids, items):
+            item, fp = analysed.item, analysed.fingerprint
+            verdict = judge.next(item_id)
+            rows.append({
+                "id": item_id, "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
+                "canonical_link": item.canonical_link, "title": analysed.display_title, "summary": item.summary,
+                "body": item.body, "published": item.published, "fetched_at": fetched_at,
+                "status": "duplicate" if verdict else "new",
+                "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
+                "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
+                "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
+            })
+            matches.extend((item_id, m) for m in analysed.matches)
+            if verdict:
+                outcome.duplicate += 1
+                continue
+            outcome.new += 1
+            outcome.flagged += bool(analysed.matches)
+            self.store.add_shingles(item_source(item_id), fp.shingles)  # waits in memory until the commit
+        self.store.insert_new_items(rows)
+        self.store.add_matches_many(matches)
 
 
 def _next_poll(now: datetime, delay: float) -> str:

@@ -163,3 +163,30 @@ def test_after_a_fingerprint_scheme_change_stored_items_are_fingerprinted_again(
         assert conn.execute("SELECT value FROM meta WHERE key = 'fingerprint_scheme'").fetchone()[0] != "old-scheme"
         assert conn.execute("SELECT count(*) FROM fingerprints WHERE doc > 0").fetchone()[0] == stored
     conn.close()
+
+
+def test_after_a_fingerprint_scheme_change_the_corpus_is_fingerprinted_again(tmp_path, served):
+    """The corpus documents' fingerprints are recomputed too: a lead of a seed is still the seed's duplicate."""
+    import sqlite3
+
+    folder, server = served
+    (folder / "a.xml").write_bytes(rss([("a-1", "سرخط", html(["خبری دیگر درباره موضوعی دیگر"]))]))
+    config = write_config(tmp_path, {"a": server.url("a.xml"), "b": server.url("b.xml")})
+    poll(config, "a")
+    db = tmp_path / "state" / "test.db"
+    with sqlite3.connect(db) as conn:  # what an older version left behind: other hashes, another scheme name
+        corpus_rows = conn.execute("SELECT count(*) FROM fingerprints WHERE doc < 0").fetchone()[0]
+        assert corpus_rows > 100
+        conn.execute("UPDATE fingerprints SET hash = hash + 1 WHERE doc < 0")
+        conn.execute("UPDATE meta SET value = 'old-scheme' WHERE key = 'fingerprint_scheme'")
+    conn.close()
+    article = seed("002")
+    lead = paragraphs(article.body)[:2]
+    (folder / "b.xml").write_bytes(rss([("b-1", "سرخط دوم", html(lead))]))
+    poll(config, "b")
+    item = by_guid(config)["b-1"]
+    assert item["status"] == "duplicate"
+    assert (item["duplicate_of"]["kind"], item["duplicate_of"]["ref"]) == ("corpus", article.ref)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM fingerprints WHERE doc < 0").fetchone()[0] == corpus_rows
+    conn.close()

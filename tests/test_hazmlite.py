@@ -70,3 +70,26 @@ def test_full_hazm_already_imported_is_reused() -> None:
             "n = hazmlite.normalizer()\nassert isinstance(n, hazm.Normalizer)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+_CHARS = list("كيىئةۀأإؤءًٌٍَُِّْٰٔـ0123456789٠١٢٣٤٥٦٧٨٩%ﷲﷺ﷼ﻻﺍﺏﮐ") + ["\u200c", "\u200e", "\u200f", "\u202b", "\ufeff",
+                                                                 " ", "\n", "\t", "«", "»", '"', "...", "a", "Z"]
+
+
+def test_plain_display_is_hazms_character_normalisation_one_character_at_a_time() -> None:
+    """text.plain_display looks each character up once (a table filled from hazm's character-level Normalizer);
+    that must be what the Normalizer gives on whole texts, plus one line and no direction marks."""
+    from hypothesis import given, settings, strategies as st
+
+    from monitor.text import _BIDI_JUNK, plain_display
+
+    normalizer = hazmlite.char_normalizer()
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(_CHARS + list("سلام دنیا مجلس شوراي اسلامي")), max_size=40).map("".join))
+    def check(text: str) -> None:
+        assert plain_display(text) == " ".join(normalizer.normalize(text.translate(_BIDI_JUNK)).split())
+
+    check()
+    assert plain_display("مجلس شوراي اسلامي لايحه بودجه 1404 را تصويب كرد") == \
+        "مجلس شورای اسلامی لایحه بودجه ۱۴۰۴ را تصویب کرد"

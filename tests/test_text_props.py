@@ -107,123 +107,31 @@ _SHARED_MATCHER = Matcher([WatchEntry(name="a", kind="person", terms=("محمد�
 
 
 @FAST
-@given(title=st.one_of(news_text, st.just("")), body=st.one_of(news_text, st.just("ﻻ امانی ß")),
-       extra=st.sampled_from(["", "محمد علی امانی", "مؤتلفه‌ای‌ها", "\nمنبع: خبرگزاری"]))
-def test_words_shared_between_fingerprint_and_matcher_change_nothing(title: str, body: str, extra: str) -> None:
-    """analyse() translates title and body once and hands the Words to the fingerprint and the matcher (speed
-    issue): the results must equal computing everything from the strings, long folds (ﻻ, ß) included."""
-    from monitor.dedup import fingerprint
-    from monitor.text import Words
+@given(items=st.lists(st.tuples(st.one_of(news_text, st.just("")),
+                                st.one_of(news_text, st.just("ﻻ امانی ß")),
+                                st.sampled_from(["", "محمد علی امانی", "مؤتلفه‌ای‌ها", "\nمنبع: خبرگزاری"])),
+                      min_size=1, max_size=5))
+def test_a_feeds_items_analysed_together_are_analysed_as_alone(items) -> None:
+    """analyse() fingerprints, folds and pre-matches a feed's items together (speed issue): each item's
+    fingerprint, folds and match candidates must equal what it gets alone, long folds (ﻻ, ß) included."""
+    from monitor.dedup import fingerprint, fingerprints
 
-    body = body + extra
-    text = f"{title}\n{body}"
-    title_words, body_words = Words(title), Words(body)
-    joined = Words.joined(title_words, "\n", body_words)
-    assert joined.texts == Words(text).texts and joined.folded() == fold(text)
-    assert _SHARED_MATCHER.matches(text, words=joined) == _SHARED_MATCHER.matches(text)
-    assert fingerprint(title, body, title_words=title_words, body_words=body_words) == fingerprint(title, body)
-
-
-@FAST
-@given(st.text(alphabet=st.one_of(st.sampled_from(PERSIAN + VARIANT_LETTERS + FORMAT_CHARS + DIACRITICS + " \n،.«»-"),
-                                  st.characters(max_codepoint=0x2FFF), st.characters()), min_size=256, max_size=400))
-def test_tuple_tables_translate_like_the_dicts(s: str) -> None:
-    """Long texts are translated through tuples indexed by code point (speed issue): same result as the dicts,
-    and texts with characters beyond the tuples' range take the dict path."""
-    from monitor.text import _FOLD, _SKELETON, _translate
-
-    assert _translate(s, "fold", _FOLD) == s.translate(_FOLD)
-    assert _translate(s, "skeleton", _SKELETON) == s.translate(_SKELETON)
+    pairs = [(title, body + extra) for title, body, extra in items]
+    together = fingerprints(pairs)
+    for (title, body), (fp, title_fold, body_fold) in zip(pairs, together):
+        assert fp == fingerprint(title, body)
+        assert (title_fold, body_fold) == (fold(title), fold(body))
+    found = _SHARED_MATCHER.candidates([t + b for _, t, b in together])
+    for i, (title, body) in enumerate(pairs):
+        if _SHARED_MATCHER.matches(f"{title}\n{body}"):
+            assert i in found
 
 
-_TAGS = ["p", "P", "div", "br", "li", "td", "th", "tr", "a", "b", "span", "img", "script", "style", "iframe",
-         "h2", "table", "strong"]
-_ATTRS = ["", ' href="https://x.ir/a?b=1&amp;c=2"', " class='x'", " src=/img/a.jpg", " data-x", ' title="a > b"',
-          " alt=\"<b>\"", "  id = 'q' "]
-html_piece = st.one_of(
-    st.sampled_from(["سلام", "دنیا ", " \n ", "&amp;", "&nbsp;", "&#1740;", "&lt;b&gt;", "&zwnj;", "a < b", "<",
-                     "&", "&amp", "<!-- c -->", "<![CDATA[x]]>", "\t", "،", "\u200c", "\x1c", "\x85", "\u2028",
-                     "\r\n", "\x0b", "\u3000", "\xa0"]),
-    st.builds(lambda t, a, kind: {0: f"<{t}{a}>", 1: f"</{t}>", 2: f"<{t}{a}/>", 3: f"<{t}{a} />"}[kind],
-              st.sampled_from(_TAGS), st.sampled_from(_ATTRS), st.integers(0, 3)))
+@given(st.lists(st.sampled_from(["مطالب مرتبط", "منبع: ایسنا", "منبع خبر", "- پیوند", "1. پیوند", "برچسب‌ها:",
+                                 "تمامی حقوق محفوظ است", "متن خبر", "  ", "", "هیچ مسئولیتی ندارد", "منبع",
+                                 "\u2028", "\r"]), max_size=12).map("\n".join))
+def test_strip_boilerplate_shortcut_equals_the_line_loop(text: str) -> None:
+    """Texts without any boilerplate word skip the loop over lines (speed issue): same result as the loop."""
+    from monitor.dedup import _drop_boilerplate_lines, strip_boilerplate
 
-
-@FAST
-@given(st.lists(html_piece, max_size=25).map("".join))
-def test_simple_html_fast_path_equals_the_parser(html: str) -> None:
-    """Feed HTML made of plain tags is split with a regex instead of html.parser (speed issue): same text out."""
-    from monitor.text import _parsed_html_to_text, html_to_text
-
-    assert html_to_text(html) == _parsed_html_to_text(html)
-
-
-def test_simple_html_fast_path_takes_ordinary_feed_html() -> None:
-    from monitor.text import _simple_html_to_text
-
-    assert _simple_html_to_text('<p>سلام <a href="https://x.ir/?a=1&amp;b=2">دنیا</a></p><p>دوم<br/>سوم</p>') \
-        == "سلام دنیا\nدوم\nسوم"
-    assert _simple_html_to_text("<p>a</p><script>x</script>") is None
-    assert _simple_html_to_text("<p>a <!-- b --></p>") is None
-
-
-@FAST
-@given(st.text(alphabet=st.one_of(st.sampled_from(PERSIAN + VARIANT_LETTERS + FORMAT_CHARS + DIACRITICS + " \n،.«»-ﻻ"),
-                                  st.characters(max_codepoint=0x2FFF), st.characters()), min_size=256, max_size=400))
-def test_numpy_skeleton_equals_the_table(s: str) -> None:
-    """Long texts get their word skeleton through a numpy lookup table (speed issue): same as str.translate,
-    and texts with characters above U+2FFF, astral ones or lone surrogates included, take the other paths."""
-    from monitor.text import _SKELETON, _skeleton
-
-    assert _skeleton(s) == s.translate(_SKELETON)
-
-
-def test_numpy_skeleton_on_persian_text_and_past_its_range() -> None:
-    from monitor.text import _SKELETON, _skeleton
-
-    text = ("حزب مؤتلفه‌ای‌ها «امانی» ۱۲۳ كيم " * 20)
-    assert _skeleton(text) == text.translate(_SKELETON)
-    for extra in ("😀", "\ud800", "ﻻ", "中"):
-        assert _skeleton(text + extra) == (text + extra).translate(_SKELETON)
-
-
-@FAST
-@given(st.lists(st.one_of(html_piece, st.sampled_from(["\x00", "&#0;", "&#x0;", "&#10;", "&NewLine;", "  ", " ",
-                                                        "<p>", "</p>", "<br/>", "\u200c", "\u200f", "a  b"])),
-                max_size=25).map("".join))
-def test_split_html_fast_path_equals_the_per_tag_split(html: str) -> None:
-    """Plain-tag HTML is split once and its words collapsed all at once (speed issue): the same text as the
-    per-tag, per-line _simple_html_to_text, which stays for cells and checks."""
-    from monitor.text import _simple_html_to_text, _split_html_to_text
-
-    assert _split_html_to_text(html) == _simple_html_to_text(html)
-
-
-@FAST
-@given(st.lists(st.sampled_from(["<p>", "</p>", "<P>", "<br/>", "<div class='a'>", "</div>", "<b>", "</b>",
-                                 "<a href=\"x\">", "</a>", "سلام", "دنیا", "\u200c", " ", "word", "&amp;", "&zwnj;",
-                                 "&nbsp;"]), max_size=30).map("".join))
-def test_split_html_fast_path_on_ordinary_feed_paragraphs(html: str) -> None:
-    """The shapes feeds send most, where the texts are clean and the per-line work is skipped."""
-    from monitor.text import _parsed_html_to_text, _simple_html_to_text, _split_html_to_text
-
-    assert _split_html_to_text(html) == _simple_html_to_text(html) == _parsed_html_to_text(html)
-
-
-@FAST
-@given(st.text(alphabet=st.sampled_from(list("سلام دنیا abc\u200c\u200f\xa0\t\n\r\x1c\x85\u2028\u3000")), max_size=40))
-def test_clean_title_fast_path_equals_plain_lines(text: str) -> None:
-    """A title with single spaces only comes back as it is, as _plain_lines would give it."""
-    from monitor.text import _plain_lines, html_to_text
-
-    assert html_to_text(text) == (_plain_lines(text) if text else "")
-
-
-def test_split_html_fast_path_takes_ordinary_feed_html() -> None:
-    from monitor.text import _split_html_to_text
-
-    assert _split_html_to_text("<p>یک دو</p><p>سه\u200cچهار</p><br/>") == "یک دو\nسه\u200cچهار"
-    assert _split_html_to_text("<p>یک  دو\n</p>\n<p> سه</p>") == "یک دو\nسه"
-    assert _split_html_to_text("<p>a\x00b</p>") == "a\x00b"  # the boundary character in a text: per-tag path
-    assert _split_html_to_text("<table><tr><td>a</td><td>b</td></tr></table>") == "a b"
-    assert _split_html_to_text("<p>a</p><script>x</script>") is None
-    assert _split_html_to_text("a < b") is None
+    assert strip_boilerplate(text) == _drop_boilerplate_lines(text)
