@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, RawItem, WatchEntry
-from monitor.text import display, html_to_text, plain_display
+from monitor.text import display, html_to_text
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,8 @@ def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Mat
     out: list[AnalysedItem] = []
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
         matches = tuple(displayed(m) for m in matcher.matches(f"{item.title}\n{item.body}")) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, display_title=display_title(item.title,
-                                                                                                      matches)))
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, display_title=display(item.title)))
     return out
-
-
-def display_title(title: str, matches: Sequence[Match]) -> str:
-    """How a title is stored for showing: hazm's full display form for a flagged item, which the report shows,
-    and hazm's character-level form otherwise (text.plain_display: Persian letters and digits, spacing as
-    written). Full hazm costs about 0.2 ms a title, more than all the rest of an item's text work, plus two
-    seconds to load its word lists (speed issue), and its rules cannot be run over many titles joined (they
-    rewrite a word everywhere in the string once they see it alone). Re-matching applies display() to the
-    title of an item that becomes flagged, so every flagged item is shown the same way."""
-    return display(title) if matches else plain_display(title)
 
 
 def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
@@ -129,34 +118,24 @@ def _body(summary: str, content: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------- worker processes
-# A worker is started with the watch list and the database path, builds its matcher once, and opens the
-# database read-only on first use. The main process re-checks known keys before writing, so a key this
-# connection has not seen yet (a transaction still open in the main process) costs only wasted work.
-_worker: dict = {}
+_stores: dict[str, Any] = {}
 
 
-def init_worker(watch: Sequence[WatchEntry], database: str) -> None:
-    _worker.clear()
-    _worker["matcher"] = Matcher(watch)
-    _worker["database"] = database
-
-
-def analyse_in_worker(feed: str, body: bytes, content_type: str | None, url: str | None) -> list[AnalysedItem]:
-    return analyse(body, content_type, url, _worker["matcher"], lambda keys: _worker_known(feed, keys))
-
-
-def _worker_known(feed: str, keys: list[str]) -> set[str]:
+def worker_known_keys(database: str, feed: str, keys: list[str]) -> set[str]:
+    """Which of a feed's keys the database has, for a worker process (monitor.workers): read-only, opened on
+    first use. The storing process checks again before writing, so a key this connection cannot see yet (a
+    transaction still open there) costs only wasted work."""
     from monitor.errors import StoreError
     from monitor.store import Store
 
-    store = _worker.get("store")
+    store = _stores.get(database)
     if store is None:
         try:
-            store = _worker["store"] = Store.open(_worker["database"], readonly=True)
+            store = _stores[database] = Store.open(database, readonly=True)
         except StoreError:
-            return set()  # no database yet: nothing is known, and the main process checks again anyway
+            return set()  # no database yet: nothing is known, and the storing process checks again anyway
     return store.known_keys(feed, keys)
 
 
 __all__ = ["AnalysedItem", "PreparedItem", "analyse", "parse_keyed", "item_key", "prepare", "displayed",
-           "display_title", "init_worker", "analyse_in_worker"]
+           "worker_known_keys"]

@@ -284,9 +284,6 @@ class Daemon:
 
     def _watch_loop(self) -> None:
         self._seen_sig = self._signature()
-        from monitor.text import display
-
-        display("آماده")  # build hazm's normaliser now (~2 s), not in the first re-match after an edit
         if self.store.get_meta("daemon.watch_hash") != watch_hash(self.config):
             self._rematch(self.engine, "the watch list differs from the one the stored items were matched with")
         while not self.stopping.wait(WATCH_POLL):

@@ -46,6 +46,13 @@ class HTTPStatusError(FetchError):
         self.status, self.retry_after = status, retry_after
         super().__init__(message)
 
+    def __reduce__(self):  # keyword arguments survive pickling (a worker process sends it to the store)
+        return _http_status_error, (str(self), self.status, self.retry_after)
+
+
+def _http_status_error(message: str, status: int, retry_after: float | None) -> HTTPStatusError:
+    return HTTPStatusError(message, status=status, retry_after=retry_after)
+
 
 class BodyTooLargeError(FetchError):
     """The response body passed the configured cap (checked after decompression)."""

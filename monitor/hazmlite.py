@@ -1,4 +1,4 @@
-"""hazm's Normalizer without the rest of hazm: the same class, loaded from hazm's own files, at a fifth the memory.
+"""hazm's Normalizer without the rest of hazm, for its character-level steps (monitor.text.display).
 
 `import hazm` runs hazm/__init__.py, which imports every tagger, parser and embedding hazm has, and with them
 nltk, scikit-learn, scipy and gensim: about 310 MB and 2 s on this project's machines, for a Normalizer that
@@ -7,10 +7,12 @@ only flashtext and two abstract base classes from nltk (TokenizerI, StemmerI), w
 calls. So this module executes exactly those five files of the installed hazm, under a stand-in `hazm` package
 and stand-in `nltk.tokenize.api` / `nltk.stem.api` modules that exist only while they load.
 
-One change is made to the loaded code, and it does not change output: `maketrans`, which normalize() calls twice
-per call to build the same dicts, is cached. The result is otherwise hazm's real code, not a copy: tests/test_hazmlite.py checks it normalises the seeds, the fixtures
-and the spelling traps exactly as `from hazm import Normalizer` does, in a separate process. If hazm's layout
-ever changes so that this fails, `normalizer()` falls back to the full import (slower and larger, still right).
+Only the character-level steps are built (char_normalizer): they need none of hazm's word lists, so the
+Normalizer builds in milliseconds. One change is made to the loaded code, and it does not change output:
+`maketrans`, which normalize() calls twice per call to build the same dicts, is cached. The result is otherwise
+hazm's real code, not a copy: tests/test_hazmlite.py checks it normalises the seeds, the fixtures and the
+spelling traps exactly as `from hazm import Normalizer` does, in a separate process. If hazm's layout ever
+changes so that this fails, char_normalizer() falls back to the full import (slower and larger, still right).
 """
 
 from __future__ import annotations
@@ -28,36 +30,19 @@ log = logging.getLogger("monitor.hazmlite")
 # hazm's modules the Normalizer needs, in dependency order.
 _MODULES = ("utils", "stemmer", "word_tokenizer", "lemmatizer", "normalizer")
 _NLTK_STANDINS = ("nltk", "nltk.tokenize", "nltk.tokenize.api", "nltk.stem", "nltk.stem.api")
-_cached_word_lists: list[Any] = []  # the memoised word-file readers of loaded copies (see _light_class)
-
-
-def normalizer() -> Any:
-    """A new hazm Normalizer with its defaults, loaded the light way when possible."""
-    if "hazm" in sys.modules and hasattr(sys.modules["hazm"], "Normalizer"):
-        return sys.modules["hazm"].Normalizer()  # the full hazm is already here: no point loading twice
-    try:
-        built = _light_class()()
-        for cached in _cached_word_lists:
-            cached.cache_clear()
-        return built
-    except Exception as exc:  # hazm changed its layout: the full import still gives the right answer
-        log.warning("loading hazm's Normalizer alone failed (%s: %s); importing all of hazm", type(exc).__name__, exc)
-        from hazm import Normalizer
-
-        return Normalizer()
 
 
 def char_normalizer() -> Any:
     """hazm's Normalizer with only its character-level steps: Arabic letters and presentation forms to Persian
     ones, Persian digits, diacritics and special marks removed, ligature words written out. These need none of
     hazm's word lists, so it builds in milliseconds and holds almost no memory; every step maps characters one
-    by one (monitor.text.plain_display relies on that)."""
+    by one (monitor.text.display relies on that)."""
     options = dict(correct_spacing=False, persian_style=False, decrease_repeated_chars=False, seperate_mi=False)
     if "hazm" in sys.modules and hasattr(sys.modules["hazm"], "Normalizer"):
         return sys.modules["hazm"].Normalizer(**options)
     try:
         return _light_class()(**options)
-    except Exception as exc:  # as normalizer(): the full import still gives the right answer
+    except Exception as exc:  # hazm changed its layout: the full import still gives the right answer
         log.warning("loading hazm's Normalizer alone failed (%s: %s); importing all of hazm", type(exc).__name__, exc)
         from hazm import Normalizer
 
@@ -86,12 +71,6 @@ def _light_class() -> type:
         # a title; they are only read (str.translate), so one cached copy each gives identical output.
         normalizer_module = sys.modules["hazm.normalizer"]
         normalizer_module.maketrans = functools.lru_cache(maxsize=8)(normalizer_module.maketrans)
-        # A Normalizer builds two WordTokenizers (its own and its Lemmatizer's), each reading and splitting the
-        # same 193,000-line word file; both only read the list, so the second gets the first's (a quarter of
-        # the build). normalizer() drops the cached list once the Normalizer exists.
-        tokenizer_module = sys.modules["hazm.word_tokenizer"]
-        tokenizer_module.words_list = functools.lru_cache(maxsize=2)(tokenizer_module.words_list)
-        _cached_word_lists.append(tokenizer_module.words_list)
         return package.Normalizer
     finally:
         # Leave sys.modules as found: a later `import hazm` (a test, a user's script) gets the real package.

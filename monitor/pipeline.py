@@ -11,37 +11,35 @@ feeds, and the next poll redoes them (their validators were not saved, so the se
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import time
-import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import ContextManager, Iterator, Sequence
+from typing import Callable, ContextManager, Sequence
 
 from monitor import dedup, schedule
-from monitor.analyse import (AnalysedItem, PreparedItem, analyse, analyse_in_worker, init_worker, item_key,
-                             parse_keyed, prepare)
+from monitor.analyse import AnalysedItem, PreparedItem, analyse, item_key, parse_keyed, prepare
 from monitor.config import Config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
 from monitor.models import AUTO, FeedSpec, FetchResult
-from monitor.store import Store, item_source
+from monitor.store import CommitGroup, Store, item_source
+from monitor.workers import FeedJob, WorkerFarm, body_hash, relax_gc, start_farm
 
 log = logging.getLogger("monitor.pipeline")
-# A cycle over at least this many feeds analyses bodies in worker processes, beside the storing in this one: a
-# worker costs about half a second to start, and the text work is most of a large cycle's time.
-WORKERS_MIN_FEEDS = 16
-MAX_WORKERS = 4
 PRUNE_EVERY = timedelta(days=1)
 # A poll commits the feeds it has stored about this often rather than feed by feed (Store.commit_group).
 GROUP_COMMIT_SECONDS = 1.0
 GROUP_IDLE_SECONDS = 0.2  # ... and at once when nothing has been ready to store for this long
+# Fingerprint rows wait in memory, sorted and written at the group's commit; past this many they are written
+# between two feeds. Written per feed instead, the cold farm poll took 3 s longer (each small sorted batch
+# descends the index row by row, and dirty pages spill); lookups of rows still waiting need them indexed in
+# Python, which a bounded number keeps cheap (speed issue).
+PENDING_ROWS = 20_000
 
 
 @dataclass
@@ -80,6 +78,7 @@ class Engine:
         self.config = config
         self.store = store
         self.matcher = Matcher(config.watch)
+        self._client = None  # an HTTP client for feeds a dead worker left, made on first need
 
     # ---------------------------------------------------------------- corpus
     def sync_corpus(self) -> int:
@@ -117,18 +116,84 @@ class Engine:
         return changes
 
     # ---------------------------------------------------------------- cycle
-    def run_cycle(self, feeds: Sequence[FeedSpec] | None = None) -> CycleSummary:
+    def run_cycle(self, feeds: Sequence[FeedSpec] | None = None, farm: WorkerFarm | None = None) -> CycleSummary:
+        """Poll `feeds` (all by default) once. `farm`, when given, is this cycle's workers, already started
+        (`monitor poll` starts them before loading this module, so they start while it does); it is closed
+        here. Otherwise a large cycle starts its own (workers.start_farm)."""
         started = time.monotonic()
+        relax_gc()
         feeds = list(self.config.feeds if feeds is None else feeds)
         summary = CycleSummary()
-        summary.corpus_changes = self.prepare_cycle()
+        if farm is None:
+            farm = start_farm(self.config, len(feeds))
+        try:  # the workers start (imports, about a second) while the corpus and the feed rows are brought up to date
+            summary.corpus_changes = self.prepare_cycle()
+            with self.store.commit_group(GROUP_COMMIT_SECONDS) as group:
+                if farm is not None:
+                    self._cycle_with_workers(feeds, farm, group, summary)
+                else:
+                    self._cycle_here(feeds, group, summary)
+        finally:
+            if farm is not None:
+                farm.close()
+        order = {spec.name: i for i, spec in enumerate(feeds)}
+        summary.outcomes.sort(key=lambda o: order[o.name])
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _cycle_with_workers(self, feeds: list[FeedSpec], farm: WorkerFarm, group: CommitGroup,
+                            summary: CycleSummary) -> None:
+        """Workers fetch and analyse (monitor.workers); this process only stores, each feed as soon as its reply
+        comes: a slow server never holds up the others' items. A feed a dead worker held is done here."""
+        by_name = {spec.name: spec for spec in feeds}
+        queue = iter(feeds)
+        in_flight = 0
+
+        def submit_next() -> None:
+            nonlocal in_flight
+            spec = next(queue, None)
+            if spec is None:
+                return
+            state = self.store.feed_state(spec.name)
+            job = FeedJob(spec.name, spec.url, state.etag if state else None,
+                          state.last_modified if state else None, state.body_hash if state else None)
+            if farm.submit(job):
+                in_flight += 1
+            else:  # every worker is gone: the rest of the cycle runs here
+                group.ready()
+                summary.outcomes.append(self._refresh_here(spec))
+                submit_next()
+
+        # A bounded number of feeds are in the workers: fetching runs ahead of storing, and without a bound
+        # every analysed feed of a large farm would wait in memory at once.
+        for _ in range(2 * max(1, self.config.http.concurrency)):
+            submit_next()
+        while in_flight:
+            reply = farm.next_reply(timeout=GROUP_IDLE_SECONDS)
+            if reply is None:
+                group.flush()  # nothing to store for a while: the write lock is not held across the network
+                reply = farm.next_reply()
+                if reply is None:
+                    break  # no worker holds anything (cannot happen while in_flight counts right)
+            in_flight -= 1
+            spec = by_name[reply.job.name]
+            group.ready()
+            if reply.lost:
+                outcome = self._refresh_here(spec)
+            else:
+                outcome = self._finish(spec, lambda: self._store_fetched(
+                    spec, reply.result, reply.body_hash, reply.ttl, reply.items) if reply.error is None
+                    else _raise(reply.error))
+            summary.outcomes.append(outcome)
+            self.store.write_pending_if_over(PENDING_ROWS)
+            submit_next()  # one feed stored, one more in
+
+    def _cycle_here(self, feeds: list[FeedSpec], group: CommitGroup, summary: CycleSummary) -> None:
+        """A small cycle: fetches in threads of this process, analysis and storing here, feed by feed."""
         http = self.config.http
-        workers = max(1, http.concurrency)
-        with make_client(http) as client, ThreadPoolExecutor(max_workers=workers) as pool, \
-                analysis_pool(len(feeds), self.config.watch, self.store.path) as analysers, \
-                self.store.commit_group(GROUP_COMMIT_SECONDS) as group:
-            # future -> (feed, None) while fetching, or (feed, the fetch's future) while analysed elsewhere
-            pending: dict[Future, tuple[FeedSpec, Future | None]] = {}
+        threads = max(1, http.concurrency)
+        with make_client(http) as client, ThreadPoolExecutor(max_workers=threads) as pool:
+            pending: dict[Future, FeedSpec] = {}
             queue = iter(feeds)
 
             def submit_next() -> None:
@@ -136,12 +201,9 @@ class Engine:
                 if spec is not None:
                     state = self.store.feed_state(spec.name)
                     pending[pool.submit(fetch, client, spec.url, http, etag=state.etag if state else None,
-                                        last_modified=state.last_modified if state else None)] = (spec, None)
+                                        last_modified=state.last_modified if state else None)] = spec
 
-            # A bounded number of feeds are fetched or analysed and waiting to be stored: fetching runs ahead of
-            # storing, and without a bound every body of a large farm would sit in memory at once.
-            limit = 2 * workers + 2 * (analysers.workers if analysers else 0)
-            for _ in range(limit):
+            for _ in range(2 * threads):
                 submit_next()
             while pending:
                 # Store each feed as soon as it is ready: a slow server never holds up the others' items.
@@ -149,26 +211,18 @@ class Engine:
                 if not done:
                     group.flush()  # nothing to store for a while: the write lock is not held across the network
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: pending[f][1] is None):  # analysed ones first
-                    spec, fetched = pending.pop(future)
-                    if fetched is None and analysers is not None and self._needs_parse(spec, future):
-                        try:
-                            result = future.result()
-                            pending[analysers.pool.submit(analyse_in_worker, spec.name, result.body,
-                                                          result.content_type, result.url)] = (spec, future)
-                            continue
-                        except (BrokenProcessPool, RuntimeError):
-                            log.warning("a worker process died; analysing in this process from now on")
-                            analysers = None
+                for future in done:
+                    spec = pending.pop(future)
                     group.ready()
-                    outcome = self._finish_feed(spec, future) if fetched is None else \
-                        self._finish_feed(spec, fetched, analysed=future)
-                    summary.outcomes.append(outcome)
-                    submit_next()  # one feed stored, one more in: the number in flight stays at `limit`
-        order = {spec.name: i for i, spec in enumerate(feeds)}
-        summary.outcomes.sort(key=lambda o: order[o.name])
-        summary.seconds = time.monotonic() - started
-        return summary
+                    summary.outcomes.append(self._finish_feed(spec, future))
+                    self.store.write_pending_if_over(PENDING_ROWS)
+                    submit_next()
+
+    def _refresh_here(self, spec: FeedSpec) -> FeedOutcome:
+        """Fetch and store one feed in this process (a feed whose worker died)."""
+        if self._client is None:
+            self._client = make_client(self.config.http)
+        return self.refresh_feed(spec, self._client)
 
     def prepare_cycle(self) -> int:
         """Corpus, feed rows and the shingle window brought up to date; the number of corpus changes."""
@@ -228,24 +282,22 @@ class Engine:
         with lock:
             return self._finish_feed(spec, future)
 
-    def _needs_parse(self, spec: FeedSpec, fetched: Future) -> bool:
-        """Whether a finished fetch brought a body that is new (so worth parsing in the parse process)."""
-        if fetched.exception() is not None:
-            return False
-        body = fetched.result().body
-        return body is not None and _body_hash(body) != self.store.feed_body_hash(spec.name)
+    def _finish_feed(self, spec: FeedSpec, future: Future) -> FeedOutcome:
+        """Store a finished fetch (its future) done in this process: analyse here, then store."""
+        return self._finish(spec, lambda: self._store_result(spec, future.result()))
 
-    def _finish_feed(self, spec: FeedSpec, future: Future, analysed: Future | None = None) -> FeedOutcome:
+    def _finish(self, spec: FeedSpec, store: Callable[[], FeedOutcome]) -> FeedOutcome:
+        """Run `store`, turning a fetch or parse failure into the feed's recorded error; log the outcome."""
         started = time.monotonic()
         try:
-            result: FetchResult = future.result()
-            outcome = self._store_result(spec, result, analysed)
+            outcome = store()
         except (FetchError, ParseError) as exc:
             outcome = self._store_failure(spec, exc)
         except MonitorError:
             raise
         except Exception as exc:  # a bug or a feed we did not foresee must not end the cycle
-            log.exception("feed %s: unexpected error", spec.name)
+            log.error("feed %s: unexpected error: %s: %s", spec.name, type(exc).__name__, exc,
+                      exc_info=exc if exc.__traceback__ else None)
             outcome = self._store_failure(spec, exc)
         outcome.seconds = time.monotonic() - started
         level = logging.WARNING if outcome.status == "error" else logging.INFO
@@ -280,11 +332,24 @@ class Engine:
                                         next_poll=_next_poll(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
-    def _store_result(self, spec: FeedSpec, result: FetchResult, analysed: Future | None = None) -> FeedOutcome:
-        """Store a fetch's outcome; `analysed`, when given, holds analyse_in_worker's answer from a worker."""
+    def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
+        """Store a fetch done in this process: hash the body, analyse it if it is new, store."""
+        if result.body is None:
+            return self._store_fetched(spec, result, None, None, None)
+        digest = body_hash(result.body)
+        items = None
+        if digest != self.store.feed_body_hash(spec.name):
+            items = analyse(result.body, result.content_type, result.url, self.matcher,
+                            lambda keys: self.store.known_keys(spec.name, keys))
+        return self._store_fetched(spec, result, digest, schedule.rss_ttl(result.body), items)
+
+    def _store_fetched(self, spec: FeedSpec, result: FetchResult, digest: str | None, ttl: float | None,
+                       items: list[AnalysedItem] | None) -> FeedOutcome:
+        """Store a fetch's outcome. `result.body` is None for a 304; `items` is None when the body was the one
+        stored last time (`digest`, its hash), which a server ignoring validators re-sends: nothing new."""
         now = now_utc()
         interval, auto_why = self._interval_why(spec)
-        delay, why = schedule.success_delay(interval, ttl=schedule.rss_ttl(result.body), max_age=result.max_age)
+        delay, why = schedule.success_delay(interval, ttl=ttl, max_age=result.max_age)
         if why or auto_why:
             log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
         next_poll, reason = _next_poll(now, delay), why or auto_why
@@ -293,23 +358,13 @@ class Engine:
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
                                             keep_validators=True, next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
-        body_hash = _body_hash(result.body)
-        if body_hash == self.store.feed_body_hash(spec.name):
+        if items is None:
             # The server ignored our validators but sent the same bytes: nothing to parse, nothing new.
             with self.store.transaction():
                 self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
                                             etag=result.etag, last_modified=result.last_modified,
                                             next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
-        items = None
-        if analysed is not None:
-            try:
-                items = analysed.result()
-            except BrokenProcessPool:
-                log.warning("feed %s: the worker process died; analysing here", spec.name)
-        if items is None:
-            items = analyse(result.body or b"", result.content_type, result.url, self.matcher,
-                            lambda keys: self.store.known_keys(spec.name, keys))
         outcome = FeedOutcome(spec.name, "ok")
         with self.store.transaction():
             # The authoritative check: what a worker saw as unknown may have been stored since.
@@ -322,7 +377,7 @@ class Engine:
             self._store_items(spec.name, fresh, now, outcome)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
                                         last_modified=result.last_modified, next_poll=next_poll,
-                                        body_hash=body_hash, next_poll_reason=reason)
+                                        body_hash=digest, next_poll_reason=reason)
         return outcome
 
     def _store_items(self, feed: str, items: list[AnalysedItem], now: datetime, outcome: FeedOutcome) -> None:
@@ -361,6 +416,9 @@ class Engine:
             self.store.add_shingles(item_source(item_id), fp.shingles)  # waits in memory until the commit
         self.store.insert_new_items(rows)
         self.store.add_matches_many(matches)
+        # The feed's fingerprints go in now, sorted, inside its savepoint: the pending set stays one feed long,
+        # so a later feed's full near-duplicate lookup finds them in the index, not by scanning a whole commit
+        # group's worth of pending rows (speed issue: that scan was a fifth of the storing time).
 
 
 def _next_poll(now: datetime, delay: float) -> str:
@@ -371,49 +429,8 @@ def _next_poll(now: datetime, delay: float) -> str:
     return to_iso(when)
 
 
-def _body_hash(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
+def _raise(error: BaseException) -> FeedOutcome:
+    raise error
 
 
-@dataclass
-class AnalysisPool:
-    pool: ProcessPoolExecutor
-    workers: int
-
-
-@contextlib.contextmanager
-def analysis_pool(feeds: int, watch, database: str) -> Iterator[AnalysisPool | None]:
-    """Worker processes that parse and analyse feed bodies (monitor.analyse) while this process fetches and
-    stores, when the cycle is large enough and there are cores to use.
-
-    One worker per core but one: this process is the only SQLite writer and keeps a core busy on its own in a
-    large poll. On the 2-core reference machine, 1 worker polls the 500 x 40 farm in 16.7 s and 2 in 15.5 s,
-    but each worker holds its own copy of hazm's word lists (about 150 MB), so the default takes the leaner
-    one. `spawn`, not `fork`: this process already runs threads (the fetch pool), and forking a threaded
-    process can deadlock the child. MONITOR_WORKERS=N sets the number, 0 turns workers off; the older
-    MONITOR_PARSE_PROCESS=0/1 still turns them off / forces them on (tests).
-    """
-    cores = os.cpu_count() or 1
-    default = max(1, min(cores - 1, MAX_WORKERS))
-    setting = os.environ.get("MONITOR_WORKERS", "").strip()
-    legacy = os.environ.get("MONITOR_PARSE_PROCESS")
-    if setting.isdigit():
-        count = int(setting)
-    elif legacy == "0":
-        count = 0
-    elif legacy == "1":
-        count = default
-    else:
-        count = default if feeds >= WORKERS_MIN_FEEDS and cores > 1 else 0
-    if count <= 0:
-        yield None
-        return
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=init_worker, initargs=(tuple(watch), database))
-    try:
-        yield AnalysisPool(pool, count)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-__all__ = ["Engine", "CycleSummary", "FeedOutcome", "analysis_pool", "prepare", "item_key", "parse_keyed"]
+__all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "item_key", "parse_keyed"]

@@ -34,7 +34,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
             interrupted: Callable[[], bool] = lambda: False,
             progress: Callable[[Progress], None] = lambda p: None, batch: int = BATCH) -> Progress:
     """Match every stored item again; `interrupted()` is asked between batches, `progress()` told after each."""
-    from monitor.analyse import display_title, displayed as _displayed  # stored exactly as a poll stores them
+    from monitor.analyse import displayed as _displayed  # snippets stored exactly as a poll stores them
 
     lock = lock or contextlib.nullcontext()
     started = time.monotonic()
@@ -52,10 +52,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
                     found = matcher.matches(f"{title}\n{body}")
                     new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count) for m in found}
                     if new != old:
-                        shown = [_displayed(m) for m in found]
-                        store.replace_matches(item_id, shown)
-                        if shown and not old:  # flagged now: its title shown as a poll shows flagged titles
-                            store.set_title(item_id, display_title(title, shown))
+                        store.replace_matches(item_id, [_displayed(m) for m in found])
                         state.changed += 1
                         state.added += len(new.keys() - old.keys())
                         state.removed += len(old.keys() - new.keys())

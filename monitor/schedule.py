@@ -49,7 +49,10 @@ def success_delay(interval: float, *, ttl: float | None, max_age: float | None) 
 def rss_ttl(body: bytes | None) -> float | None:
     """An RSS channel's <ttl> (minutes) in seconds, or None. Read from the raw bytes: the first <ttl> is the
     channel's (items have none), and no feed parser is needed to find it."""
-    found = _TTL.search(body[:65536]) if body else None
+    if not body:
+        return None
+    end = body.find(b"<item", 0, 65536)  # the channel's own elements come before its first item
+    found = _TTL.search(body, 0, end if end >= 0 else 65536)
     return float(found.group(1)) * 60 if found else None
 
 

@@ -28,6 +28,7 @@ BUSY_TIMEOUT_MS = 10_000
 # The shingle index is read and written at random (by hash): a writer cache of 32 MiB keeps its upper levels
 # and recent pages in memory instead of re-reading them for every item (SQLite's default is 2 MiB).
 WRITER_CACHE_KIB = 32 * 1024
+CHECKPOINT_PAGES = 10_000
 migrations = Migrations("monitor")
 
 
@@ -160,6 +161,7 @@ class FeedState:
     last_error: str | None
     consecutive_failures: int
     next_poll: str | None
+    body_hash: str | None = None  # of the last body whose items were stored
 
 
 def corpus_source(ref: str) -> str:
@@ -176,12 +178,16 @@ class Store:
     def __init__(self, db: Database, path: str) -> None:
         self.db = db
         self.path = path
-        # Inside a commit group, fingerprint rows wait here and are written sorted by hash just before the
-        # group commits (see commit_group); lookups see them through _pending_first/_pending_more meanwhile.
+        # Inside a transaction, fingerprint rows wait here and are written sorted by hash just before it commits
+        # (see commit_group); lookups see them meanwhile. Queuing a text is one set update (_pending_hashes);
+        # which docs hold a hash is indexed only when asked (_pending_docs), as a full lookup needs it.
         self._deferring = False
-        self._pending: list[tuple[int, list[int]]] = []  # (doc, its hashes), in arrival order
-        self._pending_first: dict[int, int] = {}  # hash -> the first pending doc holding it
-        self._pending_more: dict[int, list[int]] = {}  # hash -> further pending docs (rare: shared phrases)
+        self._pending: list[tuple[int, Sequence[int]]] = []  # (doc, its hashes), in arrival order
+        self._pending_hashes: set[int] = set()
+        self._pending_count = 0  # rows
+        self._pending_low: int | None = None  # the smallest item doc pending: whether all are in the window
+        self._pending_index: dict[int, list[int]] = {}  # hash -> pending docs, for _pending[:_indexed]
+        self._indexed = 0
         self._first_item_cache: tuple[str, int] | None = None
 
     # ---------------------------------------------------------------- opening
@@ -208,6 +214,11 @@ class Store:
                 if db.journal_mode != "wal":
                     db.enable_wal()
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # Checkpoint (copy the WAL into the database file, and fsync) every 40 MB of WAL, not SQLite's
+                # 4 MB: a large poll writes about 100 MB, and each checkpoint copies every page changed since the
+                # last one once, so rarer ones copy a page rewritten by many commits fewer times. The cold farm
+                # poll took 14 s instead of 15-17 (speed issue); readers only see a longer WAL meanwhile.
+                conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
                 conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
                 migrations.apply(db)
             elif "items" not in db.table_names():
@@ -292,38 +303,56 @@ class Store:
             docs = np.repeat(np.array([d for d, _ in self._pending], dtype=np.int64),
                              [len(h) for _, h in self._pending])
             order = np.lexsort((docs, hashes))
-            self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
-                                     zip(hashes[order].tolist(), docs[order].tolist()))
+            hashes, docs = hashes[order].tolist(), docs[order].tolist()
+            try:
+                # Plain INSERT: a deferred text is a new item or a corpus document whose rows were just deleted,
+                # so none of its rows exist, and OR IGNORE's conflict handling cost 60% more per row here. The
+                # rows are made one at a time (a list of a million tuples set off the garbage collector).
+                self.db.conn.executemany("INSERT INTO fingerprints (hash, doc) VALUES (?, ?)", zip(hashes, docs))
+            except sqlite3.IntegrityError:  # a text queued twice after all: the rows before the clash are in
+                self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
+                                         zip(hashes, docs))
             self._forget_pending_after(0)
 
-    def _defer(self, doc: int, hashes: list[int]) -> None:
-        """Queue one text's fingerprints and index them for lookups, with C-level dict and set operations."""
+    def write_pending_if_over(self, rows: int) -> None:
+        """write_pending() when more than `rows` fingerprint rows wait. Call between feeds (never inside a
+        feed's savepoint, whose rollback must be able to drop what it queued): a long commit group then never
+        holds so many rows that indexing them for a lookup (_pending_docs) costs more than writing them."""
+        if self._pending_count > rows:
+            self.write_pending()
+
+    def _defer(self, doc: int, hashes: Sequence[int]) -> None:
+        """Queue one text's fingerprints until the commit (one C-level set update: speed issue)."""
         self._pending.append((doc, hashes))
-        first = self._pending_first
-        shared = first.keys() & hashes
-        if shared:  # some phrase of this text is pending for another text too
-            for h in shared:
-                self._pending_more.setdefault(h, []).append(doc)
-            kept = {h: first[h] for h in shared}
-            first.update(dict.fromkeys(hashes, doc))
-            first.update(kept)
-        else:
-            first.update(dict.fromkeys(hashes, doc))
+        self._pending_count += len(hashes)
+        self._pending_hashes.update(hashes)
+        if doc > 0 and (self._pending_low is None or doc < self._pending_low):
+            self._pending_low = doc
 
     def _pending_docs(self, h: int) -> list[int]:
-        doc = self._pending_first.get(h)
-        if doc is None:
-            return []
-        return [doc, *self._pending_more.get(h, ())]
+        """The pending docs holding h; the index is extended with what was queued since the last call."""
+        if self._indexed < len(self._pending):
+            index = self._pending_index
+            for doc, hashes in self._pending[self._indexed:]:
+                for x in hashes:
+                    index.setdefault(x, []).append(doc)
+            self._indexed = len(self._pending)
+        return self._pending_index.get(h, [])
+
+    def _pending_held(self, hashes: Iterable[int], first_item: int) -> set[int]:
+        """Of `hashes`, those a pending doc within the window holds. Pending items were stored in this
+        transaction, so they are the newest and inside any window (bar the re-fingerprinting of old ones)."""
+        found = self._pending_hashes.intersection(hashes)
+        if found and self._pending_low is not None and self._pending_low < first_item:
+            found = {h for h in found if any(d < 0 or d >= first_item for d in self._pending_docs(h))}
+        return found
 
     def _forget_pending_after(self, mark: int) -> None:
-        if mark == 0:
-            self._pending, self._pending_first, self._pending_more = [], {}, {}
-        elif mark < len(self._pending):
-            kept = self._pending[:mark]
-            self._pending, self._pending_first, self._pending_more = [], {}, {}
-            for doc, hashes in kept:
-                self._defer(doc, hashes)
+        kept = self._pending[:mark]
+        self._pending, self._pending_hashes, self._pending_low, self._pending_count = [], set(), None, 0
+        self._pending_index, self._indexed = {}, 0
+        for doc, hashes in kept:
+            self._defer(doc, hashes)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -345,7 +374,7 @@ class Store:
     def feed_state(self, name: str) -> FeedState | None:
         row = self.db.execute(
             "SELECT name, url, etag, last_modified, last_fetched, last_status, last_error,"
-            " consecutive_failures, next_poll FROM feeds WHERE name = ?", [name]).fetchone()
+            " consecutive_failures, next_poll, body_hash FROM feeds WHERE name = ?", [name]).fetchone()
         return FeedState(*row) if row else None
 
     def save_feed_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
@@ -448,11 +477,7 @@ class Store:
         """
         hashes = set(hashes)
         first_item = self._first_item_since(since)
-        held: set[int] = set()
-        if self._pending_first:
-            for h in self._pending_first.keys() & hashes:
-                if any(doc < 0 or doc >= first_item for doc in self._pending_docs(h)):
-                    held.add(h)
+        held = self._pending_held(hashes, first_item)
         for chunk in _chunks(list(hashes - held), 5000):
             held.update(h for (h,) in self.db.conn.execute(
                 "SELECT DISTINCT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM fingerprints"
@@ -478,8 +503,8 @@ class Store:
                 if refs is None and any(d < 0 for d in docs):
                     refs = self._corpus_refs()
                 holders[h] = [item_source(d) if d > 0 else corpus_source(refs.get(-d, "?")) for d in docs]
-        if self._pending_first:
-            for h in hashes:
+        if self._pending:
+            for h in self._pending_hashes.intersection(hashes):
                 waiting = self._pending_docs(h)
                 if waiting:
                     have = holders.setdefault(h, [])
@@ -524,10 +549,8 @@ class Store:
         """Whether any of `hashes` is held by a corpus document or an item fetched since `since`: the cheap first
         question of a near-duplicate check (one IN-list search, stopping at the first hit)."""
         first_item = self._first_item_since(since)
-        if self._pending_first:
-            for h in hashes:
-                if any(doc < 0 or doc >= first_item for doc in self._pending_docs(h)):
-                    return True
+        if self._pending_held(hashes, first_item):
+            return True
         for chunk in _chunks(list(hashes), 500):
             if self.db.conn.execute(
                     f"SELECT 1 FROM fingerprints WHERE hash IN ({','.join('?' * len(chunk))})"
@@ -598,9 +621,6 @@ class Store:
                 "INSERT INTO matches (item_id, watch, kind, terms, count, snippet) VALUES (?, ?, ?, ?, ?, ?)",
                 [(item_id, m.watch, m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count, m.snippet)
                  for item_id, m in matches])
-
-    def set_title(self, item_id: int, title: str) -> None:
-        self.db.execute("UPDATE items SET title = ? WHERE id = ?", [title, item_id])
 
     def replace_matches(self, item_id: int, matches: Sequence[Match]) -> None:
         self.db.execute("DELETE FROM matches WHERE item_id = ?", [item_id])

@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from typing import Any, NamedTuple, Sequence
 
 __all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "distinct_count", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
-           "display", "plain_display"]
+           "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
 
@@ -649,67 +649,47 @@ def _parsed_html_to_text(html: str) -> str:
 _BIDI_JUNK = dict.fromkeys(
     [0x200E, 0x200F, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 )
-_normalizer: Any = None
-_normalizer_lock = threading.Lock()
+_char_normalizer: Any = None
+_char_normalizer_lock = threading.Lock()
 
 
-def _get_normalizer() -> Any:
-    """hazm's Normalizer, built once (about 0.9 s), loaded without the rest of hazm (see monitor.hazmlite)."""
-    global _normalizer
-    if _normalizer is None:
-        with _normalizer_lock:
-            if _normalizer is None:
-                from monitor import hazmlite
-
-                _normalizer = hazmlite.normalizer()
-    return _normalizer
-
-
-def display(s: str) -> str:
-    """Readable Persian for people (titles, snippets): hazm-normalised, bidi marks removed, one line.
-
-    Never use it on URLs, GUIDs or dates: hazm inserts spaces around «/» and «.» and changes digits, so
-    «https://x.ir/a» and «1404/08/26» are damaged. Whitespace, including line breaks, becomes single spaces.
-    """
-    s = s.translate(_BIDI_JUNK) if s else ""
-    if not s.strip():
-        return ""
-    normalizer = _get_normalizer()
-    # Line by line: hazm is super-linear on long strings, and no rule of it spans lines.
-    parts = (normalizer.normalize(line) for line in s.splitlines() if line.strip())
-    return " ".join(" ".join(parts).translate(_BIDI_JUNK).split())
-
-
-
-
-class _PlainTable(dict):  # type: ignore[type-arg]
-    """str.translate table for plain_display, filled per code point on first use from hazm's character-level
-    Normalizer (direction marks deleted first, as display() does)."""
-
-    def __missing__(self, cp: int) -> str:
-        if cp in _BIDI_JUNK:
-            value = ""
-        else:
-            global _char_normalizer
+def _get_char_normalizer() -> Any:
+    global _char_normalizer
+    if _char_normalizer is None:
+        with _char_normalizer_lock:
             if _char_normalizer is None:
                 from monitor import hazmlite
 
                 _char_normalizer = hazmlite.char_normalizer()
-            value = _char_normalizer.normalize(chr(cp))
+    return _char_normalizer
+
+
+class _DisplayTable(dict):  # type: ignore[type-arg]
+    """str.translate table for display(), filled per code point on first use from hazm's character-level
+    Normalizer, direction marks deleted. Exact because every step of that Normalizer maps characters one by
+    one (tests/test_hazmlite.py compares the two on generated texts)."""
+
+    def __missing__(self, cp: int) -> str:
+        value = "" if cp in _BIDI_JUNK else _get_char_normalizer().normalize(chr(cp))
         self[cp] = value
         return value
 
 
-_char_normalizer: Any = None
-_PLAIN = _PlainTable()
+_DISPLAY = _DisplayTable()
 
 
-def plain_display(s: str) -> str:
-    """A title as written but in Persian letters: hazm's character-level normalisation (Arabic yeh and kaf to
-    Persian, presentation forms, Persian digits, diacritics removed), no direction marks, one line.
+def display(s: str) -> str:
+    """Readable Persian for people (titles, snippets): hazm's character normalisation, no direction marks, one
+    line. Arabic yeh and kaf become Persian ones, presentation forms plain letters, digits Persian digits,
+    diacritics and special marks go, ligature words («ﷲ») are written out; spacing stays as written.
 
-    What is stored for items that are not flagged (analyse.display_title): display() costs about 0.2 ms a
-    title plus two seconds to load hazm's word lists, more than all the rest of an item's text work (speed
-    issue); its spacing fixes are kept for the flagged items the report shows. Each character is looked up
-    once per process, then this is one str.translate."""
-    return " ".join(s.translate(_PLAIN).split()) if s else ""
+    Why not hazm's whole Normalizer (its spacing and ZWNJ fixes), as this did before the speed issue: it needs
+    hazm's word lists, 1.4-2 s to build and 134 MB in every process that displays, then 0.36 ms for an
+    eight-word title and 1 ms for a snippet on the reference machine, a fifth of a cold poll's CPU; its
+    spacing fixes are partial anyway (it leaves «بینالملل» and «همکاریهای» joined), and live feeds mostly
+    carry their ZWNJs. The character normalisation is the part that matters for reading (windows-1256 feeds
+    always carry Arabic letters and ASCII digits), and it costs one str.translate.
+
+    Never use it on URLs, GUIDs or dates: digits change («1404/08/26» becomes Persian digits).
+    """
+    return " ".join(s.translate(_DISPLAY).split()) if s else ""

@@ -77,7 +77,8 @@ def test_probe_is_the_smallest_fingerprints_and_only_for_large_sets():
     many = frozenset(range(1000, 1100))
     assert probe_fingerprints(many, 0.5) == list(range(1000, 1020))  # (1/2)^20 < 1e-6
     assert len(probe_fingerprints(many, 0.9)) == 6
-    assert probe_fingerprints(frozenset(range(30)), 0.5) == []  # too few to be worth two lookups
+    assert probe_fingerprints(frozenset(range(30)), 0.5) == list(range(20))
+    assert probe_fingerprints(frozenset(range(20)), 0.5) == []  # no more than the probe: ask for all of them
     assert probe_fingerprints(many, 0.05) == []  # a low threshold needs nearly all of them anyway
 
 
@@ -169,3 +170,80 @@ def test_canonical_link_fast_path_equals_urllib_on_generated_links(link):
        st.one_of(st.just(""), st.text(alphabet="ab=&?_utmsource%#ش ", max_size=20).map(lambda q: "?" + q)))
 def test_canonical_link_fast_path_equals_urllib_on_generated_paths(scheme, host, path, query):
     _assert_same(f"{scheme}{host}/{path}{query}")
+
+
+def _judge_feed(store: Store, items, batch: bool):
+    """Store a feed's (guid, link, title, body) items as a poll does: each judged, then stored with its id and,
+    when new, its fingerprints. batch: dedup.FeedJudge for the feed; else classify() item by item."""
+    from monitor.dedup import FeedJudge, fingerprints
+
+    printed = [fp for fp, _, _ in fingerprints([(title, body) for _, _, title, body in items])]
+    verdicts = []
+    with store.transaction():
+        judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(items, printed)]) \
+            if batch else None
+        for (guid, link, _, _), fp in zip(items, printed):
+            item_id = store.reserve_item_ids(1)[0]
+            verdict = judge.next(item_id) if batch else \
+                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
+            n = store._one("SELECT count(*) FROM items")
+            store.insert_new_items([{"id": item_id, "feed": "f", "key": f"k{n}", "guid": guid,
+                                     "canonical_link": link, "title": "", "body": "", "status":
+                                     "duplicate" if verdict else "new", "body_hash": fp.body_hash or None,
+                                     "title_body_hash": fp.title_body_hash or None,
+                                     "fetched_at": "2025-11-17T00:00:00+00:00"}])
+            if verdict is None:
+                store.add_shingles(item_source(item_id), fp.shingles)
+            verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.score, verdict.reason))
+    return verdicts
+
+
+def test_a_feed_judged_together_gets_the_verdicts_of_one_by_one(tmp_path):
+    """dedup.FeedJudge (one statement per feed, a count of held fingerprints before any full lookup) must give
+    exactly classify()'s verdicts, item by item, against the corpus, stored items and the feed's own earlier
+    items, whatever mix of copies, partial copies, shared phrases and new text the feed holds."""
+    import random
+
+    rng = random.Random(5)
+    paras = [p for ref in ("000", "001", "002", "003", "004") for p in seed(ref).body.splitlines() if p.strip()]
+    words = " ".join(paras).split()
+
+    def fresh(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    def mix(text: str, share: float) -> str:
+        own = text.split()
+        cut = int(len(own) * share)
+        return " ".join(own[:cut]) + " " + fresh(len(own) - cut)
+
+    results = {}
+    for batch in (False, True):
+        store = Store.open(tmp_path / f"{batch}.db")
+        with store.transaction():
+            for ref in ("001", "003"):
+                add_corpus(store, ref, fingerprint("", seed(ref).body).shingles)
+        rng.seed(5)
+        stored = [(f"s{i}", None, "", mix(rng.choice(paras), rng.random())) for i in range(30)]
+        _judge_feed(store, stored, batch)
+        feed = []
+        for i in range(60):
+            kind = rng.randrange(7)
+            if kind == 0:
+                body = seed(rng.choice(["001", "003"])).body  # a corpus copy
+            elif kind == 1:
+                body = rng.choice(stored)[3]  # a stored item again
+            elif kind == 2 and feed:
+                body = rng.choice(feed)[3]  # an earlier item of this feed
+            elif kind == 3:
+                body = mix(rng.choice(paras + [s[3] for s in stored]), rng.choice([0.3, 0.45, 0.55, 0.7]))
+            elif kind == 4 and feed:
+                body = mix(rng.choice(feed)[3], rng.choice([0.4, 0.6]))
+            else:
+                body = fresh(rng.randrange(5, 120))
+            guid = rng.choice([f"g{i}", f"s{rng.randrange(30)}", None])
+            feed.append((guid, None, "", body))
+        results[batch] = _judge_feed(store, feed, batch)
+        store.close()
+    assert results[True] == results[False]
+    kinds = {v[3] if v else "new" for v in results[True]}
+    assert {"new", "near", "guid", "body"} <= kinds, kinds  # the mix reached every path

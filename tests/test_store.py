@@ -192,7 +192,7 @@ def test_a_commit_group_that_fails_leaves_nothing(store):
             raise RuntimeError("crash")
     assert store._one("SELECT count(*) FROM items") == 0
     assert store._one("SELECT count(*) FROM fingerprints") == 0
-    assert store._pending == [] and store._pending_first == {}
+    assert store._pending == [] and store._pending_hashes == set()
 
 
 def test_any_known_sees_corpus_windowed_items_and_pending_rows(store):
@@ -209,3 +209,16 @@ def test_any_known_sees_corpus_windowed_items_and_pending_rows(store):
             new = store.insert_item(row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
             store.add_shingles(item_source(new), [3])
         assert store.any_known([3], since="2025-01-01")  # still pending, already seen
+
+
+def test_fingerprints_queued_twice_are_written_once(store):
+    """Deferred rows go in with a plain INSERT (speed issue); a text queued twice, or rows already stored, fall
+    back to INSERT OR IGNORE instead of failing the transaction."""
+    with store.transaction():
+        a = store.insert_item(row("guid:a"))
+        store.add_shingles(item_source(a), [5, 6])
+    with store.transaction():
+        store.add_shingles(item_source(a), [1, 2, 3])
+        store.add_shingles(item_source(a), [3, 4, 5])  # 3 queued twice, 5 already stored
+    assert store.db.execute("SELECT hash FROM fingerprints WHERE doc = ? ORDER BY hash", [a]).fetchall() == [
+        (1,), (2,), (3,), (4,), (5,), (6,)]

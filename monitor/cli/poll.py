@@ -42,14 +42,22 @@ def _select_feeds(config, names: tuple[str, ...]):
 
 
 def _run_cycle(config, feeds):
-    from monitor.pipeline import Engine
-    from monitor.store import Store
+    from monitor.workers import start_farm
 
-    store = Store.open(config.database)
+    # The workers start first: their imports then run while this process does its own and opens the store.
+    farm = start_farm(config, len(feeds))
     try:
-        return Engine(config, store).run_cycle(feeds)
+        from monitor.pipeline import Engine
+        from monitor.store import Store
+
+        store = Store.open(config.database)
+        try:
+            return Engine(config, store).run_cycle(feeds, farm=farm)  # closes the farm
+        finally:
+            store.close()
     finally:
-        store.close()
+        if farm is not None:
+            farm.close()  # a no-op when the cycle closed it; stops the workers when opening the store failed
 
 
 def _print_cycle(summary) -> None:

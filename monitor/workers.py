@@ -1,0 +1,313 @@
+"""Worker processes that fetch and analyse feeds beside the one process that stores them.
+
+Why (speed issue): in a large poll the storing process is the only SQLite writer, so whatever else it does is
+on the critical path. Measured on the 500 x 40 farm, it was busy 95% of the time while its one analysis worker
+idled half of it; a fifth of its time was fetching (httpx, hashing bodies) and moving bodies to the worker. So
+a worker now does everything that needs no database writes for a feed: the conditional GET, the body hash that
+tells a re-sent body from a new one, the RSS <ttl>, parsing and all the text work (monitor.analyse). Bodies
+never leave the worker; the storing process gets back the fetch's headers and the analysed items.
+
+Each worker runs a few threads, so fetches overlap their network waits (the cycle's `http.concurrency` is
+shared among the workers) while one thread at a time holds the worker's GIL for the text work. Jobs go to the
+worker with the fewest outstanding, over one pipe per worker, so the storing process always knows which jobs a
+worker holds: if a worker dies, its jobs come back as `lost` and are done in the storing process instead.
+Workers are started with `spawn` (the storing process runs threads: forking it could deadlock the child).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any, NamedTuple, Sequence
+
+from monitor.models import FetchResult, HTTPSettings, WatchEntry
+
+log = logging.getLogger("monitor.workers")
+# A cycle over at least this many feeds runs workers: one costs about half a second of CPU to start and 70 MB,
+# so small cycles (the daemon's, the fixtures) run in the storing process.
+WORKERS_MIN_FEEDS = 16
+MAX_WORKERS = 4
+
+
+class FeedJob(NamedTuple):
+    """One feed to fetch and analyse, with what the store knows of it."""
+
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None  # of the last body whose items were stored
+
+
+class FeedReply(NamedTuple):
+    """A worker's answer. `result` has no body (b"" for a 200, None for a 304); `items` is None when there was
+    nothing to analyse (304, or the same body again); `error` is the exception to record on the feed; `lost`
+    means the worker died holding the job, which the caller must then do itself."""
+
+    job: FeedJob
+    result: FetchResult | None = None
+    body_hash: str | None = None
+    ttl: float | None = None
+    items: list | None = None
+    error: BaseException | None = None
+    lost: bool = False
+
+
+def relax_gc() -> None:
+    """Make Python's cyclic garbage collector run rarely in a process that analyses or stores feeds.
+
+    A cycle allocates millions of short-lived objects (parsed elements, words, rows) and almost no reference
+    cycles, while the collector, at its default threshold of 700 allocations, kept re-scanning every object the
+    process holds: 14 us an item in parsing alone (speed issue). Objects alive now (modules, tables, the
+    config) are moved out of its sight (gc.freeze) and the first generation is collected every 50,000
+    allocations instead of 700; cycles, if any, are still collected, only later."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------- the worker side
+def handle(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, known: Any) -> FeedReply:
+    """Fetch and analyse one feed; every failure comes back in the reply, never as an exception. `matcher` is
+    a Matcher, or a callable that makes one: the text stack (numpy, the automaton) is loaded on the first body
+    to analyse, so a poll where nothing changed never pays for it."""
+    from monitor.fetch import fetch
+    from monitor.schedule import rss_ttl
+
+    try:
+        result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
+        if result.body is None:
+            return FeedReply(job, result)
+        digest, ttl = body_hash(result.body), rss_ttl(result.body)
+        headers = replace(result, body=b"")
+        if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
+            return FeedReply(job, headers, digest, ttl)
+        from monitor.analyse import analyse
+
+        items = analyse(result.body, result.content_type, result.url, matcher() if callable(matcher) else matcher,
+                        lambda keys: known(job.name, keys))
+        return FeedReply(job, headers, digest, ttl, items)
+    except Exception as exc:  # a bug or an odd feed must not end the worker: the store records it
+        return FeedReply(job, error=exc)
+
+
+def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, http: HTTPSettings,
+                 threads: int) -> None:
+    from monitor.fetch import make_client
+
+    relax_gc()
+    client = make_client(http)
+    built: list[Any] = []
+    build_lock = threading.Lock()
+
+    def matcher() -> Any:
+        if not built:
+            with build_lock:
+                if not built:
+                    from monitor.match import Matcher
+
+                    built.append(Matcher(watch))
+        return built[0]
+    jobs: queue.Queue = queue.Queue()
+    send_lock = threading.Lock()
+    known_lock = threading.Lock()
+
+    def known(feed: str, keys: list[str]) -> set[str]:
+        from monitor.analyse import worker_known_keys
+
+        with known_lock:  # one read-only connection per worker, shared by its threads
+            return worker_known_keys(database, feed, keys)
+
+    def run() -> None:
+        while (job := jobs.get()) is not None:
+            reply = handle(job, client, http, matcher, known)
+            with send_lock:
+                try:
+                    conn.send(reply)
+                except (TypeError, AttributeError, ValueError) as exc:  # an exception that does not pickle
+                    conn.send(FeedReply(job, error=RuntimeError(f"{type(reply.error).__name__}: {reply.error}"
+                                                                if reply.error else f"unsendable reply: {exc}")))
+
+    pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):
+                break
+            if job is None:
+                break
+            jobs.put(job)
+    finally:
+        for _ in pool:
+            jobs.put(None)
+        for t in pool:
+            t.join()
+        client.close()
+
+
+# ------------------------------------------------------------------------------------------- the caller's side
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    held: dict[str, FeedJob] = field(default_factory=dict)
+    alive: bool = True
+
+
+class WorkerFarm:
+    """`processes` workers with `threads` threads each. submit() jobs, then take replies with next_reply() as
+    they finish, in any order. Use as a context manager: leaving it stops the workers.
+
+    A thread of this process receives the replies as soon as they are sent and queues them: a worker never
+    waits, reply half-written, for this process to finish storing the feed before (it did, and both sides idled
+    a quarter of the time on the farm; speed issue)."""
+
+    def __init__(self, processes: int, threads: int, watch: Sequence[WatchEntry], database: str,
+                 http: HTTPSettings) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._replies: queue.Queue[FeedReply] = queue.Queue()
+        self._lock = threading.Lock()  # guards each worker's `held` and `alive`
+        self._closing = False
+        for _ in range(processes):
+            here, there = ctx.Pipe()
+            process = ctx.Process(target=_worker_main, args=(there, tuple(watch), database, http, threads),
+                                  daemon=True, name="monitor-worker")
+            process.start()
+            there.close()
+            self._workers.append(_Worker(process, here))
+        self._receiver = threading.Thread(target=self._receive, name="monitor-replies", daemon=True)
+        self._receiver.start()
+
+    def __enter__(self) -> "WorkerFarm":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return any(w.alive for w in self._workers)
+
+    def submit(self, job: FeedJob) -> bool:
+        """Hand a job to the least busy live worker; False when none is left (do it yourself)."""
+        while True:
+            with self._lock:
+                live = [w for w in self._workers if w.alive]
+                if not live:
+                    return False
+                worker = min(live, key=lambda w: len(w.held))
+                worker.held[job.name] = job
+            try:
+                worker.conn.send(job)
+                return True
+            except (OSError, EOFError, BrokenPipeError):
+                self._lose(worker)  # the job, now held by it, comes back as lost: do not send it again
+                return True
+
+    def next_reply(self, timeout: float | None = None) -> FeedReply | None:
+        """The next finished job (or one lost with its worker), or None when nothing came within `timeout`."""
+        try:
+            return self._replies.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _receive(self) -> None:
+        while not self._closing:
+            with self._lock:
+                live = [w for w in self._workers if w.alive]
+            if not live:
+                return
+            waitables: list[Any] = [w.conn for w in live] + [w.process.sentinel for w in live]
+            ready = wait(waitables, 0.5)
+            for worker in live:
+                if worker.conn in ready:
+                    try:
+                        while worker.conn.poll():
+                            reply: FeedReply = worker.conn.recv()
+                            with self._lock:
+                                worker.held.pop(reply.job.name, None)
+                            self._replies.put(reply)
+                    except (EOFError, OSError):
+                        self._lose(worker)
+                elif worker.process.sentinel in ready:
+                    self._lose(worker)
+
+    def _lose(self, worker: _Worker) -> None:
+        with self._lock:
+            if not worker.alive:
+                return
+            worker.alive = False
+            held = list(worker.held.values())
+            worker.held.clear()
+        if not self._closing:
+            log.warning("a worker process ended unexpectedly (exit code %s); its %d feeds are done here instead",
+                        worker.process.exitcode, len(held))
+        for job in held:
+            self._replies.put(FeedReply(job, lost=True))
+        worker.process.kill()
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        for worker in self._workers:
+            if worker.alive:
+                try:
+                    worker.conn.send(None)
+                except (OSError, EOFError, BrokenPipeError):
+                    pass
+        self._receiver.join(timeout=5)
+        for worker in self._workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+
+def worker_count(feeds: int) -> int:
+    """How many worker processes fetch and analyse in a cycle of `feeds` feeds (0: none, all in one process).
+
+    One per core: with fetching and analysis in the workers, the storing process does under half the work and
+    the system shares the cores among all of them. MONITOR_WORKERS=N sets the number, 0 turns workers off;
+    MONITOR_PARSE_PROCESS=0/1 (older) turns them off / forces the default on.
+    """
+    cores = os.cpu_count() or 1
+    default = max(1, min(cores, MAX_WORKERS))
+    setting = os.environ.get("MONITOR_WORKERS", "").strip()
+    legacy = os.environ.get("MONITOR_PARSE_PROCESS")
+    if setting.isdigit():
+        return int(setting)
+    if legacy == "0":
+        return 0
+    if legacy == "1":
+        return default
+    return default if feeds >= WORKERS_MIN_FEEDS and cores > 1 else 0
+
+
+def start_farm(config: Any, feeds: int) -> WorkerFarm | None:
+    """The workers for a cycle of `feeds` of `config`'s feeds, started, or None for a cycle run in one process.
+    The cycle's fetch concurrency (http.concurrency) is shared among them, at least two threads each (one
+    fetches while one analyses)."""
+    processes = worker_count(feeds)
+    if not processes:
+        return None
+    threads = max(2, -(-max(1, config.http.concurrency) // processes))
+    return WorkerFarm(processes, threads, config.watch, config.database, config.http)
+
+
+__all__ = ["FeedJob", "FeedReply", "WorkerFarm", "body_hash", "handle", "relax_gc", "start_farm", "worker_count"]

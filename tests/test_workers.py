@@ -1,0 +1,145 @@
+"""The worker processes of a large poll (monitor.workers): what they send back, and what happens when one dies.
+
+Feeds are served on 127.0.0.1; the workers are real spawned processes, the store a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sqlite3
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import FEEDS, run_cli
+from test_e2e import write_config
+from monitor.errors import HTTPStatusError
+from monitor.models import HTTPSettings
+from monitor.workers import FeedJob, WorkerFarm
+
+
+class SlowServer:
+    """Serves the fixture feeds after `delay` seconds, so a test can act while a worker holds the job."""
+
+    def __init__(self, delay: float) -> None:
+        delay_ = delay
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                time.sleep(delay_)
+                body = (FEEDS / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_http_status_errors_survive_the_trip_between_processes():
+    error = pickle.loads(pickle.dumps(HTTPStatusError("HTTP 429 Too Many Requests", status=429, retry_after=120.0)))
+    assert (str(error), error.status, error.retry_after) == ("HTTP 429 Too Many Requests", 429, 120.0)
+
+
+def test_a_worker_fetches_analyses_and_sends_no_body(tmp_path, feed_server):
+    with WorkerFarm(1, 2, (), str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
+        assert farm.submit(FeedJob("mehr", feed_server.url("mehr.xml"), None, None, None))
+        assert farm.submit(FeedJob("gone", feed_server.url("missing.xml"), None, None, None))
+        replies = {r.job.name: r for r in (farm.next_reply(30), farm.next_reply(30))}
+    mehr = replies["mehr"]
+    assert mehr.error is None and mehr.result.status == 200 and mehr.result.body == b""
+    assert len(mehr.items) == 5 and mehr.body_hash and mehr.result.etag
+    assert isinstance(replies["gone"].error, HTTPStatusError) and replies["gone"].error.status == 404
+
+
+def test_the_same_body_again_is_hashed_not_analysed(tmp_path, feed_server):
+    with WorkerFarm(1, 1, (), str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
+        farm.submit(FeedJob("mehr", feed_server.url("mehr.xml"), None, None, None))
+        first = farm.next_reply(30)
+        farm.submit(FeedJob("mehr", feed_server.url("mehr.xml"), None, None, first.body_hash))
+        again = farm.next_reply(30)
+    assert again.error is None and again.items is None and again.body_hash == first.body_hash
+
+
+def test_a_dead_workers_jobs_come_back_as_lost(tmp_path):
+    server = SlowServer(delay=3)
+    try:
+        with WorkerFarm(1, 2, (), str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
+            farm.submit(FeedJob("mehr", server.url("mehr.xml"), None, None, None))
+            farm.submit(FeedJob("isna", server.url("isna.atom"), None, None, None))
+            time.sleep(1)  # both fetches are waiting on the server
+            os.kill(farm._workers[0].process.pid, signal.SIGKILL)
+            lost = {farm.next_reply(10), farm.next_reply(10)}
+            assert {(r.job.name, r.lost) for r in lost} == {("mehr", True), ("isna", True)}
+            assert not farm.alive and farm.submit(FeedJob("x", server.url("mehr.xml"), None, None, None)) is False
+    finally:
+        server.close()
+
+
+def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
+    """kill -9 of a worker in the middle of a poll: its feeds are fetched and stored by the storing process."""
+    server = SlowServer(delay=2)
+    try:
+        feeds = {f"{p.stem}-{i}": server.url(p.name) for i in range(5) for p in sorted(FEEDS.iterdir())
+                 if p.suffix in (".xml", ".atom")}
+        config = write_config(tmp_path, feeds)
+        done: dict = {}
+        poller = threading.Thread(target=lambda: done.setdefault(
+            "proc", run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": "2"}, timeout=180)))
+        poller.start()
+        killed = None
+        for _ in range(100):  # the workers are the poll's children running multiprocessing's spawn
+            time.sleep(0.1)
+            pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+            for pid in pids:
+                try:
+                    cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+                except OSError:
+                    continue
+                if b"spawn_main" in cmdline:
+                    ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+                    parent = open(f"/proc/{ppid}/cmdline", "rb").read()
+                    if str(config).encode() in parent:
+                        killed = pid
+                        break
+            if killed:
+                time.sleep(0.5)  # it holds fetches now
+                os.kill(killed, signal.SIGKILL)
+                break
+        poller.join()
+    finally:
+        server.close()
+    proc = done["proc"]
+    assert killed, "no worker process was found"
+    assert proc.returncode == 0, proc.stderr
+    assert "ended unexpectedly" in proc.stderr
+    assert "20 feeds (20 ok" in proc.stdout, proc.stdout
+    conn = sqlite3.connect(tmp_path / "state" / "test.db")
+    assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 70
+    assert conn.execute("SELECT count(DISTINCT feed || key) FROM items").fetchone()[0] == 70
+    conn.close()
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_fixture_poll_is_the_same_with_and_without_workers(tmp_path, feed_server, workers):
+    config = write_config(tmp_path, {p.stem: feed_server.url(p.name) for p in sorted(FEEDS.iterdir())
+                                     if p.suffix in (".xml", ".atom")})
+    proc = run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": workers})
+    assert proc.returncode == 0 and "items 9 new, 5 duplicate, 6 flagged" in proc.stdout, proc.stderr
