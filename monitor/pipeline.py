@@ -28,7 +28,7 @@ from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
 from monitor.models import AUTO, FeedSpec, FetchResult
 from monitor.store import CommitGroup, Store, item_source
-from monitor.workers import FeedJob, WorkerFarm, body_hash, relax_gc, start_farm
+from monitor.workers import FeedJob, WorkerFarm, body_hash, relax_gc, start_farm, unpack
 
 log = logging.getLogger("monitor.pipeline")
 PRUNE_EVERY = timedelta(days=1)
@@ -130,12 +130,14 @@ class Engine:
             summary.corpus_changes = self.prepare_cycle()
             with self.store.commit_group(GROUP_COMMIT_SECONDS) as group:
                 if farm is not None:
-                    self._cycle_with_workers(feeds, farm, group, summary)
+                    with self.store.background_checkpoints():
+                        self._cycle_with_workers(feeds, farm, group, summary)
                 else:
                     self._cycle_here(feeds, group, summary)
         finally:
             if farm is not None:
                 farm.close()
+            self.store.track_recent(False)
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
@@ -148,6 +150,10 @@ class Engine:
         by_name = {spec.name: spec for spec in feeds}
         queue = iter(feeds)
         in_flight = 0
+        # A worker's view of the store (dedup.HeldSnapshot) is at least as new as the last commit before its job
+        # was handed over; what was written after the oldest such commit is remembered here (Store.recent_held).
+        self.store.track_recent(True)
+        handed: dict[str, int] = {}
 
         def submit_next() -> None:
             nonlocal in_flight
@@ -157,6 +163,7 @@ class Engine:
             state = self.store.feed_state(spec.name)
             job = FeedJob(spec.name, spec.url, state.etag if state else None,
                           state.last_modified if state else None, state.body_hash if state else None)
+            handed[spec.name] = self.store.committed_upto
             if farm.submit(job):
                 in_flight += 1
             else:  # every worker is gone: the rest of the cycle runs here
@@ -182,10 +189,12 @@ class Engine:
                 outcome = self._refresh_here(spec)
             else:
                 outcome = self._finish(spec, lambda: self._store_fetched(
-                    spec, reply.result, reply.body_hash, reply.ttl, reply.items) if reply.error is None
-                    else _raise(reply.error))
+                    spec, reply.result, reply.body_hash, reply.ttl, unpack(reply.items), reply.held)
+                    if reply.error is None else _raise(reply.error))
             summary.outcomes.append(outcome)
             self.store.write_pending_if_over(PENDING_ROWS)
+            handed.pop(spec.name, None)
+            self.store.forget_recent(min(handed.values(), default=self.store.committed_upto))
             submit_next()  # one feed stored, one more in
 
     def _cycle_here(self, feeds: list[FeedSpec], group: CommitGroup, summary: CycleSummary) -> None:
@@ -344,7 +353,7 @@ class Engine:
         return self._store_fetched(spec, result, digest, schedule.rss_ttl(result.body), items)
 
     def _store_fetched(self, spec: FeedSpec, result: FetchResult, digest: str | None, ttl: float | None,
-                       items: list[AnalysedItem] | None) -> FeedOutcome:
+                       items: list[AnalysedItem] | None, held: dedup.HeldSnapshot | None = None) -> FeedOutcome:
         """Store a fetch's outcome. `result.body` is None for a 304; `items` is None when the body was the one
         stored last time (`digest`, its hash), which a server ignoring validators re-sends: nothing new."""
         now = now_utc()
@@ -374,13 +383,14 @@ class Engine:
                 if analysed_item.item.key not in known:
                     known.add(analysed_item.item.key)
                     fresh.append(analysed_item)
-            self._store_items(spec.name, fresh, now, outcome)
+            self._store_items(spec.name, fresh, now, outcome, held)
             self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
                                         last_modified=result.last_modified, next_poll=next_poll,
                                         body_hash=digest, next_poll_reason=reason)
         return outcome
 
-    def _store_items(self, feed: str, items: list[AnalysedItem], now: datetime, outcome: FeedOutcome) -> None:
+    def _store_items(self, feed: str, items: list[AnalysedItem], now: datetime, outcome: FeedOutcome,
+                     held: dedup.HeldSnapshot | None = None) -> None:
         """Judge and store a feed's new items, in feed order, with a few statements for the whole feed.
 
         Each item is judged against everything stored before it, the feed's earlier items included (two copies
@@ -391,7 +401,8 @@ class Engine:
             return
         window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
         judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
-                                [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items])
+                                [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
+                                snapshot=held, keys=[a.item.key for a in items])
         ids = self.store.reserve_item_ids(len(items))
         fetched_at = to_iso(now)
         rows, matches = [], []

@@ -13,6 +13,7 @@ import json
 import operator
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -189,6 +190,10 @@ class Store:
         self._pending_index: dict[int, list[int]] = {}  # hash -> pending docs, for _pending[:_indexed]
         self._indexed = 0
         self._first_item_cache: tuple[str, int] | None = None
+        # Fingerprints written since a worker's read-only view may have been taken (see recent_held): one set per
+        # write, with the largest doc id in it; kept only while track_recent() is on.
+        self._recent: list[tuple[int, set[int]]] | None = None
+        self.committed_upto = 0  # the largest item id of the last commit this connection made (while tracking)
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -265,8 +270,42 @@ class Store:
             finally:
                 self._deferring = deferring
             conn.execute("COMMIT")
+            self._committed()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: {exc}{_hint(exc)}") from exc
+
+    @contextmanager
+    def background_checkpoints(self, every: float = 1.0) -> Iterator[None]:
+        """While inside, a thread of its own copies the WAL into the database file (PRAGMA wal_checkpoint
+        PASSIVE) every `every` seconds, and this connection never does.
+
+        Why (speed issue): a checkpoint copies every page changed since the last one and fsyncs the file; run by
+        the writer, inside a COMMIT, it stalled a large poll's storing, and with it the workers waiting on it,
+        for half a second every 40 MB (a timeline of the farm poll shows every process dip together). From
+        another connection it overlaps the storing: SQLite releases the GIL, and PASSIVE never waits for the
+        writer, it copies what is committed and no reader still needs."""
+        conn = self.db.conn
+        stop = threading.Event()
+
+        def run() -> None:
+            other = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            try:
+                while not stop.wait(every):
+                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # an optimisation only: the writer's own checkpoints resume after the cycle
+                pass
+            finally:
+                other.close()
+
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        worker = threading.Thread(target=run, name="monitor-checkpoint", daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.join()
+            conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
 
     @contextmanager
     def commit_group(self, seconds: float) -> Iterator["CommitGroup"]:
@@ -303,6 +342,8 @@ class Store:
             docs = np.repeat(np.array([d for d, _ in self._pending], dtype=np.int64),
                              [len(h) for _, h in self._pending])
             order = np.lexsort((docs, hashes))
+            if self._recent is not None and len(docs):
+                self._recent.append((int(docs.max()), self._pending_hashes))  # reset below, not reused
             hashes, docs = hashes[order].tolist(), docs[order].tolist()
             try:
                 # Plain INSERT: a deferred text is a new item or a corpus document whose rows were just deleted,
@@ -313,6 +354,47 @@ class Store:
                 self.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
                                          zip(hashes, docs))
             self._forget_pending_after(0)
+
+    # ---------------------------------------------------------------- views taken by worker processes
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the database as it was at its first statement."""
+        conn = self.db.conn
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    def last_item_id(self) -> int:
+        """The largest item id stored (0 for none): what a view holds, the items after it it did not see."""
+        return self._one("SELECT max(id) FROM items") or 0
+
+    def track_recent(self, on: bool) -> None:
+        """Remember the fingerprints this connection writes (recent_held), and the last item each commit made
+        visible to other connections (committed_upto), or stop and forget them."""
+        self._recent = [] if on else None
+        self.committed_upto = self.last_item_id() if on else 0
+
+    def _committed(self) -> None:
+        if self._recent is not None:
+            self.committed_upto = self.last_item_id()
+
+    def recent_held(self, hashes: Iterable[int], after: int) -> set[int]:
+        """Of `hashes`, those a text stored after item `after` holds (or may: a write's set also holds its older
+        docs, which only sends an item on to the exact lookup): fingerprints waiting to be written, and those
+        written since. With a worker's view up to `after` (dedup.HeldSnapshot), this completes its answer."""
+        hashes = set(hashes)
+        found = self._pending_hashes & hashes
+        for upto, written in self._recent or ():
+            if upto > after:
+                found |= written & hashes
+        return found
+
+    def forget_recent(self, upto: int) -> None:
+        """Drop the remembered writes whose docs are all at or before item `upto`: no view older is pending."""
+        if self._recent:
+            self._recent = [(u, w) for u, w in self._recent if u > upto]
 
     def write_pending_if_over(self, rows: int) -> None:
         """write_pending() when more than `rows` fingerprint rows wait. Call between feeds (never inside a
@@ -815,6 +897,7 @@ class CommitGroup:
             if conn.in_transaction and time.monotonic() - self._opened >= self._seconds:
                 self._store.write_pending()
                 conn.execute("COMMIT")
+                self._store._committed()
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
                 self._opened = time.monotonic()
@@ -828,6 +911,7 @@ class CommitGroup:
             if conn.in_transaction:
                 self._store.write_pending()
                 conn.execute("COMMIT")
+                self._store._committed()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self._store.path}: {exc}{_hint(exc)}") from exc
 

@@ -16,7 +16,9 @@ What it computes for each text (monitor.text defines the fold and the word rules
 Texts with characters the fast table does not cover (above U+2FFF: CJK, emoji, surrogates) or whose fold is
 longer than one character («ﻻ», «ß») take the exact per-character fold of monitor.text, then the same array
 code: the two paths give identical results by construction, and tests/test_textbatch.py checks them against a
-plain-Python reference implementation of the definitions.
+plain-Python reference implementation of the definitions. The fingerprint arithmetic runs in C
+(monitor/_textcore.c, ten times faster) when setup.py could build it, and as numpy array passes otherwise;
+the tests run both.
 
 The hashes (the fingerprint scheme, see dedup.FINGERPRINT_SCHEME):
   word:    raw(w) = sum_j T[c_j] * KC**j (mod 2**64) over the word's UTF-16 code units c_j, T a fixed table of
@@ -28,6 +30,7 @@ The hashes (the fingerprint scheme, see dedup.FINGERPRINT_SCHEME):
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
@@ -81,13 +84,24 @@ def _power_table(length: int) -> Any:
 _lut: Any = None
 
 
-def _skeleton_table() -> Any:
-    """Code unit -> skeleton code for U+0000-U+2FFF: the one-character fold, or _SPACE/_JOINER/_LONG."""
-    global _lut
+_lut_known: Any = None
+
+
+def _skeleton_codes(raw: Any) -> Any:
+    """Code unit -> skeleton code for U+0000-U+2FFF (the one-character fold, or _SPACE/_JOINER/_LONG), through a
+    table filled for the code units a batch brings: filling all 12,288 at once took 0.15 s of every process's
+    start (speed issue), and news uses a few hundred."""
+    global _lut, _lut_known
     if _lut is None:
+        _lut = np.zeros(_TABLE_END, dtype=np.uint16)
+        _lut_known = np.zeros(_TABLE_END, dtype=bool)
+    unknown = ~_lut_known[raw]
+    if unknown.any():
         table = _text._SKELETON
-        _lut = np.array([ord(table[cp]) for cp in range(_TABLE_END)], dtype=np.uint16)
-    return _lut
+        for cp in np.unique(raw[unknown]).tolist():
+            _lut[cp] = ord(table[cp])
+            _lut_known[cp] = True
+    return _lut[raw]
 
 
 class Digest(NamedTuple):
@@ -117,7 +131,8 @@ def digest(texts: Sequence[str], fingerprint: Sequence[bool] | None = None) -> l
 
 def _digest_batch(texts: Sequence[str], want: list[bool]) -> list[Digest]:
     n = len(texts)
-    units, starts, slow = _fast_units(texts)
+    core = _core()
+    units, starts, slow = _fast_units(texts, keep_joiners=core is not None)
     if slow:
         # Rebuild the batch with the exact fold's words for the texts the table cannot serve: a folded word
         # is letters and digits only, so " ".join(words) is a skeleton without joiners.
@@ -132,12 +147,18 @@ def _digest_batch(texts: Sequence[str], want: list[bool]) -> list[Digest]:
         lengths = np.array([len(p) // 2 for p in pieces], dtype=np.int64)
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths + 1, out=starts[1:])
+    if core is not None:  # folds and fingerprints in one C pass per text (joiners skipped there)
+        values, prefix = _affix_arrays()
+        done = core.digest(units, starts, np.array(want, dtype=np.uint8), values, prefix.astype(np.uint8),
+                           WINDOW, _AFFIX_MAX_LEN)
+        return [Digest(fold, np.frombuffer(fps, dtype=np.int64), size) for fold, fps, size in done]
     return _digest_units(units, starts, want)
 
 
-def _fast_units(texts: Sequence[str]) -> tuple[Any, Any, set[int]]:
-    """The batch's skeleton codes with joiners removed, each text's start in them (and the end as a last
-    entry), and the indexes of texts that need the exact per-character fold."""
+def _fast_units(texts: Sequence[str], keep_joiners: bool = False) -> tuple[Any, Any, set[int]]:
+    """The batch's skeleton codes with joiners removed (or kept, for monitor._textcore, which skips them), each
+    text's start in them (and the end as a last entry), and the indexes of texts that need the exact
+    per-character fold."""
     joined = "\n".join(texts)
     raw = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -146,15 +167,17 @@ def _fast_units(texts: Sequence[str]) -> tuple[Any, Any, set[int]]:
     slow: set[int] = set()
     if len(raw) != starts[-1] - 1:  # characters outside the BMP: UTF-16 is longer than the str
         slow = {i for i, t in enumerate(texts) if len(t.encode("utf-16-le", "surrogatepass")) != 2 * len(t)}
-        return _rebuild_fast(texts, slow)
+        return _rebuild_fast(texts, slow, keep_joiners)
     high = raw >= _TABLE_END
     if high.any():
         slow = set(np.unique(np.searchsorted(starts, np.flatnonzero(high), side="right") - 1).tolist())
         raw = np.where(high, np.uint16(_SPACE), raw)
-    codes = _skeleton_table()[raw]
+    codes = _skeleton_codes(raw)
     long_ = codes == _LONG
     if long_.any():
         slow |= set(np.unique(np.searchsorted(starts, np.flatnonzero(long_), side="right") - 1).tolist())
+    if keep_joiners:
+        return codes, starts, slow
     keep = codes != _JOINER
     if not keep.all():
         kept_before = np.zeros(len(codes) + 1, dtype=np.int64)
@@ -165,10 +188,10 @@ def _fast_units(texts: Sequence[str]) -> tuple[Any, Any, set[int]]:
     return codes, starts, slow
 
 
-def _rebuild_fast(texts: Sequence[str], slow: set[int]) -> tuple[Any, Any, set[int]]:
+def _rebuild_fast(texts: Sequence[str], slow: set[int], keep_joiners: bool) -> tuple[Any, Any, set[int]]:
     """_fast_units for a batch with characters outside the BMP: those texts are blanked, to be redone."""
     blanked = [" " if i in slow else t for i, t in enumerate(texts)]
-    codes, starts, more = _fast_units(blanked)
+    codes, starts, more = _fast_units(blanked, keep_joiners)
     return codes, starts, slow | more
 
 
@@ -193,6 +216,14 @@ def _digest_units(codes: Any, starts: Any, want: list[bool]) -> list[Digest]:
     if not any(want) or not len(chars):
         return [Digest(f, empty, 0) for f in folds]
 
+    return _fingerprints_numpy(letters, letter_count, chars, bounds, folds, want)
+
+
+def _fingerprints_numpy(letters: Any, letter_count: Any, chars: Any, bounds: Any, folds: list[str],
+                        want: list[bool]) -> list[Digest]:
+    """The fingerprint arithmetic as array passes over the whole batch (when monitor._textcore is not built)."""
+    n = len(want)
+    empty = np.empty(0, dtype=np.int64)
     # Words: runs of letters. In `chars` (letters only) each word ends where the next begins.
     word_start_pos = np.flatnonzero(letters[1:] & ~letters[:-1]) + 1
     if letters[0]:
@@ -299,14 +330,38 @@ def _raw_hashes(chars: Any, first: Any, length: Any) -> Any:
 _affix_table: tuple[Any, Any] | None = None  # (sorted raw() of every affix, True where it is a prefix)
 
 
-def _affix_masks(raw: Any, word_len: Any) -> tuple[Any, Any]:
-    """Which words are a detached prefix («می», «نمی») or suffix («ها», «های», ...), by raw hash."""
+def _affix_arrays() -> tuple[Any, Any]:
     global _affix_table
     if _affix_table is None:
         affixes = sorted((_raw_of(w), w in _text._PREFIXES) for w in _text._PREFIXES | _text._SUFFIXES)
         _affix_table = (np.array([r for r, _ in affixes], dtype=np.uint64),
                         np.array([p for _, p in affixes], dtype=bool))
-    values, prefix = _affix_table
+    return _affix_table
+
+
+_UNSET = object()
+_core_module: Any = _UNSET
+
+
+def _core() -> Any:
+    """monitor._textcore, the same arithmetic in C (built by setup.py when a compiler is there), or None.
+    MONITOR_TEXTCORE=0 turns it off (tests compare both ways)."""
+    global _core_module
+    if _core_module is _UNSET:
+        _core_module = None
+        if os.environ.get("MONITOR_TEXTCORE", "1") != "0":
+            try:
+                from monitor import _textcore
+
+                _core_module = _textcore
+            except ImportError:
+                pass
+    return _core_module
+
+
+def _affix_masks(raw: Any, word_len: Any) -> tuple[Any, Any]:
+    """Which words are a detached prefix («می», «نمی») or suffix («ها», «های», ...), by raw hash."""
+    values, prefix = _affix_arrays()
     candidates = np.flatnonzero(word_len <= _AFFIX_MAX_LEN)
     is_prefix = np.zeros(len(raw), dtype=bool)
     is_suffix = np.zeros(len(raw), dtype=bool)

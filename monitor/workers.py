@@ -34,6 +34,10 @@ log = logging.getLogger("monitor.workers")
 # so small cycles (the daemon's, the fixtures) run in the storing process.
 WORKERS_MIN_FEEDS = 16
 MAX_WORKERS = 4
+# Workers run at a lower priority than the storing process: it is the cycle's critical path (the one SQLite
+# writer), and on a machine with as many workers as cores they would otherwise take turns with it. They still
+# get every cycle it leaves, which is most of a core on two (speed issue).
+WORKER_NICENESS = 5
 
 
 class FeedJob(NamedTuple):
@@ -58,6 +62,7 @@ class FeedReply(NamedTuple):
     items: list | None = None
     error: BaseException | None = None
     lost: bool = False
+    held: Any = None  # dedup.HeldSnapshot of the items, from the worker's read-only view of the store
 
 
 def relax_gc() -> None:
@@ -77,7 +82,7 @@ def body_hash(body: bytes) -> str:
 
 
 # ------------------------------------------------------------------------------------------- the worker side
-def handle(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, known: Any) -> FeedReply:
+def handle(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView") -> FeedReply:
     """Fetch and analyse one feed; every failure comes back in the reply, never as an exception. `matcher` is
     a Matcher, or a callable that makes one: the text stack (numpy, the automaton) is loaded on the first body
     to analyse, so a poll where nothing changed never pays for it."""
@@ -95,17 +100,79 @@ def handle(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, known: A
         from monitor.analyse import analyse
 
         items = analyse(result.body, result.content_type, result.url, matcher() if callable(matcher) else matcher,
-                        lambda keys: known(job.name, keys))
-        return FeedReply(job, headers, digest, ttl, items)
+                        lambda keys: view.known(job.name, keys))
+        return FeedReply(job, headers, digest, ttl, _for_the_wire(items), held=view.held(items))
     except Exception as exc:  # a bug or an odd feed must not end the worker: the store records it
         return FeedReply(job, error=exc)
 
 
+class StoreView:
+    """A worker's read-only view of the store, shared by its threads (one connection, used by one at a time):
+    which keys a feed has, and what FeedJudge would ask the database about its new items (dedup.held_snapshot).
+    The storing process checks keys again and completes the snapshot with what it wrote after it, so a view a
+    little behind costs only wasted work, never a wrong verdict."""
+
+    def __init__(self, database: str, dedup_settings: Any) -> None:
+        self._database, self._dedup = database, dedup_settings
+        self._store: Any = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        if self._store is None:
+            from monitor.errors import StoreError
+            from monitor.store import Store
+
+            try:
+                self._store = Store.open(self._database, readonly=True)
+            except StoreError:
+                return None  # no database yet: nothing is stored
+        return self._store
+
+    def known(self, feed: str, keys: list[str]) -> set[str]:
+        with self._lock:
+            store = self._open()
+            return store.known_keys(feed, keys) if store is not None else set()
+
+    def held(self, items: list) -> Any:
+        from datetime import timedelta
+
+        from monitor import dedup
+        from monitor.dates import now_utc, to_iso
+
+        pairs = [(a.item.key, a.fingerprint) for a in items]
+        with self._lock:
+            store = self._open()
+            if store is None:
+                return dedup.HeldSnapshot(0, frozenset(), frozenset(), frozenset())
+            since = to_iso(now_utc() - timedelta(days=self._dedup.window_days))
+            with store.snapshot():
+                return dedup.held_snapshot(store, since, self._dedup.threshold, pairs)
+
+
+def _for_the_wire(items: list) -> list:
+    """The items with each summary that is only the body's first 1,000 characters (a feed with a description
+    and no separate content) left out, a third of what an item weighs on the wire: unpack() restores it."""
+    return [a._replace(item=a.item._replace(summary=None)) if a.item.summary == a.item.body[:1000] else a
+            for a in items]
+
+
+def unpack(items: list | None) -> list | None:
+    """A reply's items as analyse() made them (see _for_the_wire)."""
+    if items is None:
+        return None
+    return [a._replace(item=a.item._replace(summary=a.item.body[:1000])) if a.item.summary is None else a
+            for a in items]
+
+
 def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, http: HTTPSettings,
-                 threads: int) -> None:
+                 threads: int, dedup_settings: Any) -> None:
     from monitor.fetch import make_client
 
     relax_gc()
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
     client = make_client(http)
     built: list[Any] = []
     build_lock = threading.Lock()
@@ -120,17 +187,11 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
         return built[0]
     jobs: queue.Queue = queue.Queue()
     send_lock = threading.Lock()
-    known_lock = threading.Lock()
-
-    def known(feed: str, keys: list[str]) -> set[str]:
-        from monitor.analyse import worker_known_keys
-
-        with known_lock:  # one read-only connection per worker, shared by its threads
-            return worker_known_keys(database, feed, keys)
+    view = StoreView(database, dedup_settings)
 
     def run() -> None:
         while (job := jobs.get()) is not None:
-            reply = handle(job, client, http, matcher, known)
+            reply = handle(job, client, http, matcher, view)
             with send_lock:
                 try:
                     conn.send(reply)
@@ -176,7 +237,10 @@ class WorkerFarm:
     a quarter of the time on the farm; speed issue)."""
 
     def __init__(self, processes: int, threads: int, watch: Sequence[WatchEntry], database: str,
-                 http: HTTPSettings) -> None:
+                 http: HTTPSettings, dedup_settings: Any = None) -> None:
+        from monitor.models import DedupSettings
+
+        dedup_settings = dedup_settings or DedupSettings()
         ctx = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         self._replies: queue.Queue[FeedReply] = queue.Queue()
@@ -184,7 +248,8 @@ class WorkerFarm:
         self._closing = False
         for _ in range(processes):
             here, there = ctx.Pipe()
-            process = ctx.Process(target=_worker_main, args=(there, tuple(watch), database, http, threads),
+            process = ctx.Process(target=_worker_main,
+                                  args=(there, tuple(watch), database, http, threads, dedup_settings),
                                   daemon=True, name="monitor-worker")
             process.start()
             there.close()
@@ -307,7 +372,8 @@ def start_farm(config: Any, feeds: int) -> WorkerFarm | None:
     if not processes:
         return None
     threads = max(2, -(-max(1, config.http.concurrency) // processes))
-    return WorkerFarm(processes, threads, config.watch, config.database, config.http)
+    return WorkerFarm(processes, threads, config.watch, config.database, config.http, config.dedup)
 
 
-__all__ = ["FeedJob", "FeedReply", "WorkerFarm", "body_hash", "handle", "relax_gc", "start_farm", "worker_count"]
+__all__ = ["FeedJob", "FeedReply", "WorkerFarm", "body_hash", "handle", "relax_gc", "start_farm", "unpack",
+           "worker_count"]

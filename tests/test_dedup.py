@@ -247,3 +247,79 @@ def test_a_feed_judged_together_gets_the_verdicts_of_one_by_one(tmp_path):
     assert results[True] == results[False]
     kinds = {v[3] if v else "new" for v in results[True]}
     assert {"new", "near", "guid", "body"} <= kinds, kinds  # the mix reached every path
+
+
+def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts(tmp_path):
+    """In a large poll a worker asks its read-only view of the store about a feed's items (held_snapshot) and
+    the storing process adds only what it wrote after that view (Store.recent_held). Feed G, stored after the
+    view was taken, holds copies and partial copies of feed F's articles: F's verdicts must be exactly what
+    classify() gives one by one once G is stored, committed or still in the open transaction."""
+    import random
+
+    from monitor.dedup import FeedJudge, fingerprints, held_snapshot
+
+    rng = random.Random(11)
+    paras = [p for ref in ("000", "002", "004") for p in seed(ref).body.splitlines() if p.strip()]
+    words = " ".join(paras).split()
+
+    def fresh(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    originals = [fresh(rng.randrange(40, 160)) for _ in range(12)]
+    g_items = [(f"g{i}", None, "", o) for i, o in enumerate(originals)]
+    f_items = []
+    for i, o in enumerate(originals):
+        own = o.split()
+        cut = int(len(own) * rng.choice([0.3, 0.7, 0.9, 1.0]))
+        f_items.append((f"f{i}", None, "", " ".join(own[:cut]) + " " + fresh(len(own) - cut)))
+    f_items += [(f"f{i}", None, "", fresh(80)) for i in range(12, 18)]
+
+    def store_feed(store: Store, items, feed: str, judge=None):
+        printed = [fp for fp, _, _ in fingerprints([(t, b) for _, _, t, b in items])]
+        verdicts = []
+        for (guid, link, _, _), fp in zip(items, printed):
+            item_id = store.reserve_item_ids(1)[0]
+            verdict = judge.next(item_id) if judge else \
+                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
+            store.insert_new_items([{"id": item_id, "feed": feed, "key": guid, "guid": guid, "title": "",
+                                     "body": "", "status": "duplicate" if verdict else "new",
+                                     "body_hash": fp.body_hash or None,
+                                     "title_body_hash": fp.title_body_hash or None,
+                                     "fetched_at": "2025-11-17T00:00:00+00:00"}])
+            if verdict is None:
+                store.add_shingles(item_source(item_id), fp.shingles)
+            verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.reason))
+        return verdicts
+
+    for commit_g in (True, False):
+        folder = tmp_path / str(commit_g)
+        folder.mkdir()
+        expected_store = Store.open(folder / "expected.db")
+        with expected_store.transaction():
+            add_corpus(expected_store, "000", fingerprint("", seed("000").body).shingles)
+        with expected_store.transaction():
+            store_feed(expected_store, g_items, "g")
+            expected = store_feed(expected_store, f_items, "f")
+        expected_store.close()
+
+        store = Store.open(folder / "m.db")
+        with store.transaction():
+            add_corpus(store, "000", fingerprint("", seed("000").body).shingles)
+        view = Store.open(folder / "m.db", readonly=True)
+        printed = [fp for fp, _, _ in fingerprints([(t, b) for _, _, t, b in f_items])]
+        with view.snapshot():
+            snap = held_snapshot(view, SINCE, 0.5, [(g, fp) for (g, _, _, _), fp in zip(f_items, printed)])
+        view.close()
+        store.track_recent(True)
+        with store.transaction():
+            store_feed(store, g_items, "g")
+            if commit_g:
+                store.write_pending()
+        with store.transaction():
+            judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(f_items, printed)],
+                              snapshot=snap, keys=[g for g, _, _, _ in f_items])
+            got = store_feed(store, f_items, "f", judge)
+        store.close()
+        assert got == expected, commit_g
+        reasons = [v[2] if v else "new" for v in got]
+        assert reasons.count("near") >= 3 and reasons.count("new") >= 6, reasons

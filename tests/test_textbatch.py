@@ -13,8 +13,22 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from monitor import text
+from monitor import text, textbatch
 from monitor.textbatch import WINDOW, digest
+
+
+@pytest.fixture(autouse=True, params=["c", "numpy"])
+def arithmetic(request, monkeypatch):
+    """Every test runs with the C accelerator (monitor._textcore) and with the numpy code."""
+    if request.param == "c":
+        try:
+            from monitor import _textcore
+        except ImportError:
+            pytest.skip("monitor._textcore is not built (no C compiler at install): the numpy path is tested")
+        monkeypatch.setattr(textbatch, "_core_module", _textcore)
+    else:
+        monkeypatch.setattr(textbatch, "_core_module", None)
+    return request.param
 
 MASK = 2**64 - 1
 K, KC, KL = 0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F

@@ -143,3 +143,44 @@ def test_fixture_poll_is_the_same_with_and_without_workers(tmp_path, feed_server
                                      if p.suffix in (".xml", ".atom")})
     proc = run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": workers})
     assert proc.returncode == 0 and "items 9 new, 5 duplicate, 6 flagged" in proc.stdout, proc.stderr
+
+
+def test_copies_in_feeds_analysed_by_different_workers_are_found(tmp_path):
+    """Ten articles and ten partial copies in twenty feeds, one poll, two workers: a copy's worker may look at
+    the store before the original is stored (its view is older); the storing process completes the view with
+    what it wrote since. Each pair must end with one new item and the other its duplicate, whichever came first."""
+    import json
+    import random
+    from xml.sax.saxutils import escape
+
+    from conftest import SEEDS
+    from monitor.feedserver import FeedServer
+
+    rng = random.Random(4)
+    words = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))).split()
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+
+    def rss(guid: str, body: str) -> bytes:
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+                f"<link>https://example.ir/</link><description>d</description><item><title>عنوان {guid}</title>"
+                f'<link>https://example.ir/{guid}</link><guid isPermaLink="false">{guid}</guid>'
+                f"<description>{escape(body)}</description></item></channel></rss>").encode("utf-8")
+
+    for i in range(10):
+        article = [rng.choice(words) for _ in range(220)]
+        copy = article[:160] + [rng.choice(words) for _ in range(40)]
+        (folder / f"a{i}.xml").write_bytes(rss(f"a{i}", " ".join(article)))
+        (folder / f"b{i}.xml").write_bytes(rss(f"b{i}", " ".join(copy)))
+    with FeedServer(folder) as server:
+        feeds = {p.stem: server.url(p.name) for p in sorted(folder.iterdir())}
+        config = write_config(tmp_path, feeds, corpus=[])
+        proc = run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": "2"})
+    assert proc.returncode == 0 and "20 feeds (20 ok" in proc.stdout, proc.stderr
+    items = {i["guid"]: i for i in json.loads(run_cli("items", "--config", str(config), "--format", "json",
+                                                      "--since", "3650d", "--limit", "100").stdout)["items"]}
+    for i in range(10):
+        a, b = items[f"a{i}"], items[f"b{i}"]
+        pair = sorted([a, b], key=lambda it: it["id"])
+        assert pair[0]["status"] == "new", pair
+        assert pair[1]["status"] == "duplicate" and pair[1]["duplicate_of"]["ref"] == pair[0]["id"], pair
