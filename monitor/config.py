@@ -126,7 +126,21 @@ def _read_text(ctx: _Ctx, absolute: str) -> str:
 
 
 def _compose(ctx: _Ctx, text: str) -> Node:
-    """The YAML node tree, with YAML's own line and column on syntax errors."""
+    """The YAML node tree, with YAML's own line and column on syntax errors.
+
+    libyaml's loader (CSafeLoader, when PyYAML was built with it) composes first: ten times faster, which on a
+    500-feed config is a tenth of a poll with nothing new (speed issue). Its nodes are the same, marks and
+    all; on any error the pure-Python loader parses again, so messages stay exactly what it says."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            root = yaml.compose(text, Loader=fast)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            pass
+        else:
+            if root is None:
+                raise ConfigError("the file is empty; it needs at least `feeds:`", path=ctx.file, line=1)
+            return root
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

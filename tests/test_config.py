@@ -557,3 +557,33 @@ def test_schedule_bounds_of_auto_interval(tmp_path: Path) -> None:
     assert (config.schedule.min_interval, config.schedule.max_interval) == (60.0, 7200.0)
     err = load_error(tmp_path, "feeds: []\nschedule:\n  min_interval: 3h\n  max_interval: 1h\n")
     assert_error(err, 3, "schedule.min_interval", "max_interval")
+
+
+def test_libyaml_and_pure_python_loaders_read_configs_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The config is composed with libyaml when PyYAML has it (speed issue), with the pure-Python loader otherwise
+    and for error messages: both must give the same Config, anchors, merge keys and line numbers included."""
+    import yaml
+
+    if getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML was built without libyaml here")
+    merged = tmp_path / "merged.yaml"
+    merged.write_text(textwrap.dedent("""\
+        feeds:
+          - &base {name: a, url: "http://127.0.0.1/a", interval: 10m}
+          - <<: *base
+            name: b
+        watch:
+          - {name: حزب, kind: party, terms: &t [مؤتلفه, "موتلفه"]}
+          - {name: دو, kind: other, terms: *t}
+        """), encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feeds:\n  - name: a\n    url: [unclosed\n", encoding="utf-8")
+    results = {}
+    for libyaml in (True, False):
+        if not libyaml:
+            monkeypatch.setattr(yaml, "CSafeLoader", None)
+        with pytest.raises(ConfigError) as error:
+            load_config(str(bad))
+        results[libyaml] = (load_config(str(REPO_CONFIG)), load_config(str(merged)), str(error.value))
+    assert results[True] == results[False]
+    assert ":3" in results[True][2] or "line 3" in results[True][2]

@@ -95,42 +95,37 @@ def test_a_dead_workers_jobs_come_back_as_lost(tmp_path):
 
 def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
     """kill -9 of a worker in the middle of a poll: its feeds are fetched and stored by the storing process."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
     server = SlowServer(delay=2)
     try:
         feeds = {f"{p.stem}-{i}": server.url(p.name) for i in range(5) for p in sorted(FEEDS.iterdir())
                  if p.suffix in (".xml", ".atom")}
         config = write_config(tmp_path, feeds)
-        done: dict = {}
-        poller = threading.Thread(target=lambda: done.setdefault(
-            "proc", run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": "2"}, timeout=180)))
-        poller.start()
+        proc = subprocess.Popen([sys.executable, "-m", "monitor", "poll", "--config", str(config)], cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONIOENCODING": "utf-8", "MONITOR_WORKERS": "2"})
         killed = None
-        for _ in range(100):  # the workers are the poll's children running multiprocessing's spawn
+        for _ in range(100):  # the workers are the poll's child processes (forked or spawned)
             time.sleep(0.1)
-            pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-            for pid in pids:
-                try:
-                    cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
-                except OSError:
-                    continue
-                if b"spawn_main" in cmdline:
-                    ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-                    parent = open(f"/proc/{ppid}/cmdline", "rb").read()
-                    if str(config).encode() in parent:
-                        killed = pid
-                        break
-            if killed:
-                time.sleep(0.5)  # it holds fetches now
+            children = [int(c) for t in os.listdir(f"/proc/{proc.pid}/task")
+                        for c in open(f"/proc/{proc.pid}/task/{t}/children").read().split()]
+            workers = [c for c in children if b"resource_tracker" not in open(f"/proc/{c}/cmdline", "rb").read()]
+            if len(workers) >= 2:
+                time.sleep(0.5)  # they hold fetches now
+                killed = workers[0]
                 os.kill(killed, signal.SIGKILL)
                 break
-        poller.join()
+        out, err = proc.communicate(timeout=180)
     finally:
         server.close()
-    proc = done["proc"]
     assert killed, "no worker process was found"
-    assert proc.returncode == 0, proc.stderr
-    assert "ended unexpectedly" in proc.stderr
-    assert "20 feeds (20 ok" in proc.stdout, proc.stdout
+    assert proc.returncode == 0, err
+    assert "ended unexpectedly" in err
+    assert "20 feeds (20 ok" in out, out
     conn = sqlite3.connect(tmp_path / "state" / "test.db")
     assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 70
     assert conn.execute("SELECT count(DISTINCT feed || key) FROM items").fetchone()[0] == 70

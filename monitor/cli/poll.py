@@ -45,7 +45,7 @@ def _run_cycle(config, feeds):
     from monitor.workers import start_farm
 
     # The workers start first: their imports then run while this process does its own and opens the store.
-    farm = start_farm(config, len(feeds))
+    farm = start_farm(config, len(feeds), fork=True)  # no database is open yet, no thread runs
     try:
         from monitor.pipeline import Engine
         from monitor.store import Store
