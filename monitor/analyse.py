@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
-from monitor.models import Match, RawItem, WatchEntry
+from monitor.models import Match, RawItem
 from monitor.text import display, html_to_text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +31,10 @@ class Request:
 class FeedServer:
     """Serve every file in `folder` at /<file name>. Use as a context manager; `url(name)` gives the URL."""
 
-    def __init__(self, folder: str | Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, folder: str | Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0) -> None:
+        """`delay`: seconds to wait before answering each request, a slow site (tests act while it waits)."""
         self.folder = Path(folder)
+        self.delay = delay
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._files: dict[Path, tuple[tuple[int, int], bytes, str, str]] = {}  # path -> (stat key, body, etag, date)
@@ -75,6 +78,8 @@ class FeedServer:
         return cached[1], cached[2], cached[3]
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         name = handler.path.split("?", 1)[0].lstrip("/")
         path = self.folder / name
         inm = handler.headers.get("If-None-Match")

@@ -1,18 +1,19 @@
 """Refresh one feed, or all of them: the only place where fetch, parse, dedup, match and store meet.
 
-Modelled on Miniflux's RefreshFeed. Fetches run in a small thread pool (network-bound). The text work for a body
-(parse, plain text, fingerprint, match: monitor.analyse) runs in worker processes in a large cycle, one per core
-but one, and in the calling thread otherwise. Storing runs in the calling thread, one feed at a time, so there is
-exactly one SQLite writer. A poll commits its feeds in groups about a second apart (Store.commit_group), each feed
-a savepoint with its items, matches, fingerprints and new validators: a crash loses at most the uncommitted
-feeds, and the next poll redoes them (their validators were not saved, so the servers send the bodies again).
+Modelled on Miniflux's RefreshFeed. A large poll (monitor.workers) runs worker processes that fetch and
+analyse (conditional GET, parse, plain text, fingerprints, watch matches, near-duplicate questions to their own
+read-only view of the store) while this process, the only SQLite writer, stores each feed as its reply comes.
+A small cycle and the daemon fetch in a thread pool of this process and analyse here (monitor.analyse). Either
+way storing runs in the calling thread, one feed at a time, so there is exactly one writer. A poll commits its
+feeds in groups about a second apart (Store.commit_group), each feed a savepoint with its items, matches,
+fingerprints and new validators: a crash loses at most the uncommitted feeds, and the next poll redoes them
+(their validators were not saved, so the servers send the bodies again).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Callable, ContextManager, Sequence
 
 from monitor import dedup, schedule
-from monitor.analyse import AnalysedItem, PreparedItem, analyse, item_key, parse_keyed, prepare
+from monitor.analyse import AnalysedItem, analyse, item_key, parse_keyed, prepare
 from monitor.config import Config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError

@@ -66,19 +66,25 @@ def _mix(x: Any) -> Any:
 with np.errstate(over="ignore"):
     # One random 64-bit value per UTF-16 code unit: splitmix64 of the unit.
     _T = _mix(np.arange(65536, dtype=np.uint64) * _K + np.uint64(0x632BE59BD9B4E019))
-_powers = np.ones(1, dtype=np.uint64)
 
 
-def _power_table(length: int) -> Any:
-    """KC**j for j < length (mod 2**64), grown on demand and kept."""
-    global _powers
-    if len(_powers) < length:
-        size = max(length, 2 * len(_powers), 256)
-        with np.errstate(over="ignore"):
-            powers = np.full(size, _KC, dtype=np.uint64)
-            powers[0] = 1
-            _powers = np.cumprod(powers, dtype=np.uint64)
-    return _powers
+class _Powers:
+    """base**j for j < length (mod 2**64), grown on demand (doubling) and kept."""
+
+    def __init__(self, base: Any) -> None:
+        self._base, self._table = base, np.ones(1, dtype=np.uint64)
+
+    def upto(self, length: int) -> Any:
+        if len(self._table) < length:
+            size = max(length, 2 * len(self._table), 256)
+            with np.errstate(over="ignore"):
+                powers = np.full(size, self._base, dtype=np.uint64)
+                powers[0] = 1
+                self._table = np.cumprod(powers, dtype=np.uint64)
+        return self._table
+
+
+_POWERS = _Powers(_KC)
 
 
 _lut: Any = None
@@ -274,20 +280,7 @@ def _fingerprints_numpy(letters: Any, letter_count: Any, chars: Any, bounds: Any
 # The prefix-sum hashing below keeps KC**g for every position g of a batch; batches longer than this use
 # per-word positions instead (same values, more work), so a huge text never allocates huge tables.
 _PREFIX_MAX = 1 << 18
-_INV_KC = np.uint64(pow(int(_KC), -1, 2**64))
-_inverse_powers = np.ones(1, dtype=np.uint64)
-
-
-def _inverse_table(length: int) -> Any:
-    """KC**-j for j < length (mod 2**64; KC is odd, so it has an inverse), grown on demand and kept."""
-    global _inverse_powers
-    if len(_inverse_powers) < length:
-        size = max(length, 2 * len(_inverse_powers), 256)
-        with np.errstate(over="ignore"):
-            powers = np.full(size, _INV_KC, dtype=np.uint64)
-            powers[0] = 1
-            _inverse_powers = np.cumprod(powers, dtype=np.uint64)
-    return _inverse_powers
+_INVERSE_POWERS = _Powers(np.uint64(pow(int(_KC), -1, 2**64)))  # KC is odd, so it has an inverse mod 2**64
 
 
 def _prefix_sums(chars: Any) -> Any | None:
@@ -300,7 +293,7 @@ def _prefix_sums(chars: Any) -> Any | None:
         return None
     out = np.zeros(count + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        np.cumsum(_T[chars] * _power_table(count)[:count], out=out[1:])
+        np.cumsum(_T[chars] * _POWERS.upto(count)[:count], out=out[1:])
     return out
 
 
@@ -309,7 +302,7 @@ def _span_raw(prefix: Any | None, first: Any, end: Any, chars: Any) -> Any:
     if prefix is None:
         return _raw_hashes(chars, first, end - first)
     with np.errstate(over="ignore"):
-        return (prefix[end] - prefix[first]) * _inverse_table(int(first[-1]) + 1)[first]
+        return (prefix[end] - prefix[first]) * _INVERSE_POWERS.upto(int(first[-1]) + 1)[first]
 
 
 def _raw_hashes(chars: Any, first: Any, length: Any) -> Any:
@@ -321,7 +314,7 @@ def _raw_hashes(chars: Any, first: Any, length: Any) -> Any:
     np.cumsum(length[:-1], out=local_first[1:])
     index = np.repeat(first - local_first, length) + np.arange(total)
     pos = np.arange(total) - np.repeat(local_first, length)
-    powers = _power_table(int(length.max()))
+    powers = _POWERS.upto(int(length.max()))
     with np.errstate(over="ignore"):
         contrib = _T[chars[index]] * powers[pos]
     return np.add.reduceat(contrib, local_first)

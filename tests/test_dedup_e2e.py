@@ -135,6 +135,19 @@ def test_articles_sharing_sentences_are_never_merged_003_first(tmp_path, served)
     assert_not_merged(by_guid(config))
 
 
+def leave_an_older_scheme(db: Path, where: str) -> int:
+    """Make the fingerprint rows `where` selects look like an older version's (other hashes, another scheme
+    name), as an upgrade finds them; how many rows that was."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(f"SELECT count(*) FROM fingerprints WHERE {where}").fetchone()[0]
+        conn.execute(f"UPDATE fingerprints SET hash = hash + 1 WHERE {where}")
+        conn.execute("UPDATE meta SET value = 'old-scheme' WHERE key = 'fingerprint_scheme'")
+    conn.close()
+    return rows
+
+
 def test_after_a_fingerprint_scheme_change_stored_items_are_fingerprinted_again(tmp_path, served):
     """An upgrade that changes how fingerprints are computed (the speed issue did) must not make the items
     already stored invisible to the near-duplicate check: the next poll recomputes their fingerprints."""
@@ -146,12 +159,8 @@ def test_after_a_fingerprint_scheme_change_stored_items_are_fingerprinted_again(
     config = write_config(tmp_path, {"a": server.url("a.xml"), "b": server.url("b.xml")}, corpus=[])
     poll(config, "a")
     db = tmp_path / "state" / "test.db"
-    with sqlite3.connect(db) as conn:  # what an older version left behind: other hashes, another scheme name
-        stored = conn.execute("SELECT count(*) FROM fingerprints WHERE doc > 0").fetchone()[0]
-        assert stored > 20
-        conn.execute("UPDATE fingerprints SET hash = hash + 1 WHERE doc > 0")
-        conn.execute("UPDATE meta SET value = 'old-scheme' WHERE key = 'fingerprint_scheme'")
-    conn.close()
+    stored = leave_an_older_scheme(db, "doc > 0")
+    assert stored > 20
     lead = paragraphs(article.body)[:2]
     (folder / "b.xml").write_bytes(rss([("b-1", "سرخط", html(["به گزارش ایسنا، " + lead[0], *lead[1:]]))]))
     poll(config, "b")
@@ -174,12 +183,8 @@ def test_after_a_fingerprint_scheme_change_the_corpus_is_fingerprinted_again(tmp
     config = write_config(tmp_path, {"a": server.url("a.xml"), "b": server.url("b.xml")})
     poll(config, "a")
     db = tmp_path / "state" / "test.db"
-    with sqlite3.connect(db) as conn:  # what an older version left behind: other hashes, another scheme name
-        corpus_rows = conn.execute("SELECT count(*) FROM fingerprints WHERE doc < 0").fetchone()[0]
-        assert corpus_rows > 100
-        conn.execute("UPDATE fingerprints SET hash = hash + 1 WHERE doc < 0")
-        conn.execute("UPDATE meta SET value = 'old-scheme' WHERE key = 'fingerprint_scheme'")
-    conn.close()
+    corpus_rows = leave_an_older_scheme(db, "doc < 0")
+    assert corpus_rows > 100
     article = seed("002")
     lead = paragraphs(article.body)[:2]
     (folder / "b.xml").write_bytes(rss([("b-1", "سرخط دوم", html(lead))]))

@@ -9,48 +9,16 @@ import os
 import pickle
 import signal
 import sqlite3
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import FEEDS, run_cli
 from test_e2e import write_config
 from monitor.errors import HTTPStatusError
+from monitor.feedserver import FeedServer
 from monitor.models import HTTPSettings
 from monitor.workers import FeedJob, WorkerFarm
-
-
-class SlowServer:
-    """Serves the fixture feeds after `delay` seconds, so a test can act while a worker holds the job."""
-
-    def __init__(self, delay: float) -> None:
-        delay_ = delay
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                time.sleep(delay_)
-                body = (FEEDS / self.path.lstrip("/")).read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def test_http_status_errors_survive_the_trip_between_processes():
@@ -79,18 +47,15 @@ def test_the_same_body_again_is_hashed_not_analysed(tmp_path, feed_server):
 
 
 def test_a_dead_workers_jobs_come_back_as_lost(tmp_path):
-    server = SlowServer(delay=3)
-    try:
-        with WorkerFarm(1, 2, (), str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
-            farm.submit(FeedJob("mehr", server.url("mehr.xml"), None, None, None))
-            farm.submit(FeedJob("isna", server.url("isna.atom"), None, None, None))
-            time.sleep(1)  # both fetches are waiting on the server
-            os.kill(farm._workers[0].process.pid, signal.SIGKILL)
-            lost = {farm.next_reply(10), farm.next_reply(10)}
-            assert {(r.job.name, r.lost) for r in lost} == {("mehr", True), ("isna", True)}
-            assert not farm.alive and farm.submit(FeedJob("x", server.url("mehr.xml"), None, None, None)) is False
-    finally:
-        server.close()
+    with FeedServer(FEEDS, delay=3) as server, \
+            WorkerFarm(1, 2, (), str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
+        farm.submit(FeedJob("mehr", server.url("mehr.xml"), None, None, None))
+        farm.submit(FeedJob("isna", server.url("isna.atom"), None, None, None))
+        time.sleep(1)  # both fetches are waiting on the server
+        os.kill(farm._workers[0].process.pid, signal.SIGKILL)
+        lost = {farm.next_reply(10), farm.next_reply(10)}
+        assert {(r.job.name, r.lost) for r in lost} == {("mehr", True), ("isna", True)}
+        assert not farm.alive and farm.submit(FeedJob("x", server.url("mehr.xml"), None, None, None)) is False
 
 
 def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
@@ -100,8 +65,7 @@ def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
 
     from conftest import REPO
 
-    server = SlowServer(delay=2)
-    try:
+    with FeedServer(FEEDS, delay=2) as server:
         feeds = {f"{p.stem}-{i}": server.url(p.name) for i in range(5) for p in sorted(FEEDS.iterdir())
                  if p.suffix in (".xml", ".atom")}
         config = write_config(tmp_path, feeds)
@@ -120,8 +84,6 @@ def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
                 os.kill(killed, signal.SIGKILL)
                 break
         out, err = proc.communicate(timeout=180)
-    finally:
-        server.close()
     assert killed, "no worker process was found"
     assert proc.returncode == 0, err
     assert "ended unexpectedly" in err
@@ -149,7 +111,6 @@ def test_copies_in_feeds_analysed_by_different_workers_are_found(tmp_path):
     from xml.sax.saxutils import escape
 
     from conftest import SEEDS
-    from monitor.feedserver import FeedServer
 
     rng = random.Random(4)
     words = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))).split()
