@@ -119,5 +119,4 @@ def _body(summary: str, content: str) -> str:
     return content if len(content) >= len(summary) else summary
 
 
-__all__ = ["AnalysedItem", "PreparedItem", "analyse", "parse_keyed", "item_key", "prepare", "displayed",
-]
+__all__ = ["AnalysedItem", "PreparedItem", "analyse", "parse_keyed", "item_key", "prepare", "displayed"]

@@ -50,16 +50,14 @@ COMMON_SHINGLE_SOURCES = 64
 
 
 class KnownTexts(Protocol):
-    def exact_match(self, *, guid: str | None, link: str | None, body_hash: str,
-                    title_body_hash: str) -> tuple[str, str, str] | None: ...
+    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
     def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]: ...
     def any_known(self, hashes: Sequence[int], since: str) -> bool: ...
 
 
 class KnownTextsMany(KnownTexts, Protocol):
-    """What FeedJudge asks: KnownTexts' questions for a whole feed at once (store.Store has both)."""
+    """What FeedJudge asks besides KnownTexts' questions (store.Store has both)."""
 
-    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
     def held_fingerprints(self, hashes: Iterable[int], since: str) -> set[int]: ...
     def last_item_id(self) -> int: ...
     def recent_held(self, hashes: Iterable[int], after: int) -> set[int]: ...
@@ -231,11 +229,32 @@ def _canonical_link_exact(link: str) -> str | None:
 def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: KnownTexts, since: str,
              threshold: float) -> Verdict | None:
     """Why this item is a duplicate, or None when it is new."""
-    hit = known.exact_match(guid=guid, link=link, body_hash=fp.body_hash, title_body_hash=fp.title_body_hash)
-    if hit:
-        kind, ref, reason = hit
-        return Verdict(kind, ref, 1.0, reason)
-    return near_duplicate(fp.shingles, known, since, threshold, size=fp.size)
+    row = known.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)])[0]
+    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.shingles, known, since, threshold, size=fp.size)
+
+
+def exact_verdict(guid: str | None, link: str | None, fp: Fingerprint, row: tuple,
+                  earlier: tuple[dict, dict, dict, dict] | None = None) -> Verdict | None:
+    """The exact duplicate an item is, checking in order: the same guid, the same canonical link, the same body
+    hash (corpus first, then items), the same title+body hash; or None. `row` is the store's answer
+    (Store.exact_matches); `earlier`, the same four keys -> item id for items stored since that answer (the
+    feed's earlier items, FeedJudge), which have larger ids than any in `row`, so `row` comes first."""
+    by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = row
+    guids, links, bodies, title_bodies = earlier or ({}, {}, {}, {})
+    if guid and (by_guid if by_guid is not None else guids.get(guid)) is not None:
+        return Verdict("item", str(by_guid if by_guid is not None else guids[guid]), 1.0, "guid")
+    if link and (by_link if by_link is not None else links.get(link)) is not None:
+        return Verdict("item", str(by_link if by_link is not None else links[link]), 1.0, "link")
+    for corpus_ref, item_ref, later, key, reason in (
+            (corpus_body, item_body, bodies, fp.body_hash, "body"),
+            (corpus_tb, item_tb, title_bodies, fp.title_body_hash, "title+body")):
+        if corpus_ref is not None:
+            return Verdict("corpus", corpus_ref, 1.0, reason)
+        if item_ref is None and key:
+            item_ref = later.get(key)
+        if item_ref is not None:
+            return Verdict("item", str(item_ref), 1.0, reason)
+    return None
 
 
 def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownTexts, since: str,
@@ -384,25 +403,7 @@ class FeedJudge:
         i = self._next
         self._next += 1
         guid, link, fp = self._items[i]
-        by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = self._exact[i]
-        guids, links, bodies, title_bodies = self._earlier
-        verdict: Verdict | None = None
-        if guid and (by_guid if by_guid is not None else guids.get(guid)) is not None:
-            verdict = Verdict("item", str(by_guid if by_guid is not None else guids[guid]), 1.0, "guid")
-        elif link and (by_link if by_link is not None else links.get(link)) is not None:
-            verdict = Verdict("item", str(by_link if by_link is not None else links[link]), 1.0, "link")
-        else:
-            for corpus_ref, item_ref, earlier, key, reason in (
-                    (corpus_body, item_body, bodies, fp.body_hash, "body"),
-                    (corpus_tb, item_tb, title_bodies, fp.title_body_hash, "title+body")):
-                if corpus_ref is not None:
-                    verdict = Verdict("corpus", corpus_ref, 1.0, reason)
-                    break
-                if item_ref is None and key:
-                    item_ref = earlier.get(key)
-                if item_ref is not None:
-                    verdict = Verdict("item", str(item_ref), 1.0, reason)
-                    break
+        verdict = exact_verdict(guid, link, fp, self._exact[i], self._earlier)
         if verdict is None and _eligible(fp):
             held, earlier = self._held, self._earlier_fingerprints
             if any(h in held or h in earlier for h in self._probes[i]):

@@ -29,7 +29,7 @@ from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
 from monitor.models import AUTO, FeedSpec, FetchResult
 from monitor.store import CommitGroup, Store, item_source
-from monitor.workers import FeedJob, WorkerFarm, body_hash, relax_gc, start_farm, unpack
+from monitor.workers import FeedJob, FeedReply, WorkerFarm, body_hash, relax_gc, start_farm, unpack
 
 log = logging.getLogger("monitor.pipeline")
 PRUNE_EVERY = timedelta(days=1)
@@ -138,6 +138,9 @@ class Engine:
         finally:
             if farm is not None:
                 farm.close()
+            if self._client is not None:
+                self._client.close()
+                self._client = None
             self.store.track_recent(False)
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
@@ -186,17 +189,21 @@ class Engine:
             in_flight -= 1
             spec = by_name[reply.job.name]
             group.ready()
-            if reply.lost:
-                outcome = self._refresh_here(spec)
-            else:
-                outcome = self._finish(spec, lambda: self._store_fetched(
-                    spec, reply.result, reply.body_hash, reply.ttl, unpack(reply.items), reply.held)
-                    if reply.error is None else _raise(reply.error))
+            outcome = self._refresh_here(spec) if reply.lost else self._finish(spec, self._storer(spec, reply))
             summary.outcomes.append(outcome)
             self.store.write_pending_if_over(PENDING_ROWS)
             handed.pop(spec.name, None)
             self.store.forget_recent(min(handed.values(), default=self.store.committed_upto))
             submit_next()  # one feed stored, one more in
+
+    def _storer(self, spec: FeedSpec, reply: FeedReply) -> Callable[[], FeedOutcome]:
+        """What storing a worker's reply is, for _finish: its error raised, or its fetch and items stored."""
+        def store() -> FeedOutcome:
+            if reply.error is not None:
+                raise reply.error
+            return self._store_fetched(spec, reply.result, reply.body_hash, reply.ttl, unpack(reply.items),
+                                       reply.held)
+        return store
 
     def _cycle_here(self, feeds: list[FeedSpec], group: CommitGroup, summary: CycleSummary) -> None:
         """A small cycle: fetches in threads of this process, analysis and storing here, feed by feed."""
@@ -439,10 +446,6 @@ def _next_poll(now: datetime, delay: float) -> str:
     if when.microsecond:
         when = when.replace(microsecond=0) + timedelta(seconds=1)
     return to_iso(when)
-
-
-def _raise(error: BaseException) -> FeedOutcome:
-    raise error
 
 
 __all__ = ["Engine", "CycleSummary", "FeedOutcome", "prepare", "item_key", "parse_keyed"]

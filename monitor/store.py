@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import operator
 import os
 import sqlite3
 import threading
@@ -505,38 +504,11 @@ class Store:
                 f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", [feed, *chunk]))
         return found
 
-    def exact_match(self, *, guid: str | None, link: str | None, body_hash: str,
-                    title_body_hash: str) -> tuple[str, str, str] | None:
-        """The first exact duplicate, as (kind, ref, reason), checking in order: the same guid, the same canonical
-        link, the same body hash (corpus first, then items), the same title+body hash; or None.
-
-        One statement for the six lookups, each an index search (speed issue: six round trips per item were a
-        tenth of a cold poll's storing time)."""
-        row = self.db.conn.execute(
-            "SELECT (SELECT id FROM items WHERE guid = ?1 ORDER BY id LIMIT 1),"
-            " (SELECT id FROM items WHERE canonical_link = ?2 ORDER BY id LIMIT 1),"
-            " (SELECT ref FROM corpus_docs WHERE body_hash = ?3 ORDER BY ref LIMIT 1),"
-            " (SELECT id FROM items WHERE body_hash = ?3 ORDER BY id LIMIT 1),"
-            " (SELECT ref FROM corpus_docs WHERE title_body_hash = ?4 ORDER BY ref LIMIT 1),"
-            " (SELECT id FROM items WHERE title_body_hash = ?4 ORDER BY id LIMIT 1)",
-            [guid, link, body_hash or None, title_body_hash or None]).fetchone()
-        by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = row
-        if guid and by_guid is not None:
-            return ("item", str(by_guid), "guid")
-        if link and by_link is not None:
-            return ("item", str(by_link), "link")
-        for corpus_ref, item_id, reason in ((corpus_body, item_body, "body"), (corpus_tb, item_tb, "title+body")):
-            if corpus_ref is not None:
-                return ("corpus", corpus_ref, reason)
-            if item_id is not None:
-                return ("item", str(item_id), reason)
-        return None
-
     def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]:
-        """exact_match's six lookups for many items at once: for each (guid, canonical link, body hash, title+body
-        hash), the row (item by guid, item by link, corpus by body, item by body, corpus by title+body, item by
-        title+body), each the lowest id (or ref) or None. One statement for a whole feed (speed issue: one round
-        trip per item was a tenth of the storing time); the caller decides in exact_match's order."""
+        """The exact-duplicate lookups of items: for each (guid, canonical link, body hash, title+body hash), the
+        row (item by guid, item by link, corpus by body, item by body, corpus by title+body, item by title+body),
+        each the lowest id (or ref) or None; dedup.exact_verdict decides. One statement for a whole feed, each
+        lookup an index search (speed issue: a round trip per lookup was a tenth of the storing time)."""
         out: list[tuple] = []
         for chunk in _chunks(list(keys), 500):
             rows = self.db.conn.execute(
@@ -683,7 +655,7 @@ class Store:
         """The ids the next `count` items will have: the next after the largest, which is what SQLite would choose.
         Call inside the transaction that inserts them (its write lock keeps other writers from taking them):
         a feed's items are judged knowing their ids, then inserted with them in one statement."""
-        first = (self._one("SELECT max(id) FROM items") or 0) + 1
+        first = self.last_item_id() + 1
         return list(range(first, first + count))
 
     def insert_new_items(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -710,12 +682,7 @@ class Store:
 
     def add_matches(self, item_id: int, matches: Sequence[Match]) -> None:
         """The matches of an item just inserted (it has none yet)."""
-        if not matches:
-            return
-        self.db.conn.executemany(
-            "INSERT INTO matches (item_id, watch, kind, terms, count, snippet) VALUES (?, ?, ?, ?, ?, ?)",
-            [(item_id, m.watch, m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count, m.snippet)
-             for m in matches])
+        self.add_matches_many([(item_id, m) for m in matches])
 
     # ---------------------------------------------------------------- corpus
     def corpus_index(self) -> dict[str, tuple[str, float, int]]:
@@ -926,8 +893,6 @@ def _hint(exc: sqlite3.OperationalError) -> str:
         return " (free some disk space; the transaction was rolled back and the next poll redoes it)"
     return ""
 
-
-_first = operator.itemgetter(0)
 
 
 def _chunks(seq: list, size: int) -> Iterator[list]:

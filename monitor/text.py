@@ -22,7 +22,7 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any, NamedTuple, Sequence
 
-__all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "distinct_count", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
+__all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
            "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
@@ -243,27 +243,6 @@ class Words:
             else skeleton.split(" ")
         self.texts: list[str] = list(filter(None, self._pieces))
 
-    @classmethod
-    def joined(cls, first: "Words", separator: str, second: "Words") -> "Words":
-        """The words of first.source + separator + second.source, reusing both texts' skeletons: the skeleton
-        is per character, so it is the concatenation of the parts' skeletons (speed issue: an item's body is
-        translated once for both its fingerprint and its watch matches)."""
-        between = separator.translate(_SKELETON)
-        if first._slow or second._slow or between != " ":
-            return cls(first.source + separator + second.source, first._skeleton + between + second._skeleton)
-        # (A + " " + B).split(" ") is A.split(" ") + B.split(" "): the pieces and words need no new split.
-        joined = cls.__new__(cls)
-        joined.source = first.source + separator + second.source
-        joined._skeleton = first._skeleton + between + second._skeleton
-        joined._spans, joined._index, joined._slow = None, None, False
-        joined._pieces = first._pieces + second._pieces
-        joined.texts = first.texts + second.texts
-        return joined
-
-    def folded(self) -> str:
-        """fold(self.source), without translating the text again: the words' folds are the whole fold."""
-        return "".join(self.texts)
-
     def spans(self) -> tuple[list[int], list[int]]:
         """(starts, ends) of all the words in the original text, parallel to .texts."""
         if self._spans is None:
@@ -418,11 +397,6 @@ def shingles(s: str, n: int = 3) -> set[int]:
 def shingle_sequence(s: str, n: int = 3) -> list[int]:
     """The shingles of `shingles()` in text order (repeats kept), as winnowing needs."""
     return shingle_array(s, n).tolist()
-
-
-def distinct_count(hashes: Any) -> int:
-    """How many different values a shingle array holds."""
-    return len(_numpy().unique(hashes))
 
 
 def winnow(hashes: Sequence[int] | Any, window: int) -> set[int]:
