@@ -29,9 +29,10 @@ from farm import DEFAULT_WORDS, WATCHED, make_farm  # noqa: E402
 from monitor import analyse as A  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.models import FetchResult  # noqa: E402
-from monitor.pipeline import Engine  # noqa: E402
+from monitor import housekeeping  # noqa: E402
+from monitor.match import Matcher  # noqa: E402
+from monitor.refresh import FeedJob, FeedReply, Writer, body_hash  # noqa: E402
 from monitor.store import Store  # noqa: E402
-from monitor.workers import body_hash  # noqa: E402
 
 CONTENT_TYPE = "application/rss+xml"
 
@@ -54,14 +55,15 @@ def main() -> None:
         encoding="utf-8")
     config = load_config(str(cfg_path))
     store = Store.open(config.database)
-    engine = Engine(config, store)
-    engine.prepare_cycle()
+    matcher = Matcher(config.watch)
+    housekeeping.prepare(config, store)
+    writer = Writer(config, store)
     t = time.process_time()
     from monitor.text import display
 
     display("آماده")  # hazm's Normalizer: a fixed cost of the process that displays flagged items
     hazm_seconds = time.process_time() - t
-    A.analyse(bodies[0], CONTENT_TYPE, "http://x/", engine.matcher, lambda keys: set())  # warm-up: tables
+    A.analyse(bodies[0], CONTENT_TYPE, "http://x/", matcher, lambda keys: set())  # warm-up: tables
 
     cpu: dict[str, float] = {}
 
@@ -78,7 +80,7 @@ def main() -> None:
         for key, raw in keyed:
             timed("prepare", A.prepare, raw, key)
         n += len(keyed)
-        items = timed("analyse (all)", A.analyse, body, CONTENT_TYPE, "http://x/", engine.matcher,
+        items = timed("analyse (all)", A.analyse, body, CONTENT_TYPE, "http://x/", matcher,
                       lambda keys: set())
         analysed.append((body, items))
     cpu["analyse: words, fingerprints, matches, display"] = \
@@ -92,7 +94,8 @@ def main() -> None:
         with store.commit_group(1.0) as group:  # commits about every second, as a poll does
             for spec, result, digest, items in work:
                 group.ready()
-                engine._store_fetched(spec, result, digest, None, items)
+                writer.store_reply(spec, FeedReply(FeedJob(spec.name, spec.url, None, None, None), result,
+                                                   digest, None, items))
 
     timed("store", store_all)
     print(f"farm: {args.feeds} feeds x {args.items} items = {n:,} items, {size / 1e6:.1f} MB")

@@ -1,8 +1,8 @@
 """The CPU work for one feed body: parse, key, skip known items, plain text, fingerprint, match, display form.
 
 Why a module of its own: this is nearly all of a cold poll's CPU time, and none of it needs the SQLite writer.
-It runs unchanged in the calling process (the daemon, small polls) and in worker processes (large polls, see
-pipeline.analysis_pool), which is how a poll uses every core while the main process keeps the database's one
+It runs unchanged in threads of the storing process (the daemon, small polls) and in worker processes (large
+polls), as the pure step of a refresh (monitor.refresh), which is how a poll uses every core while the main process keeps the database's one
 writer. The only outside state it reads is which keys a feed already has, through a callable, so a worker can
 answer it from a read-only connection and the main process from its own.
 

@@ -2,9 +2,10 @@
 
 Why it is built this way:
 
-* One SQLite writer. Jobs run in a small thread pool so fetches overlap (network-bound), but everything that
-  touches the store holds `self.lock` (Engine.refresh_feed takes it around the reads and the write), and so does
-  the config reload and the re-match. SQLite sees one writer; `monitor poll` and the read commands beside the
+* One SQLite writer. Jobs run in a small thread pool so fetches overlap (network-bound). Each job is one refresh
+  (monitor.refresh): its pure step (fetch and analyse) runs in the job's thread without the store's writer, and
+  making the job and storing its reply (refresh.Writer) hold `self.lock`, as do the config reload and the
+  re-match. SQLite sees one writer; `monitor poll` and the read commands beside the
   daemon wait on the busy timeout (WAL), never fail.
 * The schedule lives in the database. After every run the job moves its own next run to the feed's persisted
   `feeds.next_poll` (interval, backoff, Retry-After, ttl, max-age: see monitor.schedule) plus jitter, so a restart
@@ -35,11 +36,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from monitor import housekeeping
 from monitor.config import load_config
 from monitor.dates import now_utc, to_iso
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import AUTO, Config, FeedSpec
-from monitor.pipeline import CycleSummary, Engine, FeedOutcome
+from monitor.pipeline import CycleSummary, Engine
+from monitor.refresh import FeedOutcome, Writer
 from monitor.lockfile import DaemonRunning, acquire_lock, running_daemon  # noqa: F401 (re-exported)
 from monitor.store import Store
 
@@ -97,12 +100,14 @@ class Daemon:
         self._outcomes: list[FeedOutcome] = []
         self._outcomes_lock = threading.Lock()
         self._lock_fd: int | None = None
-        self._clients: list[Any] = []
+        self._in_use: dict[Any, int] = {}  # runner -> jobs using it; a runner replaced by a reload is closed when idle
         self._seen_sig: tuple | None = None
         self._last_sig_check = 0.0
         self.scheduler = None
         self.store: Store | None = None
         self.engine: Engine | None = None
+        self.writer: Writer | None = None
+        self.runner: Any = None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -112,9 +117,10 @@ class Daemon:
         self._lock_fd = acquire_lock(self.config.database, self.config.path)
         self.store = Store.open(self.config.database)
         self.engine = Engine(self.config, self.store)
+        self.writer = Writer(self.config, self.store)
         with self.lock:
-            self.engine.prepare_cycle()
-        self.client = self._new_client()
+            housekeeping.prepare(self.config, self.store)
+        self.runner = self._new_runner(self.engine)
         workers = max(1, self.config.http.concurrency)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(workers)}, timezone=timezone.utc,
@@ -155,9 +161,13 @@ class Daemon:
             self._log_summary()
         self.lock.close()
         if self.store is not None and got:
+            self.writer.close()
             self.store.close()
         if got:
             self.lock.release()
+        if got:
+            for runner in list(self._in_use):
+                runner.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # the flock goes with the descriptor
         log.info("daemon stopped in %.1fs%s", time.monotonic() - started,
@@ -184,12 +194,18 @@ class Daemon:
     def _poll(self, name: str) -> None:
         if self.stopping.is_set():
             return
-        engine = self.engine
-        spec = next((f for f in engine.config.feeds if f.name == name), None)
+        spec = next((f for f in self.config.feeds if f.name == name), None)
         if spec is None:
             return
+        runner = None
         try:
-            outcome = engine.refresh_feed(spec, self.client, self.lock)
+            with self.lock:
+                runner = self.runner
+                self._in_use[runner] += 1
+                job = self.writer.job(spec)
+            reply = runner.run(job)  # the network and the text work, without the writer lock
+            with self.lock:
+                outcome = self.writer.store_reply(spec, reply)
             with self._outcomes_lock:
                 self._outcomes.append(outcome)
         except Stopped:
@@ -197,6 +213,8 @@ class Daemon:
         except MonitorError as exc:  # the database is locked or full: log, keep the schedule, retry later
             log.error("feed %s: %s", name, exc)
         finally:
+            if runner is not None:
+                self._release(runner)
             if not self.stopping.is_set():
                 self._move_job(name)
 
@@ -224,7 +242,7 @@ class Daemon:
         fingerprints older than the near-duplicate window dropped, as `monitor poll` does at every start."""
         try:
             with self.lock:
-                changes = self.engine.prepare_cycle()
+                changes = housekeeping.prepare(self.config, self.store)
             if changes:
                 log.info("corpus: %d document(s) added, changed or removed", changes)
         except MonitorError as exc:
@@ -319,10 +337,10 @@ class Daemon:
             new = replace(new, database=old.database)
         engine = Engine(new, self.store)
         with self.lock:
-            engine.prepare_cycle()
-            self.engine, self.config = engine, new
-        if new.http != old.http:
-            self.client = self._new_client()
+            housekeeping.prepare(new, self.store)
+            self.engine, self.config, self.writer.config = engine, new, new
+            old_runner, self.runner = self.runner, self._new_runner(engine)
+        self._release(old_runner, extra=0)
         self._sync_jobs(old, new)
         if new.schedule != old.schedule or new.feeds != old.feeds:
             self._schedule_summary()
@@ -346,7 +364,7 @@ class Daemon:
             elif spec != before[name] or new.schedule != old.schedule:
                 # A new URL is polled at once; a new interval applies from now.
                 when = now_utc() if spec.url != before[name].url else min(
-                    self._resume_time(name), now_utc() + timedelta(seconds=self.engine._interval(spec)))
+                    self._resume_time(name), now_utc() + timedelta(seconds=self.writer.interval(spec)[0]))
                 log.info("config: feed %s changed; next poll %s", name, to_iso(when))
                 self._add_job(spec, when)
 
@@ -389,12 +407,26 @@ class Daemon:
         self._last_sig_check = now
         return self._signature() != self._seen_sig
 
-    def _new_client(self):
-        from monitor.fetch import make_client
+    def _new_runner(self, engine: Engine) -> Any:
+        """Where the jobs' pure steps run (in the job's own thread): the engine's matcher, one HTTP client and a
+        read-only view of the store. A reload makes a new one; the old one is closed once no job uses it."""
+        from monitor.runner import ThreadRunner
 
-        client = make_client(self.config.http)
-        self._clients.append(client)
-        return client
+        runner = ThreadRunner(engine.config, engine.matcher, threads=1)
+        self._in_use[runner] = 0
+        return runner
+
+    def _release(self, runner: Any, extra: int = 1) -> None:
+        """One job less uses `runner` (`extra=0`: none, it was replaced); close it when idle and replaced."""
+        try:
+            with self.lock:
+                self._in_use[runner] -= extra
+                if runner is self.runner or self._in_use[runner] > 0:
+                    return
+                del self._in_use[runner]
+        except Stopped:
+            return  # shutdown closes what is left
+        runner.close()
 
 
 def _report_writer():

@@ -461,14 +461,17 @@ class Store:
     def save_feed_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
                          etag: str | None = None, last_modified: str | None = None,
                          keep_validators: bool = False, next_poll: str | None = None,
-                         body_hash: str | None = None, next_poll_reason: str | None = None) -> None:
-        """Record how a fetch went. Call inside the feed's transaction so validators land with its items."""
+                         body_hash: str | None = None, next_poll_reason: str | None = None,
+                         count_failure: bool = True) -> None:
+        """Record how a fetch went. Call inside the feed's transaction so validators land with its items.
+        `count_failure=False` records an error without counting it as one of the feed's failures in a row (the
+        monitor's own bug, not the feed's)."""
         if status == "error":
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = 'error', last_error = ?,"
-                " consecutive_failures = consecutive_failures + 1, next_poll = ?, next_poll_reason = ?"
+                " consecutive_failures = consecutive_failures + ?, next_poll = ?, next_poll_reason = ?"
                 " WHERE name = ?",
-                [fetched_at, error, next_poll, next_poll_reason, name])
+                [fetched_at, error, int(count_failure), next_poll, next_poll_reason, name])
         elif keep_validators:
             self.db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL,"

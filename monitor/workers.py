@@ -17,18 +17,19 @@ and spawned otherwise (forking a process that runs threads could deadlock the ch
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import logging
 import multiprocessing
 import os
 import queue
 import threading
+import traceback
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Sequence
 
-from monitor.models import FetchResult, HTTPSettings, WatchEntry
+from monitor.models import HTTPSettings, WatchEntry
+from monitor.refresh import FeedJob, FeedReply, StoreView, fetch_and_analyse
+from monitor.runner import relax_gc
 
 log = logging.getLogger("monitor.workers")
 # A cycle over at least this many feeds runs workers: one costs about half a second of CPU to start and 70 MB,
@@ -41,115 +42,6 @@ MAX_WORKERS = 4
 WORKER_NICENESS = 5
 
 
-class FeedJob(NamedTuple):
-    """One feed to fetch and analyse, with what the store knows of it."""
-
-    name: str
-    url: str
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None  # of the last body whose items were stored
-
-
-class FeedReply(NamedTuple):
-    """A worker's answer. `result` has no body (b"" for a 200, None for a 304); `items` is None when there was
-    nothing to analyse (304, or the same body again); `error` is the exception to record on the feed; `lost`
-    means the worker died holding the job, which the caller must then do itself."""
-
-    job: FeedJob
-    result: FetchResult | None = None
-    body_hash: str | None = None
-    ttl: float | None = None
-    items: list | None = None
-    error: BaseException | None = None
-    lost: bool = False
-    held: Any = None  # dedup.HeldSnapshot of the items, from the worker's read-only view of the store
-
-
-def relax_gc() -> None:
-    """Make Python's cyclic garbage collector run rarely in a process that analyses or stores feeds.
-
-    A cycle allocates millions of short-lived objects (parsed elements, words, rows) and almost no reference
-    cycles, while the collector, at its default threshold of 700 allocations, kept re-scanning every object the
-    process holds: 14 us an item in parsing alone (speed issue). Objects alive now (modules, tables, the
-    config) are moved out of its sight (gc.freeze) and the first generation is collected every 50,000
-    allocations instead of 700; cycles, if any, are still collected, only later."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-
-
-def body_hash(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
-
-
-# ------------------------------------------------------------------------------------------- the worker side
-def handle(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView") -> FeedReply:
-    """Fetch and analyse one feed; every failure comes back in the reply, never as an exception. `matcher` is
-    a Matcher, or a callable that makes one: the text stack (numpy, the automaton) is loaded on the first body
-    to analyse, so a poll where nothing changed never pays for it."""
-    from monitor.fetch import fetch
-    from monitor.schedule import rss_ttl
-
-    try:
-        result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
-        if result.body is None:
-            return FeedReply(job, result)
-        digest, ttl = body_hash(result.body), rss_ttl(result.body)
-        headers = replace(result, body=b"")
-        if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
-            return FeedReply(job, headers, digest, ttl)
-        from monitor.analyse import analyse
-
-        items = analyse(result.body, result.content_type, result.url, matcher() if callable(matcher) else matcher,
-                        lambda keys: view.known(job.name, keys))
-        return FeedReply(job, headers, digest, ttl, _for_the_wire(items), held=view.held(items))
-    except Exception as exc:  # a bug or an odd feed must not end the worker: the store records it
-        return FeedReply(job, error=exc)
-
-
-class StoreView:
-    """A worker's read-only view of the store, shared by its threads (one connection, used by one at a time):
-    which keys a feed has, and what FeedJudge would ask the database about its new items (dedup.held_snapshot).
-    The storing process checks keys again and completes the snapshot with what it wrote after it, so a view a
-    little behind costs only wasted work, never a wrong verdict."""
-
-    def __init__(self, database: str, dedup_settings: Any) -> None:
-        self._database, self._dedup = database, dedup_settings
-        self._store: Any = None
-        self._lock = threading.Lock()
-
-    def _open(self) -> Any:
-        if self._store is None:
-            from monitor.errors import StoreError
-            from monitor.store import Store
-
-            try:
-                self._store = Store.open(self._database, readonly=True)
-            except StoreError:
-                return None  # no database yet: nothing is stored
-        return self._store
-
-    def known(self, feed: str, keys: list[str]) -> set[str]:
-        with self._lock:
-            store = self._open()
-            return store.known_keys(feed, keys) if store is not None else set()
-
-    def held(self, items: list) -> Any:
-        from datetime import timedelta
-
-        from monitor import dedup
-        from monitor.dates import now_utc, to_iso
-
-        pairs = [(a.item.key, a.fingerprint) for a in items]
-        with self._lock:
-            store = self._open()
-            if store is None:
-                return dedup.HeldSnapshot(0, frozenset(), frozenset(), frozenset())
-            since = to_iso(now_utc() - timedelta(days=self._dedup.window_days))
-            with store.snapshot():
-                return dedup.held_snapshot(store, since, self._dedup.threshold, pairs)
-
-
 def _for_the_wire(items: list) -> list:
     """The items with each summary that is only the body's first 1,000 characters (a feed with a description
     and no separate content) left out, a third of what an item weighs on the wire: unpack() restores it."""
@@ -157,7 +49,7 @@ def _for_the_wire(items: list) -> list:
             for a in items]
 
 
-def unpack(items: list | None) -> list | None:
+def _unpack(items: list | None) -> list | None:
     """A reply's items as analyse() made them (see _for_the_wire)."""
     if items is None:
         return None
@@ -192,13 +84,16 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
 
     def run() -> None:
         while (job := jobs.get()) is not None:
-            reply = handle(job, client, http, matcher, view)
+            reply = fetch_and_analyse(job, client, http, matcher, view)
+            if reply.items is not None:
+                reply = reply._replace(items=_for_the_wire(reply.items))
             with send_lock:
                 try:
                     conn.send(reply)
                 except (TypeError, AttributeError, ValueError) as exc:  # an exception that does not pickle
-                    conn.send(FeedReply(job, error=RuntimeError(f"{type(reply.error).__name__}: {reply.error}"
-                                                                if reply.error else f"unsendable reply: {exc}")))
+                    error = RuntimeError(f"{type(reply.error).__name__}: {reply.error}" if reply.error
+                                         else f"unsendable reply: {exc}")
+                    conn.send(FeedReply(job, error=error, trace=reply.trace or traceback.format_exc()))
 
     pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
     for t in pool:
@@ -243,6 +138,7 @@ class WorkerFarm:
 
         dedup_settings = dedup_settings or DedupSettings()
         ctx = multiprocessing.get_context("fork" if fork and _fork_is_safe() else "spawn")
+        self.processes = processes
         self._workers: list[_Worker] = []
         self._replies: queue.Queue[FeedReply] = queue.Queue()
         self._lock = threading.Lock()  # guards each worker's `held` and `alive`
@@ -287,9 +183,10 @@ class WorkerFarm:
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
         """The next finished job (or one lost with its worker), or None when nothing came within `timeout`."""
         try:
-            return self._replies.get(timeout=timeout)
+            reply = self._replies.get(timeout=timeout)
         except queue.Empty:
             return None
+        return reply._replace(items=_unpack(reply.items)) if reply.items is not None else reply
 
     def _receive(self) -> None:
         while not self._closing:
@@ -349,19 +246,13 @@ def worker_count(feeds: int) -> int:
     """How many worker processes fetch and analyse in a cycle of `feeds` feeds (0: none, all in one process).
 
     One per core: with fetching and analysis in the workers, the storing process does under half the work and
-    the system shares the cores among all of them. MONITOR_WORKERS=N sets the number, 0 turns workers off;
-    MONITOR_PARSE_PROCESS=0/1 (older) turns them off / forces the default on.
+    the system shares the cores among all of them. MONITOR_WORKERS=N sets the number, 0 turns workers off.
     """
     cores = os.cpu_count() or 1
     default = max(1, min(cores, MAX_WORKERS))
     setting = os.environ.get("MONITOR_WORKERS", "").strip()
-    legacy = os.environ.get("MONITOR_PARSE_PROCESS")
-    if setting.isdigit():
+    if setting.isascii() and setting.isdigit():
         return int(setting)
-    if legacy == "0":
-        return 0
-    if legacy == "1":
-        return default
     return default if feeds >= WORKERS_MIN_FEEDS and cores > 1 else 0
 
 
@@ -385,5 +276,4 @@ def _fork_is_safe() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-__all__ = ["FeedJob", "FeedReply", "WorkerFarm", "body_hash", "handle", "relax_gc", "start_farm", "unpack",
-           "worker_count"]
+__all__ = ["WorkerFarm", "start_farm", "worker_count"]

@@ -118,7 +118,7 @@ def _kill_at_random_moment(proc: subprocess.Popen, rng: random.Random) -> str:
         k = rng.randint(1, FEEDS - 1)
         seen = 0
         while seen < k and (line := proc.stderr.readline()):
-            seen += "monitor.pipeline: feed" in line
+            seen += "monitor.refresh: feed" in line
         delay = rng.uniform(0.0, 0.3)
         time.sleep(delay)
         moment = f"{seen}+{delay:.2f}s"

@@ -93,7 +93,7 @@ def test_parsing_in_a_separate_process_gives_the_same_rows(tmp_path, feed_server
         folder = tmp_path / f"parse-process-{setting}"
         folder.mkdir()
         config = write_config(folder, fixture_feeds(feed_server))
-        proc = run_cli("poll", "--config", str(config), env={"MONITOR_PARSE_PROCESS": setting})
+        proc = run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": setting})
         assert proc.returncode == 0 and "items 9 new, 5 duplicate, 6 flagged" in proc.stdout, proc.stderr
         conn = sqlite3.connect(folder / "state" / "test.db")
         rows[setting] = sorted(conn.execute(

@@ -17,7 +17,7 @@ from conftest import FEEDS, REPO, SHARED
 from monitor.errors import ParseError
 from monitor.fastparse import parse_simple
 from monitor.parse import _parse_with_feedparser, _settle_encoding, parse_feed
-from monitor.pipeline import item_key, prepare
+from monitor.analyse import item_key, prepare
 
 CORPUS = SHARED / "corpora" / "feedparser-tests"
 PERSIAN = SHARED / "corpora" / "persian-feeds"

@@ -10,6 +10,7 @@ import pickle
 import signal
 import sqlite3
 import time
+from datetime import datetime
 
 import pytest
 
@@ -18,7 +19,8 @@ from test_e2e import write_config
 from monitor.errors import HTTPStatusError
 from monitor.feedserver import FeedServer
 from monitor.models import HTTPSettings
-from monitor.workers import FeedJob, WorkerFarm
+from monitor.refresh import FeedJob
+from monitor.workers import WorkerFarm
 
 
 def test_http_status_errors_survive_the_trip_between_processes():
@@ -140,3 +142,40 @@ def test_copies_in_feeds_analysed_by_different_workers_are_found(tmp_path):
         pair = sorted([a, b], key=lambda it: it["id"])
         assert pair[0]["status"] == "new", pair
         assert pair[1]["status"] == "duplicate" and pair[1]["duplicate_of"]["ref"] == pair[0]["id"], pair
+
+
+def test_a_bug_in_a_worker_reaches_the_log_with_its_traceback_and_is_not_backed_off(tmp_path, feed_server):
+    """A watch entry the matcher cannot compile (terms None: a bug, config validation never lets it through)
+    fails inside a real worker process. The reply carries the traceback across the pipe; the writer logs it and
+    records the feed's error without counting a failure in a row or backing the feed off."""
+    import logging
+
+    from monitor.models import Config, FeedSpec, WatchEntry
+    from monitor.refresh import Writer
+    from monitor.store import Store
+
+    broken = (WatchEntry(name="broken", kind="party", terms=None),)
+    with WorkerFarm(1, 1, broken, str(tmp_path / "none.db"), HTTPSettings(timeout=10)) as farm:
+        farm.submit(FeedJob("mehr", feed_server.url("mehr.xml"), None, None, None))
+        reply = farm.next_reply(30)
+    assert reply.error is not None and reply.trace and "Traceback" in reply.trace and "match.py" in reply.trace
+    config = Config(path=str(tmp_path / "c.yaml"), database=str(tmp_path / "m.db"), corpus=(),
+                    feeds=(FeedSpec(name="mehr", url=feed_server.url("mehr.xml")),), watch=())
+    store = Store.open(config.database)
+    store.sync_feeds([("mehr", config.feeds[0].url)])
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("monitor.refresh").addHandler(handler)
+    try:
+        writer = Writer(config, store)
+        outcome = writer.store_reply(config.feeds[0], reply)
+    finally:
+        logging.getLogger("monitor.refresh").removeHandler(handler)
+    state = store.feed_state("mehr")
+    assert outcome.status == "error" and outcome.error.startswith("internal error: ")
+    assert state.consecutive_failures == 0 and state.last_status == "error"
+    assert any("Traceback" in r.getMessage() and "match.py" in r.getMessage() for r in records)
+    delay = (datetime.fromisoformat(state.next_poll) - datetime.fromisoformat(state.last_fetched)).total_seconds()
+    assert 0 < delay <= config.schedule.interval + 1  # the plain interval, not a backoff
+    store.close()

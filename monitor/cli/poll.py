@@ -52,7 +52,7 @@ def _run_cycle(config, feeds):
 
         store = Store.open(config.database)
         try:
-            return Engine(config, store).run_cycle(feeds, farm=farm)  # closes the farm
+            return Engine(config, store).run_cycle(feeds, runner=farm)  # closes the farm
         finally:
             store.close()
     finally:

@@ -145,13 +145,13 @@ def corpus(config_path: str, fmt: str) -> None:
     """
     import json
 
-    from monitor.pipeline import Engine
+    from monitor import housekeeping
     from monitor.store import Store
 
     config = _load(config_path)
     store = Store.open(config.database)
     try:
-        Engine(config, store).sync_corpus()
+        housekeeping.sync_corpus(config, store)
         docs = store.corpus_docs()
     finally:
         store.close()

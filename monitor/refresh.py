@@ -1,0 +1,317 @@
+"""Refresh one feed: the only place where fetch, parse, dedup, match and store meet, read top to bottom.
+
+Modelled on Miniflux's RefreshFeed, in two steps, because the first needs no database writes and runs wherever
+there is a free core while the second needs the one SQLite writer:
+
+1. `fetch_and_analyse(job) -> FeedReply`, pure: the conditional GET, the body hash that tells a re-sent body
+   from a new one, the RSS <ttl>, parsing, skipping items already stored, plain text, fingerprints, watch
+   matches, and the near-duplicate questions to a read-only view of the store. Every failure comes back in the
+   reply, never as an exception. The same function runs in a worker process (large polls), in a thread of this
+   process (small polls) and in the daemon's job threads (monitor.runner says where).
+2. `Writer.store(spec, reply) -> FeedOutcome`: in the one writer, judge the new items (dedup.FeedJudge, completed
+   with what was written after the view the reply saw), write items, matches, fingerprints and the feed's
+   validators together, in one transaction (a savepoint of a commit group in a poll), and plan the next poll.
+
+A feed's validators are saved only in the transaction that stores the items they describe, so a crash loses at
+most the uncommitted feeds, which the next poll fetches again; items are unique per (feed, key), so nothing is
+ever stored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import traceback
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from monitor import dedup, schedule
+from monitor.dates import now_utc, to_iso
+from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
+from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings
+from monitor.store import Store, item_source
+
+log = logging.getLogger("monitor.refresh")
+
+
+class FeedJob(NamedTuple):
+    """One feed to fetch and analyse, with what the store knows of it."""
+
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None  # of the last body whose items were stored
+
+
+class FeedReply(NamedTuple):
+    """What fetch_and_analyse found. `result` has no body (b"" for a 200, None for a 304); `items` is None when
+    there was nothing to analyse (304, or the same body again); `error` is the failure to record on the feed,
+    with `trace` (the formatted traceback) when it is the monitor's own bug rather than the feed's or the
+    network's; `lost` means the worker died holding the job, which the caller must then do itself."""
+
+    job: FeedJob
+    result: FetchResult | None = None
+    body_hash: str | None = None
+    ttl: float | None = None
+    items: list | None = None
+    error: BaseException | None = None
+    lost: bool = False
+    held: Any = None  # dedup.HeldSnapshot of the items, from the view of the store the step asked
+    trace: str | None = None
+
+
+@dataclass
+class FeedOutcome:
+    name: str
+    status: str  # ok | not_modified | error
+    error: str | None = None
+    new: int = 0
+    duplicate: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+# ------------------------------------------------------------------------------------ step 1: fetch and analyse
+def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView") -> FeedReply:
+    """Fetch and analyse one feed; every failure comes back in the reply. `matcher` is a Matcher, or a callable
+    that makes one: the text stack (numpy, the automaton) is loaded on the first body to analyse, so a poll where
+    nothing changed never pays for it."""
+    from monitor.fetch import fetch
+
+    try:
+        result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
+        if result.body is None:
+            return FeedReply(job, result)
+        digest, ttl = body_hash(result.body), schedule.rss_ttl(result.body)
+        headers = replace(result, body=b"")
+        if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
+            return FeedReply(job, headers, digest, ttl)
+        from monitor.analyse import analyse
+
+        items = analyse(result.body, result.content_type, result.url, matcher() if callable(matcher) else matcher,
+                        lambda keys: view.known(job.name, keys))
+        return FeedReply(job, headers, digest, ttl, items, held=view.held(items))
+    except (FetchError, ParseError) as exc:  # the feed's or the network's fault: recorded, backed off
+        return FeedReply(job, error=exc)
+    except Exception as exc:  # the monitor's own bug: recorded with its traceback, never backed off
+        return FeedReply(job, error=exc, trace=traceback.format_exc())
+
+
+class StoreView:
+    """A read-only view of the store for the pure step, shared by the threads of one process (one connection,
+    used by one at a time): which keys a feed has, and what FeedJudge would ask the database about its new items
+    (dedup.held_snapshot). The writer checks keys again and completes the snapshot with what it wrote after it,
+    so a view a little behind costs only wasted work, never a wrong verdict."""
+
+    def __init__(self, database: str, dedup_settings: DedupSettings) -> None:
+        self._database, self._dedup = database, dedup_settings
+        self._store: Any = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        if self._store is None:
+            try:
+                self._store = Store.open(self._database, readonly=True)
+            except StoreError:
+                return None  # no database yet: nothing is stored
+        return self._store
+
+    def known(self, feed: str, keys: list[str]) -> set[str]:
+        with self._lock:
+            store = self._open()
+            return store.known_keys(feed, keys) if store is not None else set()
+
+    def held(self, items: list) -> dedup.HeldSnapshot:
+        pairs = [(a.item.key, a.fingerprint) for a in items]
+        with self._lock:
+            store = self._open()
+            if store is None:
+                return dedup.HeldSnapshot(0, frozenset(), frozenset(), frozenset())
+            since = to_iso(now_utc() - timedelta(days=self._dedup.window_days))
+            with store.snapshot():
+                return dedup.held_snapshot(store, since, self._dedup.threshold, pairs)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+# ------------------------------------------------------------------------------------ step 2: store the reply
+class Writer:
+    """The one writer's half of a refresh: jobs from the store's feed state, replies into the store.
+
+    A reply's snapshot (HeldSnapshot) is at least as new as the last commit before its job was made; what this
+    connection wrote after the oldest such commit is remembered (Store.track_recent) until no job in flight
+    needs it. Used by one thread at a time: the poll's main thread, or the daemon's jobs under its writer lock.
+    """
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config, self.store = config, store
+        self._handed: dict[str, int] = {}
+        store.track_recent(True)
+
+    def job(self, spec: FeedSpec) -> FeedJob:
+        state = self.store.feed_state(spec.name)
+        self._handed[spec.name] = self.store.committed_upto
+        return FeedJob(spec.name, spec.url, state.etag if state else None, state.last_modified if state else None,
+                       state.body_hash if state else None)
+
+    def store_reply(self, spec: FeedSpec, reply: FeedReply) -> FeedOutcome:
+        """Store what the pure step found, turning its failure into the feed's recorded error; log the outcome."""
+        import time
+
+        started = time.monotonic()
+        try:
+            if reply.error is not None:
+                outcome = self._store_failure(spec, reply.error, reply.trace)
+            else:
+                outcome = self._store_fetched(spec, reply)
+        except StoreError:
+            raise
+        except Exception as exc:  # a bug while storing must not end the cycle either
+            outcome = self._store_failure(spec, exc, traceback.format_exc())
+        finally:
+            self._handed.pop(spec.name, None)
+            self.store.forget_recent(min(self._handed.values(), default=self.store.committed_upto))
+        outcome.seconds = time.monotonic() - started
+        level = logging.WARNING if outcome.status == "error" else logging.INFO
+        log.log(level, "feed %s: %s%s", spec.name, outcome.status,
+                f" ({outcome.error})" if outcome.error else
+                f" {outcome.new} new, {outcome.duplicate} duplicate, {outcome.flagged} flagged")
+        return outcome
+
+    def close(self) -> None:
+        self.store.track_recent(False)
+
+    # ---------------------------------------------------------------- failures
+    def _store_failure(self, spec: FeedSpec, exc: BaseException, trace: str | None) -> FeedOutcome:
+        """Record a failure on the feed. The feed's or the network's fault is backed off (or waits for the
+        server's Retry-After); the monitor's own bug (`trace` set) is logged with its traceback and the feed
+        keeps its interval: backing off a healthy feed would only hide the bug."""
+        message = str(exc) or type(exc).__name__
+        now = now_utc()
+        if trace is not None:
+            log.error("feed %s: internal error (a bug in the monitor, not in the feed): %s: %s\n%s", spec.name,
+                      type(exc).__name__, exc, trace.rstrip())
+            message = f"internal error: {type(exc).__name__}: {message}"
+            delay, why = self.interval(spec)[0], "internal error; see the log (not backed off)"
+            with self.store.transaction():
+                self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                                            next_poll=next_poll_at(now, delay), next_poll_reason=why,
+                                            count_failure=False)
+            return FeedOutcome(spec.name, "error", error=message)
+        state = self.store.feed_state(spec.name)
+        failures = (state.consecutive_failures if state else 0) + 1
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        delay, why = schedule.backoff_delay(self.interval(spec)[0], failures, retry_after)
+        log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why)
+        with self.store.transaction():
+            self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                                        next_poll=next_poll_at(now, delay), next_poll_reason=why)
+        return FeedOutcome(spec.name, "error", error=message)
+
+    # ---------------------------------------------------------------- a good fetch
+    def _store_fetched(self, spec: FeedSpec, reply: FeedReply) -> FeedOutcome:
+        """`reply.result.body` is None for a 304; `reply.items` is None when the body was the one stored last
+        time, which a server ignoring validators re-sends: nothing new."""
+        result, items = reply.result, reply.items
+        now = now_utc()
+        interval, auto_why = self.interval(spec)
+        delay, why = schedule.success_delay(interval, ttl=reply.ttl, max_age=result.max_age)
+        if why or auto_why:
+            log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
+        plan = dict(fetched_at=to_iso(now), next_poll=next_poll_at(now, delay), next_poll_reason=why or auto_why)
+        if result.body is None:
+            with self.store.transaction():
+                self.store.save_feed_result(spec.name, status="not_modified", keep_validators=True, **plan)
+            return FeedOutcome(spec.name, "not_modified")
+        if items is None:
+            with self.store.transaction():
+                self.store.save_feed_result(spec.name, status="not_modified", etag=result.etag,
+                                            last_modified=result.last_modified, **plan)
+            return FeedOutcome(spec.name, "not_modified")
+        outcome = FeedOutcome(spec.name, "ok")
+        with self.store.transaction():
+            # The authoritative check: what the view saw as unknown may have been stored since.
+            known = self.store.known_keys(spec.name, [a.item.key for a in items])
+            fresh = []
+            for analysed in items:
+                if analysed.item.key not in known:
+                    known.add(analysed.item.key)
+                    fresh.append(analysed)
+            self._store_items(spec.name, fresh, now, outcome, reply.held)
+            self.store.save_feed_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
+                                        last_modified=result.last_modified, **plan)
+        return outcome
+
+    def _store_items(self, feed: str, items: list, now: datetime, outcome: FeedOutcome,
+                     held: dedup.HeldSnapshot | None) -> None:
+        """Judge and store a feed's new items, in feed order, with a few statements for the whole feed.
+
+        Each item is judged against everything stored before it, the feed's earlier items included (two copies
+        of one article in one feed: the second is the duplicate); the database is asked once for the whole feed
+        (dedup.FeedJudge), and the rows are written together.
+        """
+        if not items:
+            return
+        window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
+        judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
+                                [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
+                                snapshot=held, keys=[a.item.key for a in items])
+        ids = self.store.reserve_item_ids(len(items))
+        fetched_at = to_iso(now)
+        rows, matches = [], []
+        for item_id, analysed in zip(ids, items):
+            item, fp = analysed.item, analysed.fingerprint
+            verdict = judge.next(item_id)
+            rows.append({
+                "id": item_id, "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
+                "canonical_link": item.canonical_link, "title": analysed.display_title, "summary": item.summary,
+                "body": item.body, "published": item.published, "fetched_at": fetched_at,
+                "status": "duplicate" if verdict else "new",
+                "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
+                "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
+                "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
+            })
+            matches.extend((item_id, m) for m in analysed.matches)
+            if verdict:
+                outcome.duplicate += 1
+                continue
+            outcome.new += 1
+            outcome.flagged += bool(analysed.matches)
+            self.store.add_shingles(item_source(item_id), fp.shingles)  # waits in memory until the commit
+        self.store.insert_new_items(rows)
+        self.store.add_matches_many(matches)
+
+    # ---------------------------------------------------------------- the next poll
+    def interval(self, spec: FeedSpec) -> tuple[float, str | None]:
+        """The feed's interval now, and why when it is `auto` (from the times of its recent items)."""
+        sched = self.config.schedule
+        if spec.interval != AUTO:
+            return float(spec.interval or sched.interval), None
+        since = to_iso(now_utc() - timedelta(days=14))
+        times = [datetime.fromisoformat(t)
+                 for t in self.store.recent_item_times(spec.name, since, schedule.AUTO_SAMPLE)]
+        return schedule.auto_interval(times, now_utc(), default=sched.interval, low=sched.min_interval,
+                                      high=sched.max_interval)
+
+
+def next_poll_at(now: datetime, delay: float) -> str:
+    """now + delay, stored rounded *up* to the second: a Retry-After is never cut short by the rounding."""
+    when = now + timedelta(seconds=delay)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return to_iso(when)
+
+
+__all__ = ["FeedJob", "FeedReply", "FeedOutcome", "StoreView", "Writer", "body_hash", "fetch_and_analyse",
+           "next_poll_at"]
