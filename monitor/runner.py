@@ -28,25 +28,29 @@ class Runner(Protocol):
 
 class ThreadRunner:
     """The pure step in `threads` threads of this process, with one HTTP client and one read-only view of the
-    store. `run(job)` does one job in the calling thread (the daemon's job threads, a feed a dead worker left)."""
+    store. `run(job)` does one job in the calling thread (a feed a dead worker left). `replies`, when given, is
+    the queue replies are put on (the daemon's writer waits on one queue for due feeds and replies alike)."""
 
     processes = 0
 
-    def __init__(self, config: Config, matcher: Any, threads: int | None = None) -> None:
+    def __init__(self, config: Config, matcher: Any, threads: int | None = None,
+                 replies: queue.Queue | None = None) -> None:
         from monitor.fetch import make_client
 
         self._http, self._matcher = config.http, matcher
         self._client = make_client(config.http)
+        self._retired: list[Any] = []  # clients of an older config, closed with the runner
         self._view = StoreView(config.database, config.dedup)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads or config.http.concurrency),
                                         thread_name_prefix="monitor-fetch")
-        self._replies: queue.Queue[FeedReply] = queue.Queue()
+        self._replies: queue.Queue = replies if replies is not None else queue.Queue()
 
     def run(self, job: FeedJob) -> FeedReply:
         return fetch_and_analyse(job, self._client, self._http, self._matcher, self._view)
 
     def submit(self, job: FeedJob) -> bool:
-        self._pool.submit(lambda: self._replies.put(self.run(job)))
+        client, http, matcher = self._client, self._http, self._matcher  # as configured when submitted
+        self._pool.submit(lambda: self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
@@ -55,9 +59,21 @@ class ThreadRunner:
         except queue.Empty:
             return None
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._client.close()
+    def reconfigure(self, config: Config, matcher: Any) -> None:
+        """Jobs submitted from now on use `matcher` and, when the HTTP settings changed, a new client (jobs
+        already running finish with the old one, which is closed with the runner)."""
+        from monitor.fetch import make_client
+
+        self._matcher = matcher
+        if config.http != self._http:
+            self._retired.append(self._client)
+            self._http, self._client = config.http, make_client(config.http)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the threads (`wait=False`: without waiting for a fetch still running) and close the clients."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        for client in (self._client, *self._retired):
+            client.close()  # a fetch still running then fails in its thread, and its reply is not stored
         self._view.close()
 
     def __enter__(self) -> "ThreadRunner":

@@ -265,6 +265,7 @@ def start_farm(config: Any, feeds: int, fork: bool = False) -> WorkerFarm | None
     if not processes:
         return None
     threads = max(2, -(-max(1, config.http.concurrency) // processes))
+    log.info("fetching and analysing in %d worker processes of %d threads each", processes, threads)
     return WorkerFarm(processes, threads, config.watch, config.database, config.http, config.dedup, fork=fork)
 
 

@@ -291,7 +291,7 @@ def test_retry_after_and_backoff_delay_the_next_request(tmp_path, start):
 
 def test_the_scheduled_report_is_a_cron_job_in_tehran_time(tmp_path, feed_server):
     """config.report becomes one cron job (Tehran time unless told otherwise) that writes the dated report."""
-    from monitor.daemon import Daemon
+    from monitor.daemon.service import Daemon
 
     config = write_config(tmp_path, fixture_feeds(feed_server), SHIPPED_WATCH, interval="1h")
     with open(config, "a", encoding="utf-8") as fh:
@@ -303,7 +303,7 @@ def test_the_scheduled_report_is_a_cron_job_in_tehran_time(tmp_path, feed_server
         fire = job.next_run_time
         assert str(fire.tzinfo) == "Asia/Tehran" and (fire.hour, fire.minute) == (8, 0)
         wait_for(lambda: item_count(config) == 14, what="the first poll's items")
-        daemon._write_report()
+        daemon.jobs.write_report()
         written = list((tmp_path / "state" / "reports").glob("flagged-*.md"))
         # (The fixture items were published in 2025, outside the last day: the report says so.)
         assert len(written) == 1 and written[0].read_text(encoding="utf-8").startswith("# Flagged items")

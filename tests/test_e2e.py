@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FEEDS, REPO, SEEDS, run_cli, run_json
+from conftest import SHARED, FEEDS, REPO, SEEDS, run_cli, run_json
 
 # guid (or link for the item without one) -> (status, corpus ref of the duplicate, flagged watch entries)
 EXPECTED = {
@@ -86,20 +86,47 @@ def test_first_poll_matches_the_fixture_table(polled):
             assert {m["watch"] for m in item["matches"]} == flagged, key
 
 
-def test_parsing_in_a_separate_process_gives_the_same_rows(tmp_path, feed_server):
-    """Large cycles parse in a spawned process; forced here on the fixtures, the stored rows must not change."""
-    rows = {}
-    for setting in ("0", "1"):
-        folder = tmp_path / f"parse-process-{setting}"
-        folder.mkdir()
-        config = write_config(folder, fixture_feeds(feed_server))
-        proc = run_cli("poll", "--config", str(config), env={"MONITOR_WORKERS": setting})
-        assert proc.returncode == 0 and "items 9 new, 5 duplicate, 6 flagged" in proc.stdout, proc.stderr
-        conn = sqlite3.connect(folder / "state" / "test.db")
-        rows[setting] = sorted(conn.execute(
-            "SELECT feed, key, title, body, published, status, dup_kind, dup_ref, dup_score FROM items"))
-        conn.close()
-    assert rows["0"] == rows["1"] and len(rows["0"]) == 14
+def _items_as_stored(config: Path) -> list[dict]:
+    """`monitor items --format json` of every stored item, with what differs by run alone taken out: ids and
+    fetch times, and a duplicate's reference to an item given as that item's (feed, guid, link)."""
+    items = run_json("items", "--config", str(config), "--format", "json", "--since", "1990-01-01")["items"]
+    by_id = {it["id"]: (it["feed"], it["guid"], it["link"]) for it in items}
+    out = []
+    for it in items:
+        it = {k: v for k, v in it.items() if k not in ("id", "fetched_at")}
+        dup = it.get("duplicate_of")
+        if dup and dup["kind"] == "item":
+            it["duplicate_of"] = {**dup, "ref": by_id[int(dup["ref"])]}
+        out.append(it)
+    return sorted(out, key=lambda it: (it["feed"], it["guid"] or "", it["link"] or "", it["title"]))
+
+
+PERSIAN = SHARED / "corpora" / "persian-feeds"
+
+
+@pytest.mark.skipif(not PERSIAN.is_dir(), reason="../shared/corpora is not beside the repo")
+def test_a_poll_with_workers_stores_what_a_poll_without_them_stores(tmp_path, feed_server):
+    """The pure step of a refresh runs in threads of the polling process or in worker processes
+    (monitor.runner): over the fixtures and the real Persian snapshots, `monitor items --format json` must be
+    the same either way, item for item, verdicts, scores, matches and snippets included."""
+    from monitor.feedserver import FeedServer
+
+    with FeedServer(PERSIAN) as snapshots:
+        feeds = {**fixture_feeds(feed_server),
+                 **{p.stem.split("_")[0]: snapshots.url(p.name) for p in sorted(PERSIAN.glob("*.xml"))}}
+        stored = {}
+        for workers in ("0", "2"):
+            folder = tmp_path / f"workers-{workers}"
+            folder.mkdir()
+            config = write_config(folder, feeds)
+            proc = run_cli("poll", "-v", "--config", str(config), env={"MONITOR_WORKERS": workers})
+            assert proc.returncode == 0 and f"cycle: {len(feeds)} feeds ({len(feeds)} ok" in proc.stdout, \
+                proc.stdout + proc.stderr
+            assert ("in 2 worker processes" in proc.stderr) == (workers == "2"), proc.stderr
+            stored[workers] = _items_as_stored(config)
+    assert len(stored["0"]) > 100 and any(it["status"] == "duplicate" for it in stored["0"])
+    assert any(it["flagged"] for it in stored["0"])
+    assert stored["0"] == stored["2"]
 
 
 def test_json_shapes_and_iso_times(polled):

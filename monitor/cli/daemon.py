@@ -65,7 +65,7 @@ def run(config_path: str, log_format: str, verbose: int) -> None:
         monitor run --config /etc/monitor/config.yaml --log-format json
     """
     setup_daemon_logging(log_format, verbose)
-    from monitor.daemon import Daemon
+    from monitor.daemon.service import Daemon
 
     daemon = Daemon(config_path)
     daemon.run()
@@ -89,7 +89,7 @@ def status(config_path: str, fmt: str) -> None:
         monitor status --format json
     """
     from monitor.dates import now_utc, to_iso
-    from monitor.lockfile import running_daemon
+    from monitor.daemon.lock import running_daemon
 
     config = _load(config_path)
     holder = running_daemon(config.database)

@@ -1,0 +1,211 @@
+"""The Daemon: one writer thread that stores every feed's refresh, fed by a scheduler and a runner.
+
+Why it is built this way:
+
+* One SQLite writer, as in a poll. A feed's scheduled job only says the feed is due (jobs.py); the writer thread
+  makes the feed's job from its stored state, hands it to a ThreadRunner (the pure step of monitor.refresh runs
+  in the runner's threads, so fetches overlap), and stores each reply through refresh.Writer as it comes, the
+  same two steps a poll runs. Whatever else touches the store (housekeeping, the re-match, the cycle summary,
+  the scheduled report) holds `self.lock`, which the writer thread holds while it writes.
+* The schedule lives in the database: after storing a feed, the writer moves the feed's job to the persisted
+  `feeds.next_poll` (interval, backoff, Retry-After, ttl, max-age: monitor.schedule) plus jitter, so a restart
+  resumes where it stopped: no stampede of every feed at once, no forgotten backoff.
+* Crash safety comes from the refresh (one transaction per feed, UNIQUE (feed, key)); the daemon adds the lock
+  file (lock.py) and a clean stop on SIGTERM/SIGINT: no new jobs, the write in flight finishes, then exit, well
+  within 10 s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from typing import Any
+
+from monitor import housekeeping
+from monitor.config import load_config
+from monitor.daemon.jobs import FeedJobs
+from monitor.daemon.lock import acquire_lock
+from monitor.daemon.watcher import ConfigWatcher
+from monitor.errors import MonitorError
+from monitor.models import Config, FeedSpec
+from monitor.pipeline import Engine
+from monitor.refresh import FeedOutcome, FeedReply, Writer
+from monitor.runner import ThreadRunner
+from monitor.store import Store
+
+log = logging.getLogger("monitor.daemon")
+STOP_BUDGET = 8.0  # seconds a stop waits for the write in flight (SIGTERM must end within 10 s)
+
+
+class Stopped(MonitorError):
+    """The daemon stopped: no more writes."""
+
+
+class WriterLock:
+    """The one-writer lock. After close() every later `with lock:` raises Stopped instead of waiting forever,
+    so work still running when the daemon stops ends instead of touching a closed store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.closed = False
+
+    def acquire(self, timeout: float = -1) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __enter__(self) -> "WriterLock":
+        self._lock.acquire()
+        if self.closed:
+            self._lock.release()
+            raise Stopped("the daemon is stopping; nothing more is written")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def watch_hash(config: Config) -> str:
+    return hashlib.sha1(repr(config.watch).encode()).hexdigest()
+
+
+class Daemon:
+    """Build with a config path, then `run()` until `stop()` (or a signal when run in the main thread)."""
+
+    def __init__(self, config_path: str) -> None:
+        self.config_path = config_path
+        self.config = load_config(config_path)
+        self.lock = WriterLock()  # every store access holds it
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        # What the writer thread waits on: a feed's name when it is due, a FeedReply when its refresh's pure step
+        # is done, None to stop.
+        self.events: queue.Queue[str | FeedReply | None] = queue.Queue()
+        self.outcomes: list[FeedOutcome] = []
+        self.outcomes_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._writer_thread: threading.Thread | None = None
+        self.store: Store | None = None
+        self.engine: Engine | None = None
+        self.writer: Writer | None = None
+        self.runner: ThreadRunner | None = None
+        self.jobs = FeedJobs(self)
+        self.watcher = ConfigWatcher(self)
+
+    @property
+    def scheduler(self) -> Any:
+        return self.jobs.scheduler
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self._lock_fd = acquire_lock(self.config.database, self.config.path)
+        self.store = Store.open(self.config.database)
+        self.engine = Engine(self.config, self.store)
+        self.writer = Writer(self.config, self.store)
+        with self.lock:
+            housekeeping.prepare(self.config, self.store)
+        self.runner = ThreadRunner(self.config, self.engine.matcher, replies=self.events)
+        self._writer_thread = threading.Thread(target=self._write, name="monitor-writer", daemon=True)
+        self._writer_thread.start()
+        self.jobs.start()
+        self.watcher.start()
+        log.info("daemon started: pid %d, %d feeds, %d watch entries, database %s", os.getpid(),
+                 len(self.config.feeds), len(self.config.watch), self.config.database)
+
+    def run(self) -> None:
+        """Start, then block until a stop is asked for (SIGTERM, SIGINT) and stop cleanly."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+            signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+            signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+        self.start()
+        while not self.stopping.wait(0.5):
+            pass
+        self.shutdown()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def shutdown(self) -> None:
+        """No new jobs; wait (a bounded time) for the write in flight; close the store; free the lock."""
+        self.stopping.set()
+        started = time.monotonic()
+        self.jobs.shutdown()
+        self.events.put(None)
+        if self._writer_thread is not None:
+            self._writer_thread.join(timeout=STOP_BUDGET)
+        got = self.lock.acquire(timeout=max(0.1, STOP_BUDGET - (time.monotonic() - started)))
+        if got:
+            self.jobs.log_summary()
+        self.lock.close()
+        if self.runner is not None:
+            self.runner.close(wait=False)  # a fetch still waiting on a slow server is not waited for
+        if self.store is not None and got:
+            self.writer.close()
+            self.store.close()
+        if got:
+            self.lock.release()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # the flock goes with the descriptor
+        log.info("daemon stopped in %.1fs%s", time.monotonic() - started,
+                 "" if got else " (a write was still running; SQLite rolls it back)")
+
+    # ---------------------------------------------------------------- the one writer
+    def feed(self, name: str) -> FeedSpec | None:
+        return next((f for f in self.config.feeds if f.name == name), None)
+
+    def _write(self) -> None:
+        """The writer thread: jobs made for due feeds, replies stored as they come, each feed's job moved to its
+        next poll once stored. A feed still in flight when it is due again is not asked twice."""
+        in_flight: dict[str, FeedSpec] = {}
+        while not self.stopping.is_set():
+            event = self.events.get()
+            if event is None:
+                return
+            name = event if isinstance(event, str) else event.job.name
+            try:
+                if isinstance(event, str):
+                    spec = self.feed(name)
+                    if spec is None or name in in_flight:
+                        continue
+                    with self.lock:
+                        job = self.writer.job(spec)
+                    in_flight[name] = spec
+                    self.runner.submit(job)
+                    continue
+                spec = in_flight.pop(name, None)
+                if spec is None:
+                    continue
+                with self.lock:
+                    outcome = self.writer.store_reply(spec, event)
+                with self.outcomes_lock:
+                    self.outcomes.append(outcome)
+            except Stopped:
+                return
+            except MonitorError as exc:  # the database is locked or full: log, keep the schedule, retry later
+                log.error("feed %s: %s", name, exc)
+            except Exception:  # the writer must outlive any one feed
+                log.exception("feed %s: unexpected error in the writer", name)
+            if name not in in_flight and not self.stopping.is_set():
+                self.jobs.move(name)
+
+    # ---------------------------------------------------------------- a new config
+    def apply(self, new: Config) -> None:
+        """Make a validated new config the running one: housekeeping for it first (a new corpus, new feeds),
+        then the writer, the runner and the jobs follow it."""
+        old = self.config
+        engine = Engine(new, self.store)
+        with self.lock:
+            housekeeping.prepare(new, self.store)
+            self.engine, self.config, self.writer.config = engine, new, new
+            self.runner.reconfigure(new, engine.matcher)
+        self.jobs.follow(old, new)
