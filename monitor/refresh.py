@@ -25,7 +25,7 @@ import threading
 import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from monitor import dedup, schedule
 from monitor.dates import now_utc, to_iso
@@ -154,8 +154,9 @@ class Writer:
     needs it. Used by one thread at a time: the poll's main thread, or the daemon's jobs under its writer lock.
     """
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime] = now_utc) -> None:
         self.config, self.store = config, store
+        self.clock = clock  # the time a refresh is stored at, which the next poll is planned from (tests set it)
         self._handed: dict[str, int] = {}
         store.track_recent(True)
 
@@ -198,7 +199,7 @@ class Writer:
         server's Retry-After); the monitor's own bug (`trace` set) is logged with its traceback and the feed
         keeps its interval: backing off a healthy feed would only hide the bug."""
         message = str(exc) or type(exc).__name__
-        now = now_utc()
+        now = self.clock()
         if trace is not None:
             log.error("feed %s: internal error (a bug in the monitor, not in the feed): %s: %s\n%s", spec.name,
                       type(exc).__name__, exc, trace.rstrip())
@@ -224,7 +225,7 @@ class Writer:
         """`reply.result.body` is None for a 304; `reply.items` is None when the body was the one stored last
         time, which a server ignoring validators re-sends: nothing new."""
         result, items = reply.result, reply.items
-        now = now_utc()
+        now = self.clock()
         interval, auto_why = self.interval(spec)
         delay, why = schedule.success_delay(interval, ttl=reply.ttl, max_age=result.max_age)
         if why or auto_why:
@@ -298,10 +299,10 @@ class Writer:
         sched = self.config.schedule
         if spec.interval != AUTO:
             return float(spec.interval or sched.interval), None
-        since = to_iso(now_utc() - timedelta(days=14))
+        since = to_iso(self.clock() - timedelta(days=14))
         times = [datetime.fromisoformat(t)
                  for t in self.store.recent_item_times(spec.name, since, schedule.AUTO_SAMPLE)]
-        return schedule.auto_interval(times, now_utc(), default=sched.interval, low=sched.min_interval,
+        return schedule.auto_interval(times, self.clock(), default=sched.interval, low=sched.min_interval,
                                       high=sched.max_interval)
 
 

@@ -262,16 +262,17 @@ def test_retry_after_and_backoff_delay_the_next_request(tmp_path, start):
         feeds = {name: server.url(name) for name in ("ok", "limited", "broken")}
         config = write_config(tmp_path, feeds, SHIPPED_WATCH, interval="1s")
         daemon = start(config)
-        # /ok is polled every second; over the same span /limited waits 3 s between tries (Retry-After) and
-        # /broken 1 s, 2 s, 4 s (backoff).
-        wait_for(lambda: server.count("ok") >= 6, what="six polls of /ok", daemon=daemon)
+        # /ok is polled every second; /limited waits 3 s between tries (Retry-After) and /broken 1 s, then 2 s
+        # (backoff; tests/test_refresh.py checks the whole sequence with a clock of its own).
+        wait_for(lambda: server.count("limited") >= 2 and server.count("broken") >= 3, what="two tries of /limited"
+                 " and three of /broken", daemon=daemon)
         feeds_json = run_json("feeds", "--config", str(config), "--format", "json")["feeds"]
         assert daemon.stop() == 0
         limited, broken = server.times["/limited"], server.times["/broken"]
-        assert 1 <= len(limited) <= 3 and 2 <= len(broken) <= 4, (limited, broken)
+        assert server.count("ok") >= 3 and 2 <= len(limited) <= 3 and 3 <= len(broken) <= 4, (limited, broken)
         assert all(b - a >= 2.8 for a, b in zip(limited, limited[1:])), limited
         gaps = [b - a for a, b in zip(broken, broken[1:])]
-        assert all(gap >= 0.9 * 2 ** i for i, gap in enumerate(gaps)), gaps  # 1 s, then 2 s, then 4 s
+        assert all(gap >= 0.9 * 2 ** i for i, gap in enumerate(gaps)), gaps  # 1 s, then 2 s
         by_name = {f["name"]: f for f in feeds_json}
         assert "Retry-After" in by_name["limited"]["last_error"] or "wait 3s" in by_name["limited"]["last_error"]
         assert by_name["broken"]["consecutive_failures"] >= 2 and by_name["broken"]["next_poll"]
@@ -282,7 +283,8 @@ def test_retry_after_and_backoff_delay_the_next_request(tmp_path, start):
         count = server.count("limited")
         last = server.times["/limited"][-1]
         again = start(config)
-        wait_for(lambda: server.count("ok") >= 8, what="the restarted daemon's polls", daemon=again)
+        polls = server.count("ok")
+        wait_for(lambda: server.count("ok") >= polls + 2, what="the restarted daemon's polls", daemon=again)
         assert again.stop() == 0
         assert all(t - last >= 2.8 for t in server.times["/limited"][count:])
     finally:
