@@ -175,7 +175,7 @@ class Daemon:
     def _resume_time(self, name: str) -> datetime:
         """The persisted next poll (a backoff survives a restart), or now; plus jitter either way."""
         with self.lock:
-            stored = self.store.next_polls().get(name)
+            stored = self.store.feeds.next_polls().get(name)
         when = now_utc()
         if stored:
             when = max(when, datetime.fromisoformat(stored))
@@ -243,7 +243,7 @@ class Daemon:
             "duplicate": summary.total("duplicate"), "flagged": summary.total("flagged")}})
         try:
             with self.lock, self.store.transaction():
-                self.store.set_meta("daemon.last_cycle", json.dumps({"at": to_iso(now_utc()), "summary": line}))
+                self.store.meta.set("daemon.last_cycle", json.dumps({"at": to_iso(now_utc()), "summary": line}))
         except MonitorError as exc:
             log.error("cannot record the cycle: %s", exc)
 
@@ -284,7 +284,7 @@ class Daemon:
 
     def _watch_loop(self) -> None:
         self._seen_sig = self._signature()
-        if self.store.get_meta("daemon.watch_hash") != watch_hash(self.config):
+        if self.store.meta.get("daemon.watch_hash") != watch_hash(self.config):
             self._rematch(self.engine, "the watch list differs from the one the stored items were matched with")
         while not self.stopping.wait(WATCH_POLL):
             current = self._signature()
@@ -374,7 +374,7 @@ class Daemon:
                      p.done, p.total)
             return False
         with self.lock, self.store.transaction():
-            self.store.set_meta("daemon.watch_hash", watch_hash(engine.config))
+            self.store.meta.set("daemon.watch_hash", watch_hash(engine.config))
         log.info("rematch: done: %d items in %.1fs; %d items changed, %d flags added, %d removed", p.done,
                  p.seconds, p.changed, p.added, p.removed,
                  extra={"rematch": {"items": p.done, "changed": p.changed, "added": p.added, "removed": p.removed,

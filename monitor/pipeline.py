@@ -27,8 +27,8 @@ from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import fetch, make_client
 from monitor.match import Matcher
-from monitor.models import AUTO, FeedSpec, FetchResult
-from monitor.store import CommitGroup, Store, item_source
+from monitor.models import AUTO, FeedSpec, FetchResult, Source
+from monitor.store import CommitGroup, Store
 from monitor.workers import FeedJob, FeedReply, WorkerFarm, body_hash, relax_gc, start_farm, unpack
 
 log = logging.getLogger("monitor.pipeline")
@@ -84,10 +84,9 @@ class Engine:
     # ---------------------------------------------------------------- corpus
     def sync_corpus(self) -> int:
         """Fingerprint corpus files that are new or changed since the last cycle; forget removed ones."""
-        known = self.store.corpus_index()
+        known = self.store.corpus.index()
         seen: set[str] = set()
         changes = 0
-        stamp = to_iso(now_utc())
         for path in dedup.corpus_files(self.config.corpus):
             ref = path.stem
             if ref in seen:
@@ -104,15 +103,15 @@ class Engine:
                 continue
             fp = dedup.fingerprint(doc.title, doc.body)
             with self.store.transaction():
-                self.store.put_corpus_doc(
+                self.store.corpus.put(
                     {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
                      "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
                      "title_body_hash": fp.title_body_hash, "shingle_count": len(fp.shingles)},
-                    fp.shingles, stamp)
+                    fp.shingles)
             changes += 1
         for ref in set(known) - seen:
             with self.store.transaction():
-                self.store.delete_corpus_doc(ref)
+                self.store.corpus.delete(ref)
             changes += 1
         return changes
 
@@ -141,7 +140,7 @@ class Engine:
             if self._client is not None:
                 self._client.close()
                 self._client = None
-            self.store.track_recent(False)
+            self.store.fingerprints.track_recent(False)
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
@@ -155,8 +154,9 @@ class Engine:
         queue = iter(feeds)
         in_flight = 0
         # A worker's view of the store (dedup.HeldSnapshot) is at least as new as the last commit before its job
-        # was handed over; what was written after the oldest such commit is remembered here (Store.recent_held).
-        self.store.track_recent(True)
+        # was handed over; what was written after the oldest such commit is remembered here
+        # (store.fingerprints.recent_held).
+        self.store.fingerprints.track_recent(True)
         handed: dict[str, int] = {}
 
         def submit_next() -> None:
@@ -164,10 +164,10 @@ class Engine:
             spec = next(queue, None)
             if spec is None:
                 return
-            state = self.store.feed_state(spec.name)
+            state = self.store.feeds.state(spec.name)
             job = FeedJob(spec.name, spec.url, state.etag if state else None,
                           state.last_modified if state else None, state.body_hash if state else None)
-            handed[spec.name] = self.store.committed_upto
+            handed[spec.name] = self.store.fingerprints.committed_upto
             if farm.submit(job):
                 in_flight += 1
             else:  # every worker is gone: the rest of the cycle runs here
@@ -191,9 +191,10 @@ class Engine:
             group.ready()
             outcome = self._refresh_here(spec) if reply.lost else self._finish(spec, self._storer(spec, reply))
             summary.outcomes.append(outcome)
-            self.store.write_pending_if_over(PENDING_ROWS)
+            self.store.fingerprints.write_pending_if_over(PENDING_ROWS)
             handed.pop(spec.name, None)
-            self.store.forget_recent(min(handed.values(), default=self.store.committed_upto))
+            self.store.fingerprints.forget_recent(min(handed.values(),
+                                                      default=self.store.fingerprints.committed_upto))
             submit_next()  # one feed stored, one more in
 
     def _storer(self, spec: FeedSpec, reply: FeedReply) -> Callable[[], FeedOutcome]:
@@ -216,7 +217,7 @@ class Engine:
             def submit_next() -> None:
                 spec = next(queue, None)
                 if spec is not None:
-                    state = self.store.feed_state(spec.name)
+                    state = self.store.feeds.state(spec.name)
                     pending[pool.submit(fetch, client, spec.url, http, etag=state.etag if state else None,
                                         last_modified=state.last_modified if state else None)] = spec
 
@@ -232,7 +233,7 @@ class Engine:
                     spec = pending.pop(future)
                     group.ready()
                     summary.outcomes.append(self._finish_feed(spec, future))
-                    self.store.write_pending_if_over(PENDING_ROWS)
+                    self.store.fingerprints.write_pending_if_over(PENDING_ROWS)
                     submit_next()
 
     def _refresh_here(self, spec: FeedSpec) -> FeedOutcome:
@@ -243,22 +244,22 @@ class Engine:
 
     def prepare_cycle(self) -> int:
         """Corpus, feed rows and the shingle window brought up to date; the number of corpus changes."""
-        upgrade = self.store.get_meta("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME
+        upgrade = self.store.meta.get("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME
         if upgrade:  # fingerprints made another way match nothing new: the corpus is fingerprinted again
             with self.store.transaction():
-                self.store.forget_corpus()
+                self.store.corpus.forget_all()
         changes = self.sync_corpus()
-        self.store.sync_feeds((f.name, f.url) for f in self.config.feeds)
+        self.store.feeds.sync((f.name, f.url) for f in self.config.feeds)
         window_start = to_iso(now_utc() - timedelta(days=self.config.dedup.window_days))
         if upgrade:
             self.refingerprint(window_start)
-        last = self.store.get_meta("fingerprints_pruned_at")
+        last = self.store.meta.get("fingerprints_pruned_at")
         if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
             # Pruning scans the whole fingerprint table; lookups already ignore items outside the window, so
             # once a day is enough to give the space back.
             with self.store.transaction():
-                self.store.prune_shingles(window_start)
-                self.store.set_meta("fingerprints_pruned_at", to_iso(now_utc()))
+                self.store.fingerprints.prune(window_start)
+                self.store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
         return changes
 
     def refingerprint(self, window_start: str, batch: int = 2000) -> int:
@@ -266,20 +267,20 @@ class Engine:
         upgrade): near-duplicates of recent items are still recognised. Batches commit one by one, so a crash
         part-way redoes the work on the next cycle (inserts are idempotent); the scheme is recorded last."""
         with self.store.transaction():
-            self.store.forget_item_fingerprints()
+            self.store.fingerprints.forget_items()
         done, after = 0, 0
         while True:
-            rows = self.store.windowed_items(window_start, after, batch)
+            rows = self.store.items.windowed(window_start, after, batch)
             if not rows:
                 break
             printed = dedup.fingerprints([(title, body) for _, title, body in rows])
             with self.store.transaction():
                 for (item_id, _, _), (fp, _, _) in zip(rows, printed):
-                    self.store.add_shingles(item_source(item_id), fp.shingles)
+                    self.store.fingerprints.add(Source.item(item_id), fp.shingles)
             done += len(rows)
             after = rows[-1][0]
         with self.store.transaction():
-            self.store.set_meta("fingerprint_scheme", dedup.FINGERPRINT_SCHEME)
+            self.store.meta.set("fingerprint_scheme", dedup.FINGERPRINT_SCHEME)
         if done:
             log.info("fingerprinted %d stored items again (new fingerprint scheme %s)", done, dedup.FINGERPRINT_SCHEME)
         return done
@@ -289,7 +290,7 @@ class Engine:
         once); reading the validators and storing hold it, so the store keeps exactly one writer."""
         lock = lock or contextlib.nullcontext()
         with lock:
-            state = self.store.feed_state(spec.name)
+            state = self.store.feeds.state(spec.name)
         future: Future = Future()
         try:
             future.set_result(fetch(client, spec.url, self.config.http, etag=state.etag if state else None,
@@ -331,22 +332,22 @@ class Engine:
         if spec.interval != AUTO:
             return float(spec.interval or sched.interval), None
         since = to_iso(now_utc() - timedelta(days=14))
-        times = [datetime.fromisoformat(t) for t in self.store.recent_item_times(spec.name, since,
-                                                                                 schedule.AUTO_SAMPLE)]
+        times = [datetime.fromisoformat(t) for t in self.store.items.recent_times(spec.name, since,
+                                                                                  schedule.AUTO_SAMPLE)]
         return schedule.auto_interval(times, now_utc(), default=sched.interval, low=sched.min_interval,
                                       high=sched.max_interval)
 
     def _store_failure(self, spec: FeedSpec, exc: BaseException) -> FeedOutcome:
         message = str(exc) or type(exc).__name__
-        state = self.store.feed_state(spec.name)
+        state = self.store.feeds.state(spec.name)
         failures = (state.consecutive_failures if state else 0) + 1
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         delay, why = schedule.backoff_delay(self._interval(spec), failures, retry_after)
         log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why)
         now = now_utc()
         with self.store.transaction():
-            self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
-                                        next_poll=_next_poll(now, delay), next_poll_reason=why)
+            self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                                         next_poll=_next_poll(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
     def _store_result(self, spec: FeedSpec, result: FetchResult) -> FeedOutcome:
@@ -355,9 +356,9 @@ class Engine:
             return self._store_fetched(spec, result, None, None, None)
         digest = body_hash(result.body)
         items = None
-        if digest != self.store.feed_body_hash(spec.name):
+        if digest != self.store.feeds.body_hash(spec.name):
             items = analyse(result.body, result.content_type, result.url, self.matcher,
-                            lambda keys: self.store.known_keys(spec.name, keys))
+                            lambda keys: self.store.items.known_keys(spec.name, keys))
         return self._store_fetched(spec, result, digest, schedule.rss_ttl(result.body), items)
 
     def _store_fetched(self, spec: FeedSpec, result: FetchResult, digest: str | None, ttl: float | None,
@@ -372,29 +373,29 @@ class Engine:
         next_poll, reason = _next_poll(now, delay), why or auto_why
         if result.body is None:
             with self.store.transaction():
-                self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
-                                            keep_validators=True, next_poll=next_poll, next_poll_reason=reason)
+                self.store.feeds.save_result(spec.name, status="not_modified", fetched_at=to_iso(now),
+                                             keep_validators=True, next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
         if items is None:
             # The server ignored our validators but sent the same bytes: nothing to parse, nothing new.
             with self.store.transaction():
-                self.store.save_feed_result(spec.name, status="not_modified", fetched_at=to_iso(now),
-                                            etag=result.etag, last_modified=result.last_modified,
-                                            next_poll=next_poll, next_poll_reason=reason)
+                self.store.feeds.save_result(spec.name, status="not_modified", fetched_at=to_iso(now),
+                                             etag=result.etag, last_modified=result.last_modified,
+                                             next_poll=next_poll, next_poll_reason=reason)
             return FeedOutcome(spec.name, "not_modified")
         outcome = FeedOutcome(spec.name, "ok")
         with self.store.transaction():
             # The authoritative check: what a worker saw as unknown may have been stored since.
-            known = self.store.known_keys(spec.name, [a.item.key for a in items])
+            known = self.store.items.known_keys(spec.name, [a.item.key for a in items])
             fresh: list[AnalysedItem] = []
             for analysed_item in items:
                 if analysed_item.item.key not in known:
                     known.add(analysed_item.item.key)
                     fresh.append(analysed_item)
             self._store_items(spec.name, fresh, now, outcome, held)
-            self.store.save_feed_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
-                                        last_modified=result.last_modified, next_poll=next_poll,
-                                        body_hash=digest, next_poll_reason=reason)
+            self.store.feeds.save_result(spec.name, status="ok", fetched_at=to_iso(now), etag=result.etag,
+                                         last_modified=result.last_modified, next_poll=next_poll,
+                                         body_hash=digest, next_poll_reason=reason)
         return outcome
 
     def _store_items(self, feed: str, items: list[AnalysedItem], now: datetime, outcome: FeedOutcome,
@@ -411,7 +412,7 @@ class Engine:
         judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
                                 [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
                                 snapshot=held, keys=[a.item.key for a in items])
-        ids = self.store.reserve_item_ids(len(items))
+        ids = self.store.items.reserve_ids(len(items))
         fetched_at = to_iso(now)
         rows, matches = [], []
         for item_id, analysed in zip(ids, items):
@@ -432,9 +433,9 @@ class Engine:
                 continue
             outcome.new += 1
             outcome.flagged += bool(analysed.matches)
-            self.store.add_shingles(item_source(item_id), fp.shingles)  # waits in memory until the commit
-        self.store.insert_new_items(rows)
-        self.store.add_matches_many(matches)
+            self.store.fingerprints.add(Source.item(item_id), fp.shingles)  # waits in memory until the commit
+        self.store.items.insert_new(rows)
+        self.store.matches.add_many(matches)
         # The feed's fingerprints go in now, sorted, inside its savepoint: the pending set stays one feed long,
         # so a later feed's full near-duplicate lookup finds them in the index, not by scanning a whole commit
         # group's worth of pending rows (speed issue: that scan was a fifth of the storing time).

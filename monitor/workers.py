@@ -132,7 +132,7 @@ class StoreView:
     def known(self, feed: str, keys: list[str]) -> set[str]:
         with self._lock:
             store = self._open()
-            return store.known_keys(feed, keys) if store is not None else set()
+            return store.items.known_keys(feed, keys) if store is not None else set()
 
     def held(self, items: list) -> Any:
         from datetime import timedelta
