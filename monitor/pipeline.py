@@ -106,7 +106,7 @@ class Engine:
                 self.store.corpus.put(
                     {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
                      "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
-                     "title_body_hash": fp.title_body_hash, "shingle_count": len(fp.shingles)},
+                     "title_body_hash": fp.title_body_hash, "fingerprint_count": len(fp.shingles)},
                     fp.shingles)
             changes += 1
         for ref in set(known) - seen:

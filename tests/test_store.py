@@ -8,6 +8,7 @@ import pytest
 from monitor.errors import StoreError
 from monitor.models import Match, Source
 from monitor.store import Store
+from monitor.store.schema import migrations
 
 
 def row(key="guid:1", feed="f", **kw):
@@ -46,8 +47,30 @@ def test_reopen_applies_migrations_once(tmp_path):
     Store.open(path).close()
     s = Store.open(path)
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
-    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints"]
+    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints",
+                     "m005_fingerprint_count"]
     s.close()
+
+
+def test_a_database_at_the_old_schema_keeps_its_corpus_documents(tmp_path):
+    """A database made before corpus_docs.shingle_count became fingerprint_count is migrated, rows kept."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m005_fingerprint_count")
+    old.execute("INSERT INTO corpus_docs (ref, path, mtime, size, title, shingle_count, num)"
+                " VALUES ('001', '/c/001.txt', 1.0, 1, 'T', 42, 1)")
+    old.execute("INSERT INTO fingerprints (hash, doc) VALUES (7, -1)")
+    old.conn.commit()
+    old.close()
+    s = Store.open(path)
+    try:
+        assert s.corpus.docs() == [{"ref": "001", "path": "/c/001.txt", "title": "T", "published": None,
+                                    "fingerprint_count": 42}]
+        assert s.fingerprints.holders([7], since="2000", cap=5) == {7: [Source.corpus("001")]}
+    finally:
+        s.close()
 
 
 def test_items_are_unique_per_feed_and_key(store):

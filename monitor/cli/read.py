@@ -156,15 +156,17 @@ def corpus(config_path: str, fmt: str) -> None:
     finally:
         store.close()
     if fmt == "json":
+        # shingle_count: the older name of fingerprint_count, kept for scripts that read it.
+        docs = [{**d, "shingle_count": d["fingerprint_count"]} for d in docs]
         click.echo(json.dumps({"documents": docs}, ensure_ascii=False, indent=2))
         return
     from rich.table import Table
 
     table = Table(title=f"{len(docs)} corpus documents")
-    for col in ("ref", "shingles", "published", "title"):
+    for col in ("ref", "fingerprints", "published", "title"):
         table.add_column(col, overflow="fold")
     for d in docs:
-        table.add_row(d["ref"], str(d["shingle_count"]), (d["published"] or "")[:10], d["title"])
+        table.add_row(d["ref"], str(d["fingerprint_count"]), (d["published"] or "")[:10], d["title"])
     _console().print(table)
 
 

@@ -43,8 +43,8 @@ class Corpus:
             self._db.execute("DELETE FROM fingerprints WHERE doc = ?", [-num])
 
     def docs(self) -> list[dict[str, Any]]:
-        """Every document, by ref: ref, path, title, published, shingle_count."""
-        keys = ["ref", "path", "title", "published", "shingle_count"]
+        """Every document, by ref: ref, path, title, published, fingerprint_count."""
+        keys = ["ref", "path", "title", "published", "fingerprint_count"]
         return [dict(zip(keys, r)) for r in self._db.execute(
             f"SELECT {', '.join(keys)} FROM corpus_docs ORDER BY ref")]
 

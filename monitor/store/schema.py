@@ -129,6 +129,12 @@ def _run_script(db: Database, script: str) -> None:
             db.execute(statement)
 
 
+@migrations()
+def m005_fingerprint_count(db: Database) -> None:
+    """A corpus document's count of winnowed fingerprints is called what it is (it never counted shingles)."""
+    db.execute("ALTER TABLE corpus_docs RENAME COLUMN shingle_count TO fingerprint_count")
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet."""
     migrations.apply(db)
