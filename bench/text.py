@@ -27,8 +27,8 @@ from monitor.config import load_config  # noqa: E402
 from monitor.dedup import classify, fingerprint  # noqa: E402
 from monitor.store import WRITER_CACHE_KIB  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
-from monitor.models import WatchEntry  # noqa: E402
-from monitor.store import Store, item_source  # noqa: E402
+from monitor.models import Source, WatchEntry  # noqa: E402
+from monitor.store import Store  # noqa: E402
 from monitor.text import fold  # noqa: E402
 
 LETTERS = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
@@ -90,18 +90,20 @@ def bench_text(quick: bool) -> list[tuple[str, str]]:
 
 
 def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -> None:
-    """count stored items (rows and shingles), each a generated 80-word article."""
-    start = store._one("SELECT count(*) FROM items")
+    """count stored items (rows and fingerprints), each a generated 80-word article."""
+    start = store.items.count()
     with store.transaction():
         for i in range(start, start + count):
             words = rng.choices(vocab, k=80)
             body = (HEADER if i % 5 == 0 else "") + " ".join(words)
             fp = fingerprint("", body)
-            item_id = store.insert_item({
-                "feed": "bench", "key": f"k{i}", "guid": f"g{i}", "link": None, "canonical_link": f"https://x/{i}",
-                "title": "", "summary": "", "body": "", "published": None, "fetched_at": "2026-01-01T00:00:00Z",
-                "status": "new", "body_hash": fp.body_hash, "title_body_hash": None})
-            store.add_shingles(item_source(item_id), fp.shingles)
+            item_id = store.items.reserve_ids(1)[0]
+            store.items.insert_new([{
+                "id": item_id, "feed": "bench", "key": f"k{i}", "guid": f"g{i}", "link": None,
+                "canonical_link": f"https://x/{i}", "title": "", "summary": "", "body": "", "published": None,
+                "fetched_at": "2026-01-01T00:00:00Z", "status": "new", "body_hash": fp.body_hash,
+                "title_body_hash": None}])
+            store.fingerprints.add(Source.item(item_id), fp.shingles)
 
 
 def bench_dedup(quick: bool) -> list[tuple[str, str]]:
@@ -133,11 +135,11 @@ def bench_dedup(quick: bool) -> list[tuple[str, str]]:
             per_item = (time.process_time() - started) / len(fps)
             rows.append((f"dedup.classify, {size:,} stored items",
                          f"{per_item * 1000:.2f} ms/item  (fill {fill:.0f} s)"))
-        plan = store.db.execute(  # the one query dedup.near_duplicate runs per item (Store.shingle_holders)
+        plan = store.db.execute(  # the one query dedup.near_duplicate runs per item (store.fingerprints.holders)
             "EXPLAIN QUERY PLAN SELECT value, (SELECT group_concat(doc, ' ') FROM (SELECT doc FROM fingerprints"
             " WHERE hash = value AND (doc < 0 OR doc >= ?) LIMIT ?)) FROM json_each(?)",
             [1, 65, "[1]"]).fetchall()
-        rows.append(("shingle_holders plan", "; ".join(r[-1] for r in plan)))
+        rows.append(("fingerprints.holders plan", "; ".join(r[-1] for r in plan)))
         store.close()
     return rows
 

@@ -29,7 +29,7 @@ from typing import Iterable, NamedTuple, Protocol, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from monitor.dates import parse_feed_date, to_iso
-from monitor.models import Verdict
+from monitor.models import Source, Verdict
 from monitor import textbatch
 from monitor.text import key_hash
 
@@ -42,25 +42,36 @@ WINNOW_WINDOW = textbatch.WINDOW
 MIN_FINGERPRINTS = 3
 # Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (pipeline).
 FINGERPRINT_SCHEME = textbatch.SCHEME
-# A shingle held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
+# A fingerprint held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
 # footer): it says nothing about which article an item is, and counting its holders would make every lookup
 # cost grow with the number of stored items. Copies are not indexed (only new items are), so an article
-# syndicated by a hundred feeds still has its shingles held once.
-COMMON_SHINGLE_SOURCES = 64
+# syndicated by a hundred feeds still has its fingerprints held once.
+COMMON_FINGERPRINT_SOURCES = 64
+
+
+class KnownItems(Protocol):
+    """The stored items' questions (store.items)."""
+
+    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
+    def last_id(self) -> int: ...
+
+
+class KnownFingerprints(Protocol):
+    """The fingerprint index's questions (store.fingerprints)."""
+
+    def holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[Source]]: ...
+    def any_known(self, hashes: Sequence[int], since: str) -> bool: ...
+    def held(self, hashes: Iterable[int], since: str) -> set[int]: ...
+    def recent_held(self, hashes: Iterable[int], after: int) -> set[int]: ...
 
 
 class KnownTexts(Protocol):
-    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
-    def shingle_holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[str]]: ...
-    def any_known(self, hashes: Sequence[int], since: str) -> bool: ...
+    """What the verdicts ask of the known texts: store.Store satisfies it."""
 
-
-class KnownTextsMany(KnownTexts, Protocol):
-    """What FeedJudge asks besides KnownTexts' questions (store.Store has both)."""
-
-    def held_fingerprints(self, hashes: Iterable[int], since: str) -> set[int]: ...
-    def last_item_id(self) -> int: ...
-    def recent_held(self, hashes: Iterable[int], after: int) -> set[int]: ...
+    @property
+    def items(self) -> KnownItems: ...
+    @property
+    def fingerprints(self) -> KnownFingerprints: ...
 
 
 class Fingerprint(NamedTuple):
@@ -229,15 +240,16 @@ def _canonical_link_exact(link: str) -> str | None:
 def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: KnownTexts, since: str,
              threshold: float) -> Verdict | None:
     """Why this item is a duplicate, or None when it is new."""
-    row = known.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)])[0]
-    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.shingles, known, since, threshold, size=fp.size)
+    row = known.items.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)])[0]
+    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.shingles, known.fingerprints, since, threshold,
+                                                                size=fp.size)
 
 
 def exact_verdict(guid: str | None, link: str | None, fp: Fingerprint, row: tuple,
                   earlier: tuple[dict, dict, dict, dict] | None = None) -> Verdict | None:
     """The exact duplicate an item is, checking in order: the same guid, the same canonical link, the same body
     hash (corpus first, then items), the same title+body hash; or None. `row` is the store's answer
-    (Store.exact_matches); `earlier`, the same four keys -> item id for items stored since that answer (the
+    (store.items.exact_matches); `earlier`, the same four keys -> item id for items stored since that answer (the
     feed's earlier items, FeedJudge), which have larger ids than any in `row`, so `row` comes first."""
     by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = row
     guids, links, bodies, title_bodies = earlier or ({}, {}, {}, {})
@@ -257,11 +269,11 @@ def exact_verdict(guid: str | None, link: str | None, fp: Fingerprint, row: tupl
     return None
 
 
-def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownTexts, since: str,
+def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownFingerprints, since: str,
                    threshold: float, size: int | None = None) -> Verdict | None:
     """The known text that contains the largest share of the item's shingles, if that share reaches threshold.
 
-    Boilerplate shingles (held by more than COMMON_SHINGLE_SOURCES texts) are left out of both sides of the
+    Boilerplate fingerprints (held by more than COMMON_FINGERPRINT_SOURCES texts) are left out of both sides of the
     share, which keeps the lookup bounded and stops a shared agency header from counting as evidence.
     """
     if (size if size is not None else len(item_shingles)) < MIN_SHINGLES \
@@ -270,12 +282,12 @@ def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownTe
     probe = probe_fingerprints(item_shingles, threshold)
     if probe and not known.any_known(probe, since):
         return None  # none of the probe is known anywhere: new, as the full lookup would say (see below)
-    holders = known.shingle_holders(item_shingles, since, COMMON_SHINGLE_SOURCES)
-    common = {h for h, who in holders.items() if len(who) > COMMON_SHINGLE_SOURCES}
+    holders = known.holders(item_shingles, since, COMMON_FINGERPRINT_SOURCES)
+    common = {h for h, who in holders.items() if len(who) > COMMON_FINGERPRINT_SOURCES}
     telling = len(item_shingles) - len(common)
     if telling < MIN_FINGERPRINTS:
         return None
-    overlap: dict[str, int] = {}
+    overlap: dict[Source, int] = {}
     for h, who in holders.items():
         if h not in common:
             for source in who:
@@ -283,12 +295,11 @@ def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownTe
     if not overlap:
         return None
     # Best containment; ties go to the corpus, then to the oldest source, so verdicts are stable.
-    source, shared = max(overlap.items(), key=lambda kv: (kv[1], kv[0].startswith("corpus:"), _age_key(kv[0])))
+    source, shared = max(overlap.items(), key=lambda kv: (kv[1], kv[0].kind == "corpus", _age_key(kv[0])))
     score = shared / telling
     if score < threshold:
         return None
-    kind, _, ref = source.partition(":")
-    return Verdict(kind, ref, round(score, 4), "near")
+    return Verdict(source.kind, str(source.ref), round(score, 4), "near")
 
 
 # How unlikely the probe may be to miss a real duplicate (see probe_fingerprints).
@@ -319,7 +330,7 @@ def probe_fingerprints(fingerprints: Sequence[int] | frozenset[int], threshold: 
 class HeldSnapshot(NamedTuple):
     """What a worker process found of a feed's new items' fingerprints in its read-only view of the store (see
     held_snapshot): FeedJudge then asks the database nothing about them, only the storing process's memory
-    for what was written after the view (Store.recent_held)."""
+    for what was written after the view (store.fingerprints.recent_held)."""
 
     upto: int  # the largest item id in the view: items after it were not seen
     held: frozenset[int]  # of the items' probes, those held in the view
@@ -333,16 +344,16 @@ def probes_of(fps: Sequence[Fingerprint], threshold: float) -> list[Sequence[int
     return [(probe_fingerprints(fp.shingles, threshold) or fp.shingles) if _eligible(fp) else () for fp in fps]
 
 
-def held_snapshot(known: KnownTextsMany, since: str, threshold: float,
+def held_snapshot(known: KnownTexts, since: str, threshold: float,
                   items: Sequence[tuple[str, Fingerprint]]) -> HeldSnapshot:
     """FeedJudge's two questions to the database about (key, fingerprint) items, asked by a worker process in
     one read transaction of its own (the caller opens it, see Store.snapshot): the storing process, the
     cycle's critical path, then asks none (speed issue: they were a fifth of its time)."""
-    upto = known.last_item_id()
+    upto = known.items.last_id()
     probes = probes_of([fp for _, fp in items], threshold)
-    held = known.held_fingerprints({h for probe in probes for h in probe}, since)
+    held = known.fingerprints.held({h for probe in probes for h in probe}, since)
     second = [i for i, probe in enumerate(probes) if any(h in held for h in probe)]
-    held_all = known.held_fingerprints({h for i in second for h in items[i][1].shingles}, since) \
+    held_all = known.fingerprints.held({h for i in second for h in items[i][1].shingles}, since) \
         if second else set()
     return HeldSnapshot(upto, frozenset(held), frozenset(items[i][0] for i in second), frozenset(held_all))
 
@@ -352,46 +363,46 @@ class FeedJudge:
 
     Item i is judged against everything stored plus the feed's items before it, exactly as classify() would
     judge it had each earlier item been stored first (two copies of an article in one feed: the second is the
-    duplicate). The exact lookups of every item are one statement (known.exact_matches), completed with the
+    duplicate). The exact lookups of every item are one statement (known.items.exact_matches), completed with the
     feed's earlier items from memory; the near-duplicate probes of every item are one statement
-    (known.held_fingerprints). An item whose probe finds something is asked about again, all its fingerprints
+    (known.fingerprints.held). An item whose probe finds something is asked about again, all its fingerprints
     this time and still one statement for the feed: if fewer than `threshold` of them are held by anything,
     no single known text can reach the threshold (a text's share counts only held fingerprints, and leaving
     common ones out of both sides cannot lift it), so it is new without the full lookup of near_duplicate,
     which only the rest go on to. On the farm a tenth of the items' probes hit a shared phrase, and the full
     lookups were a tenth of the storing time (speed issue). The caller must store each item before judging
     the next: its row with the id it was judged under, and, when it is new, its fingerprints
-    (known.add_shingles), which later probes then see.
+    (store.fingerprints.add), which later probes then see.
     """
 
-    def __init__(self, known: KnownTextsMany, since: str, threshold: float,
+    def __init__(self, known: KnownTexts, since: str, threshold: float,
                  items: Sequence[tuple[str | None, str | None, Fingerprint]],
                  snapshot: HeldSnapshot | None = None, keys: Sequence[str] | None = None) -> None:
         """`snapshot`, with the items' `keys`, is what a worker already asked of the database (held_snapshot);
         then only what was stored after it is looked for, in the storing process's memory."""
         self._known, self._since, self._threshold = known, since, threshold
         self._items = list(items)
-        self._exact = known.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)
-                                           for guid, link, fp in self._items])
+        self._exact = known.items.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)
+                                                 for guid, link, fp in self._items])
         # Nothing held of an item's probe means new, without the full lookup.
         self._probes = probes_of([fp for _, _, fp in self._items], threshold)
         asked = {h for probe in self._probes for h in probe}
         self._full: set[int] = set()  # items to look up in full, whatever the count of held fingerprints
         if snapshot is None:
-            self._held = known.held_fingerprints(asked, since)
+            self._held = known.fingerprints.held(asked, since)
         else:
-            self._held = (snapshot.held & asked) | known.recent_held(asked, snapshot.upto)
+            self._held = (snapshot.held & asked) | known.fingerprints.recent_held(asked, snapshot.upto)
         held = self._held
         self._second = {i for i, probe in enumerate(self._probes) if any(h in held for h in probe)}
         if snapshot is None:
-            self._held_all = known.held_fingerprints(
+            self._held_all = known.fingerprints.held(
                 {h for i in self._second for h in self._items[i][2].shingles}, since) if self._second else set()
         else:
             # The worker counted only the items whose probe hit in its view; one that hits only something stored
             # after it is looked up in full (rare: an article stored a moment before, in another feed).
             keys = list(keys or ())
             self._full = {i for i in self._second if keys[i] not in snapshot.second}
-            self._held_all = set(snapshot.held_all) | known.recent_held(
+            self._held_all = set(snapshot.held_all) | known.fingerprints.recent_held(
                 {h for i in self._second for h in self._items[i][2].shingles}, snapshot.upto)
         # The feed's earlier items: guid, link, body hash, title+body hash -> the first id; new items' hashes.
         self._earlier: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
@@ -411,10 +422,11 @@ class FeedJudge:
                     held = self._held_all
                     shared = sum(1 for h in fp.shingles if h in held or h in earlier)
                     if shared >= self._threshold * len(fp.shingles):
-                        verdict = near_duplicate(fp.shingles, self._known, self._since, self._threshold,
-                                                 size=fp.size)
+                        verdict = near_duplicate(fp.shingles, self._known.fingerprints, self._since,
+                                                 self._threshold, size=fp.size)
                 else:  # only the feed's earlier items were hit: those are few, ask in full
-                    verdict = near_duplicate(fp.shingles, self._known, self._since, self._threshold, size=fp.size)
+                    verdict = near_duplicate(fp.shingles, self._known.fingerprints, self._since, self._threshold,
+                                             size=fp.size)
         for index, key in zip(self._earlier, (guid, link, fp.body_hash, fp.title_body_hash)):
             if key:
                 index.setdefault(key, item_id)
@@ -428,9 +440,8 @@ def _eligible(fp: Fingerprint) -> bool:
     return fp.size >= MIN_SHINGLES and len(fp.shingles) >= MIN_FINGERPRINTS
 
 
-def _age_key(source: str) -> float:
-    kind, _, ref = source.partition(":")
-    return -float(ref) if kind == "item" and ref.isdigit() else 0.0
+def _age_key(source: Source) -> float:
+    return -float(source.ref) if source.kind == "item" else 0.0
 
 
 # ------------------------------------------------------------------------------------------ corpus files

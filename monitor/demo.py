@@ -45,7 +45,7 @@ def run_demo(repo: Path = REPO) -> Iterator[tuple]:
         store = Store.open(config.database)
         try:
             summary = Engine(config, store).run_cycle()
-            rows = store.query_items(flagged=True)
+            rows = store.items.query(flagged=True)
             yield config, summary, rows
         finally:
             store.close()

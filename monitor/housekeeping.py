@@ -13,7 +13,8 @@ from datetime import timedelta
 from monitor import dedup
 from monitor.dates import now_utc, to_iso
 from monitor.models import Config
-from monitor.store import Store, item_source
+from monitor.models import Source
+from monitor.store import Store
 
 log = logging.getLogger("monitor.housekeeping")
 PRUNE_EVERY = timedelta(days=1)
@@ -21,31 +22,30 @@ PRUNE_EVERY = timedelta(days=1)
 
 def prepare(config: Config, store: Store) -> int:
     """Corpus, feed rows and the fingerprint window brought up to date; the number of corpus changes."""
-    upgrade = store.get_meta("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME
+    upgrade = store.meta.get("fingerprint_scheme") != dedup.FINGERPRINT_SCHEME
     if upgrade:  # fingerprints made another way match nothing new: the corpus is fingerprinted again
         with store.transaction():
-            store.forget_corpus()
+            store.corpus.forget_all()
     changes = sync_corpus(config, store)
-    store.sync_feeds((f.name, f.url) for f in config.feeds)
+    store.feeds.sync((f.name, f.url) for f in config.feeds)
     window_start = to_iso(now_utc() - timedelta(days=config.dedup.window_days))
     if upgrade:
         refingerprint(store, window_start)
-    last = store.get_meta("fingerprints_pruned_at")
+    last = store.meta.get("fingerprints_pruned_at")
     if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
         # Pruning scans the whole fingerprint table; lookups already ignore items outside the window, so once a
         # day is enough to give the space back.
         with store.transaction():
-            store.prune_shingles(window_start)
-            store.set_meta("fingerprints_pruned_at", to_iso(now_utc()))
+            store.fingerprints.prune(window_start)
+            store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
     return changes
 
 
 def sync_corpus(config: Config, store: Store) -> int:
     """Fingerprint corpus files that are new or changed since the last cycle; forget removed ones."""
-    known = store.corpus_index()
+    known = store.corpus.index()
     seen: set[str] = set()
     changes = 0
-    stamp = to_iso(now_utc())
     for path in dedup.corpus_files(config.corpus):
         ref = path.stem
         if ref in seen:
@@ -62,15 +62,15 @@ def sync_corpus(config: Config, store: Store) -> int:
             continue
         fp = dedup.fingerprint(doc.title, doc.body)
         with store.transaction():
-            store.put_corpus_doc(
+            store.corpus.put(
                 {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
                  "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
-                 "title_body_hash": fp.title_body_hash, "shingle_count": len(fp.shingles)},
-                fp.shingles, stamp)
+                 "title_body_hash": fp.title_body_hash, "fingerprint_count": len(fp.shingles)},
+                fp.shingles)
         changes += 1
     for ref in set(known) - seen:
         with store.transaction():
-            store.delete_corpus_doc(ref)
+            store.corpus.delete(ref)
         changes += 1
     return changes
 
@@ -80,20 +80,20 @@ def refingerprint(store: Store, window_start: str, batch: int = 2000) -> int:
     near-duplicates of recent items are still recognised. Batches commit one by one, so a crash part-way redoes
     the work on the next cycle (inserts are idempotent); the scheme is recorded last."""
     with store.transaction():
-        store.forget_item_fingerprints()
+        store.fingerprints.forget_items()
     done, after = 0, 0
     while True:
-        rows = store.windowed_items(window_start, after, batch)
+        rows = store.items.windowed(window_start, after, batch)
         if not rows:
             break
         printed = dedup.fingerprints([(title, body) for _, title, body in rows])
         with store.transaction():
             for (item_id, _, _), (fp, _, _) in zip(rows, printed):
-                store.add_shingles(item_source(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.shingles)
         done += len(rows)
         after = rows[-1][0]
     with store.transaction():
-        store.set_meta("fingerprint_scheme", dedup.FINGERPRINT_SCHEME)
+        store.meta.set("fingerprint_scheme", dedup.FINGERPRINT_SCHEME)
     if done:
         log.info("fingerprinted %d stored items again (new fingerprint scheme %s)", done, dedup.FINGERPRINT_SCHEME)
     return done

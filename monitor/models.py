@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 WATCH_KINDS = ("party", "figure", "country", "other")
 AUTO = "auto"  # FeedSpec.interval when the daemon adapts the interval to how often the feed publishes
@@ -132,6 +133,21 @@ class Match:
     terms: tuple[str, ...]  # the configured terms that were found
     count: int
     snippet: str
+
+
+class Source(NamedTuple):
+    """A known text that holds fingerprints: a corpus document (ref = file stem) or a stored item (ref = id)."""
+
+    kind: str  # "corpus" | "item"
+    ref: str | int
+
+    @classmethod
+    def item(cls, item_id: int) -> "Source":
+        return cls("item", item_id)
+
+    @classmethod
+    def corpus(cls, ref: str) -> "Source":
+        return cls("corpus", ref)
 
 
 @dataclass(frozen=True)

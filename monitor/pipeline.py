@@ -84,7 +84,7 @@ class Engine:
                         spare = spare or ThreadRunner(self.config, self.matcher, threads=1)
                         reply = spare.run(reply.job)
                     summary.outcomes.append(writer.store_reply(spec, reply))
-                    self.store.write_pending_if_over(PENDING_ROWS)
+                    self.store.fingerprints.write_pending_if_over(PENDING_ROWS)
 
                 def submit_next() -> None:
                     nonlocal in_flight

@@ -30,8 +30,8 @@ from typing import Any, Callable, NamedTuple
 from monitor import dedup, schedule
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
-from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings
-from monitor.store import Store, item_source
+from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, Source
+from monitor.store import Store
 
 log = logging.getLogger("monitor.refresh")
 
@@ -126,7 +126,7 @@ class StoreView:
     def known(self, feed: str, keys: list[str]) -> set[str]:
         with self._lock:
             store = self._open()
-            return store.known_keys(feed, keys) if store is not None else set()
+            return store.items.known_keys(feed, keys) if store is not None else set()
 
     def held(self, items: list) -> dedup.HeldSnapshot:
         pairs = [(a.item.key, a.fingerprint) for a in items]
@@ -158,11 +158,11 @@ class Writer:
         self.config, self.store = config, store
         self.clock = clock  # the time a refresh is stored at, which the next poll is planned from (tests set it)
         self._handed: dict[str, int] = {}
-        store.track_recent(True)
+        store.fingerprints.track_recent(True)
 
     def job(self, spec: FeedSpec) -> FeedJob:
-        state = self.store.feed_state(spec.name)
-        self._handed[spec.name] = self.store.committed_upto
+        state = self.store.feeds.state(spec.name)
+        self._handed[spec.name] = self.store.fingerprints.committed_upto
         return FeedJob(spec.name, spec.url, state.etag if state else None, state.last_modified if state else None,
                        state.body_hash if state else None)
 
@@ -182,7 +182,7 @@ class Writer:
             outcome = self._store_failure(spec, exc, traceback.format_exc())
         finally:
             self._handed.pop(spec.name, None)
-            self.store.forget_recent(min(self._handed.values(), default=self.store.committed_upto))
+            self.store.fingerprints.forget_recent(min(self._handed.values(), default=self.store.fingerprints.committed_upto))
         outcome.seconds = time.monotonic() - started
         level = logging.WARNING if outcome.status == "error" else logging.INFO
         log.log(level, "feed %s: %s%s", spec.name, outcome.status,
@@ -191,7 +191,7 @@ class Writer:
         return outcome
 
     def close(self) -> None:
-        self.store.track_recent(False)
+        self.store.fingerprints.track_recent(False)
 
     # ---------------------------------------------------------------- failures
     def _store_failure(self, spec: FeedSpec, exc: BaseException, trace: str | None) -> FeedOutcome:
@@ -206,17 +206,17 @@ class Writer:
             message = f"internal error: {type(exc).__name__}: {message}"
             delay, why = self.interval(spec)[0], "internal error; see the log (not backed off)"
             with self.store.transaction():
-                self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
                                             next_poll=next_poll_at(now, delay), next_poll_reason=why,
                                             count_failure=False)
             return FeedOutcome(spec.name, "error", error=message)
-        state = self.store.feed_state(spec.name)
+        state = self.store.feeds.state(spec.name)
         failures = (state.consecutive_failures if state else 0) + 1
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         delay, why = schedule.backoff_delay(self.interval(spec)[0], failures, retry_after)
         log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why)
         with self.store.transaction():
-            self.store.save_feed_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+            self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
                                         next_poll=next_poll_at(now, delay), next_poll_reason=why)
         return FeedOutcome(spec.name, "error", error=message)
 
@@ -233,24 +233,24 @@ class Writer:
         plan = dict(fetched_at=to_iso(now), next_poll=next_poll_at(now, delay), next_poll_reason=why or auto_why)
         if result.body is None:
             with self.store.transaction():
-                self.store.save_feed_result(spec.name, status="not_modified", keep_validators=True, **plan)
+                self.store.feeds.save_result(spec.name, status="not_modified", keep_validators=True, **plan)
             return FeedOutcome(spec.name, "not_modified")
         if items is None:
             with self.store.transaction():
-                self.store.save_feed_result(spec.name, status="not_modified", etag=result.etag,
+                self.store.feeds.save_result(spec.name, status="not_modified", etag=result.etag,
                                             last_modified=result.last_modified, **plan)
             return FeedOutcome(spec.name, "not_modified")
         outcome = FeedOutcome(spec.name, "ok")
         with self.store.transaction():
             # The authoritative check: what the view saw as unknown may have been stored since.
-            known = self.store.known_keys(spec.name, [a.item.key for a in items])
+            known = self.store.items.known_keys(spec.name, [a.item.key for a in items])
             fresh = []
             for analysed in items:
                 if analysed.item.key not in known:
                     known.add(analysed.item.key)
                     fresh.append(analysed)
             self._store_items(spec.name, fresh, now, outcome, reply.held)
-            self.store.save_feed_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
+            self.store.feeds.save_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
                                         last_modified=result.last_modified, **plan)
         return outcome
 
@@ -268,7 +268,7 @@ class Writer:
         judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
                                 [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
                                 snapshot=held, keys=[a.item.key for a in items])
-        ids = self.store.reserve_item_ids(len(items))
+        ids = self.store.items.reserve_ids(len(items))
         fetched_at = to_iso(now)
         rows, matches = [], []
         for item_id, analysed in zip(ids, items):
@@ -289,9 +289,9 @@ class Writer:
                 continue
             outcome.new += 1
             outcome.flagged += bool(analysed.matches)
-            self.store.add_shingles(item_source(item_id), fp.shingles)  # waits in memory until the commit
-        self.store.insert_new_items(rows)
-        self.store.add_matches_many(matches)
+            self.store.fingerprints.add(Source.item(item_id), fp.shingles)  # waits in memory until the commit
+        self.store.items.insert_new(rows)
+        self.store.matches.add_many(matches)
 
     # ---------------------------------------------------------------- the next poll
     def interval(self, spec: FeedSpec) -> tuple[float, str | None]:
@@ -301,7 +301,7 @@ class Writer:
             return float(spec.interval or sched.interval), None
         since = to_iso(self.clock() - timedelta(days=14))
         times = [datetime.fromisoformat(t)
-                 for t in self.store.recent_item_times(spec.name, since, schedule.AUTO_SAMPLE)]
+                 for t in self.store.items.recent_times(spec.name, since, schedule.AUTO_SAMPLE)]
         return schedule.auto_interval(times, self.clock(), default=sched.interval, low=sched.min_interval,
                                       high=sched.max_interval)
 

@@ -39,11 +39,11 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
     lock = lock or contextlib.nullcontext()
     started = time.monotonic()
     with lock:
-        state = Progress(total=store.item_count())
+        state = Progress(total=store.items.count())
     after = 0
     while not interrupted():
         with lock:
-            rows = store.rematch_batch(after, batch)
+            rows = store.items.rematch_batch(after, batch)
             if not rows:
                 state.finished = True
                 break
@@ -52,7 +52,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
                     found = matcher.matches(f"{title}\n{body}")
                     new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count) for m in found}
                     if new != old:
-                        store.replace_matches(item_id, [_displayed(m) for m in found])
+                        store.matches.replace(item_id, [_displayed(m) for m in found])
                         state.changed += 1
                         state.added += len(new.keys() - old.keys())
                         state.removed += len(old.keys() - new.keys())

@@ -119,7 +119,7 @@ def test_feedparser_corpus_through_the_whole_pipeline(tmp_path):
     finally:
         server.close()
     store = Store.open(config.database, readonly=True)
-    states = {s["name"]: s for s in store.feeds_summary()}
+    states = {s["name"]: s for s in store.feeds.summary()}
     store.close()
     assert len(states) == len(files)
     for i, path in enumerate(files):
@@ -166,11 +166,11 @@ def test_persian_snapshots_every_item_stored_with_a_clean_link_and_a_date(tmp_pa
 
     store = Store.open(config.database, readonly=True)
     try:
-        states = {s["name"]: s for s in store.feeds_summary()}
+        states = {s["name"]: s for s in store.feeds.summary()}
         for path, spec in zip(files, feeds):
             assert states[spec.name]["last_status"] == "ok", states[spec.name]
             expected = len(feedparser.parse(path.read_bytes()).entries)
-            items = store.query_items(feed=[spec.name])
+            items = store.items.query(feed=[spec.name])
             assert len(items) == expected > 0, (path.name, len(items), expected)
             for item in items:
                 link = item["link"]

@@ -1,12 +1,13 @@
-"""Near-duplicate verdicts against a real SQLite shingle index (monitor.store.Store), without the pipeline."""
+"""Near-duplicate verdicts against a real SQLite fingerprint index (monitor.store.Store), without the pipeline."""
 
 from __future__ import annotations
 
 import pytest
 
 from conftest import SEEDS
-from monitor.dedup import COMMON_SHINGLE_SOURCES, classify, fingerprint, parse_corpus_document
-from monitor.store import Store, item_source
+from monitor.dedup import COMMON_FINGERPRINT_SOURCES, classify, fingerprint, parse_corpus_document
+from monitor.models import Source
+from monitor.store import Store
 
 SINCE = "2025-01-01T00:00:00+00:00"
 
@@ -18,37 +19,29 @@ def store(tmp_path):
     s.close()
 
 
-def add_item(store: Store, shingles) -> int:
+def add_item(store: Store, hashes) -> int:
     """A stored item fetched inside the window, with the given fingerprints."""
-    n = store._one("SELECT count(*) FROM items")
-    item_id = store.insert_item({"feed": "f", "key": f"guid:{n}", "guid": str(n), "title": "", "summary": "",
-                                 "body": "", "fetched_at": "2025-11-17T00:00:00+00:00", "status": "new"})
-    store.add_shingles(item_source(item_id), shingles)
+    item_id = store.items.reserve_ids(1)[0]
+    store.items.insert_new([{"id": item_id, "feed": "f", "key": f"guid:{item_id}", "guid": str(item_id),
+                             "title": "", "summary": "", "body": "", "fetched_at": "2025-11-17T00:00:00+00:00",
+                             "status": "new"}])
+    store.fingerprints.add(Source.item(item_id), hashes)
     return item_id
 
 
-def add_corpus(store: Store, ref: str, shingles) -> None:
-    store.put_corpus_doc({"ref": ref, "path": f"/corpus/{ref}.txt", "mtime": 0.0, "size": 0}, shingles, SINCE)
+def add_corpus(store: Store, ref: str, hashes) -> None:
+    store.corpus.put({"ref": ref, "path": f"/corpus/{ref}.txt", "mtime": 0.0, "size": 0}, hashes)
 
 
 def seed(prefix: str):
     return parse_corpus_document(next(SEEDS.glob(f"{prefix}_*.txt")))
 
 
-def test_common_shingles_reports_hashes_held_by_more_than_the_cap(store):
-    with store.transaction():
-        for i in range(10):
-            add_item(store, [1])
-        add_item(store, [2])
-    assert store.common_shingles([1, 2, 3], more_than=9) == {1}
-    assert store.common_shingles([1, 2, 3], more_than=10) == set()
-
-
 def test_boilerplate_shared_by_many_items_is_not_evidence(store):
     """An item whose only overlap with stored items is a phrase every item of the site carries stays new."""
     header = "به گزارش خبرگزاری نمونه از تهران و به نقل از روابط عمومی این نهاد در روز گذشته"
     with store.transaction():
-        for i in range(COMMON_SHINGLE_SOURCES + 1):
+        for i in range(COMMON_FINGERPRINT_SOURCES + 1):
             add_item(store, fingerprint("", f"{header} خبر شماره {i}").shingles)
     body = seed("004").body
     item = fingerprint("", f"{header}\n{body}")
@@ -58,7 +51,7 @@ def test_boilerplate_shared_by_many_items_is_not_evidence(store):
         add_corpus(store, "004", fingerprint("", body).shingles)
     verdict = classify(guid=None, link=None, fp=item, known=store, since=SINCE, threshold=0.5)
     assert (verdict.kind, verdict.ref, verdict.reason) == ("corpus", "004", "near")
-    assert verdict.score > 0.99  # the header's shingles are common, so left out of the share
+    assert verdict.score > 0.99  # the header's fingerprints are common, so left out of the share
 
 
 @pytest.mark.parametrize("lead_of, other", [("001", "003"), ("003", "001")])
@@ -183,17 +176,17 @@ def _judge_feed(store: Store, items, batch: bool):
         judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(items, printed)]) \
             if batch else None
         for (guid, link, _, _), fp in zip(items, printed):
-            item_id = store.reserve_item_ids(1)[0]
+            item_id = store.items.reserve_ids(1)[0]
             verdict = judge.next(item_id) if batch else \
                 classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
-            n = store._one("SELECT count(*) FROM items")
-            store.insert_new_items([{"id": item_id, "feed": "f", "key": f"k{n}", "guid": guid,
+            n = store.items.count()
+            store.items.insert_new([{"id": item_id, "feed": "f", "key": f"k{n}", "guid": guid,
                                      "canonical_link": link, "title": "", "body": "", "status":
                                      "duplicate" if verdict else "new", "body_hash": fp.body_hash or None,
                                      "title_body_hash": fp.title_body_hash or None,
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
-                store.add_shingles(item_source(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.shingles)
             verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.score, verdict.reason))
     return verdicts
 
@@ -251,8 +244,8 @@ def test_a_feed_judged_together_gets_the_verdicts_of_one_by_one(tmp_path):
 
 def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts(tmp_path):
     """In a large poll a worker asks its read-only view of the store about a feed's items (held_snapshot) and
-    the storing process adds only what it wrote after that view (Store.recent_held). Feed G, stored after the
-    view was taken, holds copies and partial copies of feed F's articles: F's verdicts must be exactly what
+    the storing process adds only what it wrote after that view (store.fingerprints.recent_held). Feed G, stored
+    after the view was taken, holds copies and partial copies of feed F's articles: F's verdicts must be exactly what
     classify() gives one by one once G is stored, committed or still in the open transaction."""
     import random
 
@@ -278,16 +271,16 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
         printed = [fp for fp, _, _ in fingerprints([(t, b) for _, _, t, b in items])]
         verdicts = []
         for (guid, link, _, _), fp in zip(items, printed):
-            item_id = store.reserve_item_ids(1)[0]
+            item_id = store.items.reserve_ids(1)[0]
             verdict = judge.next(item_id) if judge else \
                 classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
-            store.insert_new_items([{"id": item_id, "feed": feed, "key": guid, "guid": guid, "title": "",
+            store.items.insert_new([{"id": item_id, "feed": feed, "key": guid, "guid": guid, "title": "",
                                      "body": "", "status": "duplicate" if verdict else "new",
                                      "body_hash": fp.body_hash or None,
                                      "title_body_hash": fp.title_body_hash or None,
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
-                store.add_shingles(item_source(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.shingles)
             verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.reason))
         return verdicts
 
@@ -310,11 +303,11 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
         with view.snapshot():
             snap = held_snapshot(view, SINCE, 0.5, [(g, fp) for (g, _, _, _), fp in zip(f_items, printed)])
         view.close()
-        store.track_recent(True)
+        store.fingerprints.track_recent(True)
         with store.transaction():
             store_feed(store, g_items, "g")
             if commit_g:
-                store.write_pending()
+                store.fingerprints.write_pending()
         with store.transaction():
             judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(f_items, printed)],
                               snapshot=snap, keys=[g for g, _, _, _ in f_items])

@@ -274,7 +274,8 @@ def test_corpus_command_lists_documents(tmp_path):
     config = write_config(tmp_path, {})
     docs = run_json("corpus", "--config", str(config), "--format", "json")["documents"]
     assert [d["ref"] for d in docs] == sorted(p.stem for p in SEEDS.glob("*.txt"))
-    assert all(d["shingle_count"] > 50 for d in docs)
+    assert all(d["fingerprint_count"] > 50 for d in docs)
+    assert all(d["shingle_count"] == d["fingerprint_count"] for d in docs)  # the older name, kept in the JSON
 
 
 def test_demo_runs_offline_and_prints_flagged_items():

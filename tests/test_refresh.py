@@ -36,7 +36,7 @@ def setup(tmp_path, server, interval: float = 60.0):
     config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=feeds,
                     watch=(), schedule=Schedule(interval=interval), http=HTTPSettings(timeout=5))
     store = Store.open(config.database)
-    store.sync_feeds((f.name, f.url) for f in feeds)
+    store.feeds.sync((f.name, f.url) for f in feeds)
     clock = Clock()
     return config, store, Writer(config, store, clock=clock), ThreadRunner(config, Matcher(())), clock
 
@@ -44,7 +44,7 @@ def setup(tmp_path, server, interval: float = 60.0):
 def refresh(writer: Writer, runner: ThreadRunner, spec: FeedSpec):
     job = writer.job(spec)
     assert isinstance(job, FeedJob)
-    return writer.store_reply(spec, runner.run(job)), writer.store.feed_state(spec.name)
+    return writer.store_reply(spec, runner.run(job)), writer.store.feeds.state(spec.name)
 
 
 def delay_of(state, clock: Clock) -> float:
@@ -63,10 +63,10 @@ def test_backoff_doubles_with_each_failure_in_a_row_up_to_a_day(tmp_path, server
     assert delays[:5] == [60, 120, 240, 480, 960]
     assert delays[-1] == 86_400 and max(delays) == 86_400
     assert state.consecutive_failures == 13
-    assert store.feeds_summary()[0]["next_poll_reason"] == "backoff after 13 failures in a row"
+    assert store.feeds.summary()[0]["next_poll_reason"] == "backoff after 13 failures in a row"
     # One good fetch ends the backoff: the plain interval again.
     spec = FeedSpec(name="broken", url=server.url("ok"))
-    store.sync_feeds([(spec.name, spec.url)])
+    store.feeds.sync([(spec.name, spec.url)])
     outcome, state = refresh(writer, runner, spec)
     assert outcome.status == "ok" and state.consecutive_failures == 0 and delay_of(state, clock) == 60
     runner.close()
@@ -78,7 +78,7 @@ def test_retry_after_is_honoured_when_it_is_longer_than_the_backoff(tmp_path, se
     outcome, state = refresh(writer, runner, config.feeds[1])
     assert outcome.status == "error" and "server asked to wait 3s" in outcome.error
     assert delay_of(state, clock) == 3
-    assert store.feeds_summary()[1]["next_poll_reason"] == "server asked to wait (Retry-After 3s)"
+    assert store.feeds.summary()[1]["next_poll_reason"] == "server asked to wait (Retry-After 3s)"
     runner.close()
     store.close()
 
@@ -89,6 +89,6 @@ def test_a_good_fetch_then_the_same_feed_again_is_not_modified(tmp_path, server)
     assert (outcome.status, outcome.new + outcome.duplicate) == ("ok", 5) and delay_of(state, clock) == 60
     again, _ = refresh(writer, runner, config.feeds[0])  # CountingServer sends no validators: the same bytes
     assert (again.status, again.new) == ("not_modified", 0)
-    assert store.counts()["items"] == 5
+    assert store.items.counts()["items"] == 5
     runner.close()
     store.close()

@@ -30,10 +30,11 @@ HOSTILE_LINKS = ("javascript:document.title='PWNED'", " JaVaScRiPt:alert(1)", "j
 def put(store: Store, feed: str, key: str, title: str, link: str | None, published: str,
         matches: list[Match], status: str = "new", summary: str = "") -> int:
     with store.transaction():
-        item_id = store.insert_item({
-            "feed": feed, "key": key, "guid": key, "link": link, "title": title, "summary": summary, "body": "",
-            "published": published, "fetched_at": "2025-11-25T08:00:00+00:00", "status": status})
-        store.replace_matches(item_id, matches)
+        item_id = store.items.reserve_ids(1)[0]
+        store.items.insert_new([{
+            "id": item_id, "feed": feed, "key": key, "guid": key, "link": link, "title": title, "summary": summary,
+            "body": "", "published": published, "fetched_at": "2025-11-25T08:00:00+00:00", "status": status}])
+        store.matches.replace(item_id, matches)
     return item_id
 
 
@@ -84,7 +85,7 @@ def tags(page: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def rows(store: Store, **kw):
-    return store.query_items(flagged=True, **kw)
+    return store.items.query(flagged=True, **kw)
 
 
 def test_safe_link_keeps_only_absolute_http_links():

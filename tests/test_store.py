@@ -1,4 +1,4 @@
-"""store: schema, idempotent writes, transactions, read-only opening, queries. Real SQLite files."""
+"""store: schema and migrations, transactions, the rooms' writes and queries, read-only opening. Real SQLite files."""
 
 import os
 import sqlite3
@@ -6,8 +6,9 @@ import sqlite3
 import pytest
 
 from monitor.errors import StoreError
-from monitor.models import Match
-from monitor.store import Store, corpus_source, item_source
+from monitor.models import Match, Source
+from monitor.store import Store
+from monitor.store.schema import migrations
 
 
 def row(key="guid:1", feed="f", **kw):
@@ -16,6 +17,13 @@ def row(key="guid:1", feed="f", **kw):
             "fetched_at": "2025-11-17T11:00:00+00:00", "status": "new"}
     base.update(kw)
     return base
+
+
+def insert(store, item) -> int:
+    """Store one item (inside a transaction) as the pipeline does: with the id reserved for it."""
+    item_id = store.items.reserve_ids(1)[0]
+    store.items.insert_new([{"id": item_id, **item}])
+    return item_id
 
 
 @pytest.fixture
@@ -39,101 +47,125 @@ def test_reopen_applies_migrations_once(tmp_path):
     Store.open(path).close()
     s = Store.open(path)
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
-    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints"]
+    assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints",
+                     "m005_fingerprint_count"]
     s.close()
 
 
-def test_insert_is_idempotent_per_feed_and_key(store):
+def test_a_database_at_the_old_schema_keeps_its_corpus_documents(tmp_path):
+    """A database made before corpus_docs.shingle_count became fingerprint_count is migrated, rows kept."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m005_fingerprint_count")
+    old.execute("INSERT INTO corpus_docs (ref, path, mtime, size, title, shingle_count, num)"
+                " VALUES ('001', '/c/001.txt', 1.0, 1, 'T', 42, 1)")
+    old.execute("INSERT INTO fingerprints (hash, doc) VALUES (7, -1)")
+    old.conn.commit()
+    old.close()
+    s = Store.open(path)
+    try:
+        assert s.corpus.docs() == [{"ref": "001", "path": "/c/001.txt", "title": "T", "published": None,
+                                    "fingerprint_count": 42}]
+        assert s.fingerprints.holders([7], since="2000", cap=5) == {7: [Source.corpus("001")]}
+    finally:
+        s.close()
+
+
+def test_items_are_unique_per_feed_and_key(store):
     with store.transaction():
-        first = store.insert_item(row())
-        again = store.insert_item(row(title="changed"))
-        other_feed = store.insert_item(row(feed="g"))
-    assert first is not None and again is None and other_feed is not None
-    assert store.counts()["items"] == 2
+        insert(store, row())
+        insert(store, row(feed="g"))
+        assert store.items.known_keys("f", ["guid:1", "guid:2"]) == {"guid:1"}
+        with pytest.raises(sqlite3.IntegrityError):
+            with store.transaction():
+                insert(store, row(title="changed"))
+    assert store.items.counts()["items"] == 2
 
 
 def test_transaction_rolls_back_everything(store):
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.insert_item(row())
+            insert(store, row())
             raise RuntimeError("crash mid-feed")
-    assert store.counts()["items"] == 0
+    assert store.items.counts()["items"] == 0
 
 
 def test_validators_saved_only_with_the_transaction(store):
-    store.sync_feeds([("f", "http://x/rss")])
+    store.feeds.sync([("f", "http://x/rss")])
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.insert_item(row())
-            store.save_feed_result("f", status="ok", fetched_at="t", etag='"e"', last_modified="lm")
+            insert(store, row())
+            store.feeds.save_result("f", status="ok", fetched_at="t", etag='"e"', last_modified="lm")
             raise RuntimeError
-    state = store.feed_state("f")
+    state = store.feeds.state("f")
     assert state.etag is None and state.last_status is None
 
 
 def test_failure_counts_and_reset(store):
-    store.sync_feeds([("f", "http://x/rss")])
+    store.feeds.sync([("f", "http://x/rss")])
     for _ in range(3):
         with store.transaction():
-            store.save_feed_result("f", status="error", fetched_at="t", error="HTTP 500", next_poll="n")
-    assert store.feed_state("f").consecutive_failures == 3
+            store.feeds.save_result("f", status="error", fetched_at="t", error="HTTP 500", next_poll="n")
+    assert store.feeds.state("f").consecutive_failures == 3
     with store.transaction():
-        store.save_feed_result("f", status="ok", fetched_at="t", etag="e", last_modified=None)
-    state = store.feed_state("f")
+        store.feeds.save_result("f", status="ok", fetched_at="t", etag="e", last_modified=None)
+    state = store.feeds.state("f")
     assert state.consecutive_failures == 0 and state.last_error is None and state.etag == "e"
 
 
 def test_changed_url_forgets_validators(store):
-    store.sync_feeds([("f", "http://x/rss")])
+    store.feeds.sync([("f", "http://x/rss")])
     with store.transaction():
-        store.save_feed_result("f", status="ok", fetched_at="t", etag="e", last_modified="m")
-    store.sync_feeds([("f", "http://y/rss")])
-    state = store.feed_state("f")
+        store.feeds.save_result("f", status="ok", fetched_at="t", etag="e", last_modified="m")
+    store.feeds.sync([("f", "http://y/rss")])
+    state = store.feeds.state("f")
     assert state.url == "http://y/rss" and state.etag is None
 
 
 def test_fingerprint_holders_respect_the_window_for_items_not_corpus(store):
     with store.transaction():
-        store.put_corpus_doc({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1, 2, 3], "x")
-        old = store.insert_item(row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
-        new = store.insert_item(row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
-        store.add_shingles(item_source(old), [2, 3, 4])
-        store.add_shingles(item_source(new), [3, 4, 5])
-    holders = store.shingle_holders([2, 3, 4, 5], since="2025-01-01T00:00:00+00:00", cap=10)
+        store.corpus.put({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1, 2, 3])
+        old = insert(store, row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
+        new = insert(store, row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
+        store.fingerprints.add(Source.item(old), [2, 3, 4])
+        store.fingerprints.add(Source.item(new), [3, 4, 5])
+    holders = store.fingerprints.holders([2, 3, 4, 5], since="2025-01-01T00:00:00+00:00", cap=10)
+    doc, old_item, new_item = Source.corpus("001"), Source.item(old), Source.item(new)
     assert {h: sorted(who) for h, who in holders.items()} == {
-        2: ["corpus:001"], 3: ["corpus:001", f"item:{new}"], 4: [f"item:{new}"], 5: [f"item:{new}"]}
+        2: [doc], 3: [doc, new_item], 4: [new_item], 5: [new_item]}
     # everything is visible with an older window start; the cap bounds what one hash reads
-    assert sorted(store.shingle_holders([3], since="2000", cap=10)[3]) == ["corpus:001", f"item:{old}",
-                                                                           f"item:{new}"]
-    assert len(store.shingle_holders([3], since="2000", cap=1)[3]) == 2
+    assert sorted(store.fingerprints.holders([3], since="2000", cap=10)[3]) == [doc, old_item, new_item]
+    assert len(store.fingerprints.holders([3], since="2000", cap=1)[3]) == 2
     with store.transaction():
-        assert store.prune_shingles("2025-01-01T00:00:00+00:00") == 3  # the old item's three; corpus stays
-    assert sorted(store.shingle_holders([3], since="2000", cap=10)[3]) == ["corpus:001", f"item:{new}"]
+        assert store.fingerprints.prune("2025-01-01T00:00:00+00:00") == 3  # the old item's three; corpus stays
+    assert sorted(store.fingerprints.holders([3], since="2000", cap=10)[3]) == [doc, new_item]
     with store.transaction():
-        store.delete_corpus_doc("001")
-    assert store.shingle_holders([1, 2], since="2000", cap=10) == {}
+        store.corpus.delete("001")
+    assert store.fingerprints.holders([1, 2], since="2000", cap=10) == {}
 
 
 def test_fingerprints_of_a_corpus_document_need_the_document(store):
     with pytest.raises(ValueError):
-        store.add_shingles(corpus_source("nope"), [1])
+        store.fingerprints.add(Source.corpus("nope"), [1])
 
 
 def test_query_flagged_and_matches(store):
     with store.transaction():
-        a = store.insert_item(row("guid:a", published="2025-11-17T10:00:00+00:00"))
-        b = store.insert_item(row("guid:b", published="2025-11-18T10:00:00+00:00"))
-        c = store.insert_item(row("guid:c", status="duplicate", dup_kind="corpus", dup_ref="001", dup_score=1.0))
-        store.replace_matches(a, [Match("Amani", "figure", ("امانی",), 2, "snip")])
-        store.replace_matches(c, [Match("Amani", "figure", ("امانی",), 1, "snip")])
-    flagged = store.query_items(flagged=True)
+        a = insert(store, row("guid:a", published="2025-11-17T10:00:00+00:00"))
+        b = insert(store, row("guid:b", published="2025-11-18T10:00:00+00:00"))
+        c = insert(store, row("guid:c", status="duplicate", dup_kind="corpus", dup_ref="001", dup_score=1.0))
+        store.matches.replace(a, [Match("Amani", "figure", ("امانی",), 2, "snip")])
+        store.matches.replace(c, [Match("Amani", "figure", ("امانی",), 1, "snip")])
+    flagged = store.items.query(flagged=True)
     assert [r["id"] for r in flagged] == [a]
     assert flagged[0]["matches"] == [{"watch": "Amani", "kind": "figure", "terms": ["امانی"], "count": 2,
                                       "snippet": "snip"}]
-    assert [r["id"] for r in store.query_items()] == [b, c, a]  # newest first, then newest id
-    assert [r["id"] for r in store.query_items(since="2025-11-18T00:00:00+00:00")] == [b]
-    assert [r["id"] for r in store.query_items(status="duplicate")] == [c]
-    assert store.query_items(flagged=True, watch=["Nobody"]) == []
+    assert [r["id"] for r in store.items.query()] == [b, c, a]  # newest first, then newest id
+    assert [r["id"] for r in store.items.query(since="2025-11-18T00:00:00+00:00")] == [b]
+    assert [r["id"] for r in store.items.query(status="duplicate")] == [c]
+    assert store.items.query(flagged=True, watch=["Nobody"]) == []
 
 
 def test_readonly_open(tmp_path):
@@ -160,26 +192,27 @@ def test_fingerprints_deferred_in_a_commit_group_are_seen_written_sorted_and_rol
     with store.commit_group(3600) as group:
         group.ready()
         with store.transaction():
-            a = store.insert_item(row("guid:a", fetched_at="2025-11-17T00:00:00+00:00"))
-            store.add_shingles(item_source(a), [30, 10, 20])
-        assert store._one("SELECT count(*) FROM fingerprints") == 0  # deferred...
-        assert store.shingle_holders([10, 99], since="2025-01-01", cap=5) == {10: [f"item:{a}"]}  # ...but seen
+            a = insert(store, row("guid:a", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.fingerprints.add(Source.item(a), [30, 10, 20])
+        assert store.db.one("SELECT count(*) FROM fingerprints") == 0  # deferred...
+        holders = store.fingerprints.holders
+        assert holders([10, 99], since="2025-01-01", cap=5) == {10: [Source.item(a)]}  # ...but seen
         with pytest.raises(RuntimeError):
             with store.transaction():
-                b = store.insert_item(row("guid:b", fetched_at="2025-11-17T00:00:00+00:00"))
-                store.add_shingles(item_source(b), [10, 40])
+                b = insert(store, row("guid:b", fetched_at="2025-11-17T00:00:00+00:00"))
+                store.fingerprints.add(Source.item(b), [10, 40])
                 raise RuntimeError("this feed failed")
-        assert store.shingle_holders([10, 40], since="2025-01-01", cap=5) == {10: [f"item:{a}"]}
+        assert holders([10, 40], since="2025-01-01", cap=5) == {10: [Source.item(a)]}
         with store.transaction():
-            c = store.insert_item(row("guid:c", fetched_at="2025-11-17T00:00:00+00:00"))
-            store.add_shingles(item_source(c), [50, 10])  # shares 10 with a, both still pending
-        assert store.shingle_holders([10, 50], since="2025-01-01", cap=5) == {10: [f"item:{a}", f"item:{c}"],
-                                                                              50: [f"item:{c}"]}
-        assert store.shingle_holders([10], since="2025-01-01", cap=0) == {10: [f"item:{a}"]}  # cap + 1 holders
+            c = insert(store, row("guid:c", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.fingerprints.add(Source.item(c), [50, 10])  # shares 10 with a, both still pending
+        assert holders([10, 50], since="2025-01-01", cap=5) == {10: [Source.item(a), Source.item(c)],
+                                                                50: [Source.item(c)]}
+        assert holders([10], since="2025-01-01", cap=0) == {10: [Source.item(a)]}  # cap + 1 holders
         group.flush()
     assert store.db.execute("SELECT hash, doc FROM fingerprints").fetchall() == [
         (10, a), (10, c), (20, a), (30, a), (50, c)]
-    assert store._one("SELECT count(*) FROM items") == 2  # a and c; b rolled back
+    assert store.db.one("SELECT count(*) FROM items") == 2  # a and c; b rolled back
 
 
 def test_a_commit_group_that_fails_leaves_nothing(store):
@@ -187,38 +220,38 @@ def test_a_commit_group_that_fails_leaves_nothing(store):
         with store.commit_group(3600) as group:
             group.ready()
             with store.transaction():
-                a = store.insert_item(row("guid:a"))
-                store.add_shingles(item_source(a), [1, 2])
+                a = insert(store, row("guid:a"))
+                store.fingerprints.add(Source.item(a), [1, 2])
             raise RuntimeError("crash")
-    assert store._one("SELECT count(*) FROM items") == 0
-    assert store._one("SELECT count(*) FROM fingerprints") == 0
-    assert store._pending == [] and store._pending_hashes == set()
+    assert store.db.one("SELECT count(*) FROM items") == 0
+    assert store.db.one("SELECT count(*) FROM fingerprints") == 0
+    assert store.fingerprints.recent_held([1, 2], after=0) == set()  # nothing left waiting in memory
 
 
 def test_any_known_sees_corpus_windowed_items_and_pending_rows(store):
     with store.transaction():
-        store.put_corpus_doc({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1], "x")
-        old = store.insert_item(row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
-        store.add_shingles(item_source(old), [2])
-    assert store.any_known([9, 1], since="2025-01-01")
-    assert not store.any_known([2, 9], since="2025-01-01")  # only an item outside the window holds 2
-    assert store.any_known([2], since="2000-01-01")
+        store.corpus.put({"ref": "001", "path": "/c/001.txt", "mtime": 1.0, "size": 1}, [1])
+        old = insert(store, row("guid:old", fetched_at="2020-01-01T00:00:00+00:00"))
+        store.fingerprints.add(Source.item(old), [2])
+    assert store.fingerprints.any_known([9, 1], since="2025-01-01")
+    assert not store.fingerprints.any_known([2, 9], since="2025-01-01")  # only an item outside the window holds 2
+    assert store.fingerprints.any_known([2], since="2000-01-01")
     with store.commit_group(3600) as group:
         group.ready()
         with store.transaction():
-            new = store.insert_item(row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
-            store.add_shingles(item_source(new), [3])
-        assert store.any_known([3], since="2025-01-01")  # still pending, already seen
+            new = insert(store, row("guid:new", fetched_at="2025-11-17T00:00:00+00:00"))
+            store.fingerprints.add(Source.item(new), [3])
+        assert store.fingerprints.any_known([3], since="2025-01-01")  # still pending, already seen
 
 
 def test_fingerprints_queued_twice_are_written_once(store):
     """Deferred rows go in with a plain INSERT (speed issue); a text queued twice, or rows already stored, fall
     back to INSERT OR IGNORE instead of failing the transaction."""
     with store.transaction():
-        a = store.insert_item(row("guid:a"))
-        store.add_shingles(item_source(a), [5, 6])
+        a = insert(store, row("guid:a"))
+        store.fingerprints.add(Source.item(a), [5, 6])
     with store.transaction():
-        store.add_shingles(item_source(a), [1, 2, 3])
-        store.add_shingles(item_source(a), [3, 4, 5])  # 3 queued twice, 5 already stored
+        store.fingerprints.add(Source.item(a), [1, 2, 3])
+        store.fingerprints.add(Source.item(a), [3, 4, 5])  # 3 queued twice, 5 already stored
     assert store.db.execute("SELECT hash FROM fingerprints WHERE doc = ? ORDER BY hash", [a]).fetchall() == [
         (1,), (2,), (3,), (4,), (5,), (6,)]

@@ -162,7 +162,7 @@ def test_a_bug_in_a_worker_reaches_the_log_with_its_traceback_and_is_not_backed_
     config = Config(path=str(tmp_path / "c.yaml"), database=str(tmp_path / "m.db"), corpus=(),
                     feeds=(FeedSpec(name="mehr", url=feed_server.url("mehr.xml")),), watch=())
     store = Store.open(config.database)
-    store.sync_feeds([("mehr", config.feeds[0].url)])
+    store.feeds.sync([("mehr", config.feeds[0].url)])
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -172,7 +172,7 @@ def test_a_bug_in_a_worker_reaches_the_log_with_its_traceback_and_is_not_backed_
         outcome = writer.store_reply(config.feeds[0], reply)
     finally:
         logging.getLogger("monitor.refresh").removeHandler(handler)
-    state = store.feed_state("mehr")
+    state = store.feeds.state("mehr")
     assert outcome.status == "error" and outcome.error.startswith("internal error: ")
     assert state.consecutive_failures == 0 and state.last_status == "error"
     assert any("Traceback" in r.getMessage() and "match.py" in r.getMessage() for r in records)

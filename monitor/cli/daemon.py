@@ -97,9 +97,9 @@ def status(config_path: str, fmt: str) -> None:
     data: dict = {"running": holder is not None, "pid": (holder or {}).get("pid"),
                   "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None}
     if store is not None:
-        last = store.get_meta("daemon.last_cycle")
+        last = store.meta.get("daemon.last_cycle")
         data["last_cycle"] = json.loads(last) if last else None
-        data.update(store.daemon_counts(to_iso(_tehran_midnight(now_utc()))))
+        data.update(store.items.daemon_counts(to_iso(_tehran_midnight(now_utc()))))
         store.close()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -27,7 +27,7 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     config = _load(config_path)
     since_iso = _since(since)
     store = _open_readonly(config)
-    rows = store.query_items(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
+    rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
     _emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
 
 
@@ -47,7 +47,7 @@ def feeds(config_path: str, fmt: str) -> None:
 
     config = _load(config_path)
     store = _open_readonly(config)
-    stored = {r["name"]: r for r in store.feeds_summary()} if store else {}
+    stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
     rows = []
     for spec in config.feeds:
         row = stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
@@ -152,19 +152,21 @@ def corpus(config_path: str, fmt: str) -> None:
     store = Store.open(config.database)
     try:
         housekeeping.sync_corpus(config, store)
-        docs = store.corpus_docs()
+        docs = store.corpus.docs()
     finally:
         store.close()
     if fmt == "json":
+        # shingle_count: the older name of fingerprint_count, kept for scripts that read it.
+        docs = [{**d, "shingle_count": d["fingerprint_count"]} for d in docs]
         click.echo(json.dumps({"documents": docs}, ensure_ascii=False, indent=2))
         return
     from rich.table import Table
 
     table = Table(title=f"{len(docs)} corpus documents")
-    for col in ("ref", "shingles", "published", "title"):
+    for col in ("ref", "fingerprints", "published", "title"):
         table.add_column(col, overflow="fold")
     for d in docs:
-        table.add_row(d["ref"], str(d["shingle_count"]), (d["published"] or "")[:10], d["title"])
+        table.add_row(d["ref"], str(d["fingerprint_count"]), (d["published"] or "")[:10], d["title"])
     _console().print(table)
 
 

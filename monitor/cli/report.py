@@ -41,7 +41,7 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     _check_names("--feed", "feed", feed_names, {f.name for f in config.feeds}, config.path)
     since_iso, until_iso = _since(since), _when("--until", until)
     store = _open_readonly(config)
-    rows = store.query_items(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
+    rows = store.items.query(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
                              kind=kinds) if store else []
     from datetime import datetime
 

@@ -68,7 +68,7 @@ class FeedJobs:
     def resume_time(self, name: str) -> datetime:
         """The persisted next poll (a backoff survives a restart), or now; plus jitter either way."""
         with self.daemon.lock:
-            stored = self.daemon.store.next_polls().get(name)
+            stored = self.daemon.store.feeds.next_polls().get(name)
         when = now_utc()
         if stored:
             when = max(when, datetime.fromisoformat(stored))
@@ -148,7 +148,7 @@ class FeedJobs:
             "duplicate": summary.total("duplicate"), "flagged": summary.total("flagged")}})
         try:
             with daemon.lock, daemon.store.transaction():
-                daemon.store.set_meta("daemon.last_cycle", json.dumps({"at": to_iso(now_utc()), "summary": line}))
+                daemon.store.meta.set("daemon.last_cycle", json.dumps({"at": to_iso(now_utc()), "summary": line}))
         except MonitorError as exc:
             log.error("cannot record the cycle: %s", exc)
 

@@ -50,7 +50,7 @@ class ConfigWatcher:
         self._seen = self._signature()
         try:
             with daemon.lock:
-                matched_with = daemon.store.get_meta("daemon.watch_hash")
+                matched_with = daemon.store.meta.get("daemon.watch_hash")
             if matched_with != watch_hash(daemon.config):
                 self.rematch(daemon.engine, "the watch list differs from the one the stored items were matched with")
         except MonitorError as exc:  # Stopped, or the database locked or full: the next edit or start redoes it
@@ -119,7 +119,7 @@ class ConfigWatcher:
                      p.done, p.total)
             return False
         with daemon.lock, daemon.store.transaction():
-            daemon.store.set_meta("daemon.watch_hash", watch_hash(engine.config))
+            daemon.store.meta.set("daemon.watch_hash", watch_hash(engine.config))
         log.info("rematch: done: %d items in %.1fs; %d items changed, %d flags added, %d removed", p.done,
                  p.seconds, p.changed, p.added, p.removed,
                  extra={"rematch": {"items": p.done, "changed": p.changed, "added": p.added, "removed": p.removed,

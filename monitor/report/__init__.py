@@ -1,7 +1,7 @@
 """Stored items to the shapes people and programs read: JSON, CSV, terminal tables, and the flagged-items report
 in every format (render(): table, markdown, html, csv, json, atom).
 
-Pure formatting over rows from store.query_items; returns strings or rich renderables and never prints (the CLI
+Pure formatting over rows from store.items.query; returns strings or rich renderables and never prints (the CLI
 prints). Nothing here imports hazm, httpx or feedparser, so read-only commands start fast; each format's module
 is imported only when that format is asked for.
 
@@ -144,7 +144,7 @@ EXTENSIONS = {"table": "txt", "markdown": "md", "html": "html", "csv": "csv", "j
 def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (), group_by: str | None = None,
            since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
            title: str = "", excel: bool = False, feed_key: str = "") -> Any:
-    """The flagged-items report over rows from Store.query_items(flagged=True, ...): a string, or for "table"
+    """The flagged-items report over rows from store.items.query(flagged=True, ...): a string, or for "table"
     a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms."""
     from monitor.report import view
 
@@ -189,7 +189,7 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
         raise ValueError("config.yaml has no report: section")
     now = now or now_utc()
     since = now - timedelta(days=settings.period_days)
-    rows = store.query_items(flagged=True, since=to_iso(since), until=to_iso(now))
+    rows = store.items.query(flagged=True, since=to_iso(since), until=to_iso(now))
     local = now.astimezone(zone(settings.timezone))
     text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
                   feed_key=f"scheduled:{config.path}")

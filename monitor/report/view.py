@@ -185,7 +185,7 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
 def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), group_by: str | None = None,
           since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
           title: str = "") -> Report:
-    """The report over rows from Store.query_items(flagged=True, ...), newest first."""
+    """The report over rows from store.items.query(flagged=True, ...), newest first."""
     entries = tuple(watch)
     matcher = None
     if entries:

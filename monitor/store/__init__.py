@@ -1,0 +1,74 @@
+"""The only package that speaks SQL: a monitor database as rooms sharing one SQLite connection.
+
+    store = Store.open(path)            # creates and migrates; Store.open(path, readonly=True) never does
+    with store.transaction():           # one feed's work commits together or not at all
+        store.items.insert_new(rows)
+        store.matches.add_many(pairs)
+        store.fingerprints.add(Source.item(item_id), hashes)
+        store.feeds.save_result(name, status="ok", fetched_at=now)
+
+The rooms: `db` (the connection, transactions, commit groups; db.py), the schema and its migrations
+(schema.py), `feeds`, `items` and their queries, `matches`, `corpus`, `fingerprints` (the near-duplicate
+index and its write-behind buffer) and `meta` (small key/value state). The invariants live here: one
+transaction per feed, items unique per (feed, key), validators saved in the same transaction as the items they
+describe, and a crash at any point leaving either the whole feed's work or none of it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ContextManager
+
+from monitor.store.corpus import Corpus
+from monitor.store.db import BUSY_TIMEOUT_MS, CHECKPOINT_PAGES, WRITER_CACHE_KIB, CommitGroup, Db
+from monitor.store.feeds import Feeds, FeedState
+from monitor.store.fingerprints import Fingerprints
+from monitor.store.items import Items
+from monitor.store.matches import Matches
+from monitor.store.meta import Meta
+
+
+class Store:
+    """A monitor database. Open with `Store.open(path)`; `readonly=True` never creates or migrates anything."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.items = Items(db)
+        self.fingerprints = Fingerprints(db, self.items)
+        db.attach(self.fingerprints)  # its rows wait in memory until each commit
+        self.feeds = Feeds(db)
+        self.matches = Matches(db)
+        self.corpus = Corpus(db, self.fingerprints)
+        self.meta = Meta(db)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
+        return cls(Db.open(path, readonly=readonly))
+
+    @property
+    def path(self) -> str:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self) -> ContextManager[None]:
+        """All writes inside commit together or not at all (nested calls become savepoints); see Db.transaction."""
+        return self.db.transaction()
+
+    def commit_group(self, seconds: float) -> ContextManager[CommitGroup]:
+        """One write transaction shared by many transaction() blocks, committed about every `seconds`; yields a
+        CommitGroup (see Db.commit_group)."""
+        return self.db.commit_group(seconds)
+
+    def snapshot(self) -> ContextManager[None]:
+        """One read transaction: every query inside sees the database as it was at its first statement."""
+        return self.db.snapshot()
+
+    def background_checkpoints(self, every: float = 1.0) -> ContextManager[None]:
+        """While inside, another connection checkpoints the WAL every `every` seconds (see Db)."""
+        return self.db.background_checkpoints(every)
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Store"]

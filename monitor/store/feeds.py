@@ -1,0 +1,97 @@
+"""Feed rows: the configured feeds, their validators (ETag, Last-Modified, body hash) and how their last fetch
+went, and the persisted schedule. Validators are saved in the same transaction as the items they describe, so
+a crash never leaves a feed marked fetched without its items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from monitor.store.db import Db
+
+
+@dataclass(frozen=True)
+class FeedState:
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_fetched: str | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_poll: str | None
+    body_hash: str | None = None  # of the last body whose items were stored
+
+
+class Feeds:
+    """The feeds of one database (store.feeds)."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def sync(self, feeds: Iterable[tuple[str, str]]) -> None:
+        """Make sure every configured (name, url) has a row; a changed URL resets its validators."""
+        with self._db.transaction():
+            for name, url in feeds:
+                old = self._db.one("SELECT url FROM feeds WHERE name = ?", [name])
+                if old is None:
+                    self._db.execute("INSERT INTO feeds (name, url) VALUES (?, ?)", [name, url])
+                elif old != url:
+                    self._db.execute(
+                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL, body_hash = NULL"
+                        " WHERE name = ?", [url, name])
+
+    def state(self, name: str) -> FeedState | None:
+        row = self._db.execute(
+            "SELECT name, url, etag, last_modified, last_fetched, last_status, last_error,"
+            " consecutive_failures, next_poll, body_hash FROM feeds WHERE name = ?", [name]).fetchone()
+        return FeedState(*row) if row else None
+
+    def save_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
+                    etag: str | None = None, last_modified: str | None = None,
+                    keep_validators: bool = False, next_poll: str | None = None,
+                    body_hash: str | None = None, next_poll_reason: str | None = None,
+                    count_failure: bool = True) -> None:
+        """Record how a fetch went. Call inside the feed's transaction so validators land with its items.
+        `count_failure=False` records an error without counting it as one of the feed's failures in a row (the
+        monitor's own bug, not the feed's)."""
+        if status == "error":
+            self._db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = 'error', last_error = ?,"
+                " consecutive_failures = consecutive_failures + ?, next_poll = ?, next_poll_reason = ?"
+                " WHERE name = ?",
+                [fetched_at, error, int(count_failure), next_poll, next_poll_reason, name])
+        elif keep_validators:
+            self._db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL,"
+                " consecutive_failures = 0, next_poll = ?, next_poll_reason = ? WHERE name = ?",
+                [fetched_at, status, next_poll, next_poll_reason, name])
+        else:
+            self._db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = NULL, consecutive_failures = 0,"
+                " etag = ?, last_modified = ?, next_poll = ?, next_poll_reason = ?, body_hash = coalesce(?, body_hash)"
+                " WHERE name = ?",
+                [fetched_at, status, etag, last_modified, next_poll, next_poll_reason, body_hash, name])
+
+    def body_hash(self, name: str) -> str | None:
+        """The hash of the last body whose items were stored: a server that ignores validators and re-sends
+        the same bytes costs a hash, not a parse."""
+        return self._db.one("SELECT body_hash FROM feeds WHERE name = ?", [name])
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Every feed with how its last fetch went and its count of stored items, for `monitor feeds`."""
+        rows = self._db.execute(
+            "SELECT f.name, f.url, f.last_fetched, f.last_status, f.last_error, f.consecutive_failures,"
+            " f.next_poll, f.next_poll_reason, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items"
+            " FROM feeds f ORDER BY f.name").fetchall()
+        keys = ["name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
+                "next_poll", "next_poll_reason", "items"]
+        return [dict(zip(keys, row)) for row in rows]
+
+    def next_polls(self) -> dict[str, str | None]:
+        """feed name -> persisted next poll (ISO, UTC), so a restart resumes the schedule and its backoffs."""
+        return dict(self._db.execute("SELECT name, next_poll FROM feeds").fetchall())
+
+
+__all__ = ["FeedState", "Feeds"]

@@ -1,0 +1,191 @@
+"""Stored items: the lookups duplicate detection asks, the writes of a feed's new items, and the queries of the
+commands (items, report, status) and of the re-match after a watch-list edit.
+
+Items are unique per (feed, key), so a re-poll never duplicates one; their ids grow with fetch time, which is
+what the fingerprint window relies on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from monitor.store.db import Db, chunks
+
+
+class Items:
+    """The items of one database (store.items)."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    # ---------------------------------------------------------------- lookups used by dedup
+    def known_keys(self, feed: str, keys: Sequence[str]) -> set[str]:
+        """Of `keys`, those the feed already has stored."""
+        found: set[str] = set()
+        for chunk in chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._db.execute(
+                f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", [feed, *chunk]))
+        return found
+
+    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]:
+        """The exact-duplicate lookups of items: for each (guid, canonical link, body hash, title+body hash), the
+        row (item by guid, item by link, corpus by body, item by body, corpus by title+body, item by title+body),
+        each the lowest id (or ref) or None; dedup.exact_verdict decides. One statement for a whole feed, each
+        lookup an index search (speed issue: a round trip per lookup cost far more)."""
+        out: list[tuple] = []
+        for chunk in chunks(list(keys), 500):
+            rows = self._db.conn.execute(
+                "SELECT j.key,"
+                " (SELECT id FROM items WHERE guid = j.value ->> 0 ORDER BY id LIMIT 1),"
+                " (SELECT id FROM items WHERE canonical_link = j.value ->> 1 ORDER BY id LIMIT 1),"
+                " (SELECT ref FROM corpus_docs WHERE body_hash = j.value ->> 2 ORDER BY ref LIMIT 1),"
+                " (SELECT id FROM items WHERE body_hash = j.value ->> 2 ORDER BY id LIMIT 1),"
+                " (SELECT ref FROM corpus_docs WHERE title_body_hash = j.value ->> 3 ORDER BY ref LIMIT 1),"
+                " (SELECT id FROM items WHERE title_body_hash = j.value ->> 3 ORDER BY id LIMIT 1)"
+                " FROM json_each(?) j ORDER BY j.key",
+                [json.dumps([[g, ln, b or None, t or None] for g, ln, b, t in chunk], ensure_ascii=False)]
+            ).fetchall()
+            out.extend(tuple(r[1:]) for r in rows)
+        return out
+
+    def last_id(self) -> int:
+        """The largest item id stored (0 for none): what a view holds, the items after it it did not see."""
+        return self._db.one("SELECT max(id) FROM items") or 0
+
+    def windowed(self, since: str, after_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """(id, title, body) of new (not duplicate) items fetched since `since` with id > after_id, by id: the
+        items whose fingerprints the near-duplicate check may use, read in batches."""
+        return [tuple(r) for r in self._db.execute(
+            "SELECT id, title, body FROM items WHERE status = 'new' AND fetched_at >= ? AND id > ?"
+            " ORDER BY id LIMIT ?", [since, after_id, limit])]
+
+    # ---------------------------------------------------------------- writes
+    def reserve_ids(self, count: int) -> list[int]:
+        """The ids the next `count` items will have: the next after the largest, which is what SQLite would choose.
+        Call inside the transaction that inserts them (its write lock keeps other writers from taking them):
+        a feed's items are judged knowing their ids, then inserted with them in one statement."""
+        first = self.last_id() + 1
+        return list(range(first, first + count))
+
+    def insert_new(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert items, ids included (reserve_ids), that the caller has checked are not stored in this
+        transaction (known_keys): one executemany for a feed. A (feed, key) stored after all raises."""
+        if not rows:
+            return
+        cols = list(rows[0])
+        self._db.conn.executemany(
+            f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [tuple(row[c] for c in cols) for row in rows])
+
+    # ---------------------------------------------------------------- queries of the commands
+    def query(self, *, status: str = "all", flagged: bool = False, since: str | None = None,
+              until: str | None = None, watch: Sequence[str] = (), feed: Sequence[str] = (),
+              kind: Sequence[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """Items newest first (by published, else fetched time), each with its matches.
+
+        flagged: only new items with at least one match (restricted to `watch`/`kind` when given).
+        """
+        where, params = [], []
+        if status in ("new", "duplicate"):
+            where.append("i.status = ?")
+            params.append(status)
+        if since:
+            where.append("coalesce(i.published, i.fetched_at) >= ?")
+            params.append(since)
+        if until:
+            where.append("coalesce(i.published, i.fetched_at) < ?")
+            params.append(until)
+        if feed:
+            where.append(f"i.feed IN ({','.join('?' * len(feed))})")
+            params.extend(feed)
+        match_filter, match_params = [], []
+        if watch:
+            match_filter.append(f"m.watch IN ({','.join('?' * len(watch))})")
+            match_params.extend(watch)
+        if kind:
+            match_filter.append(f"m.kind IN ({','.join('?' * len(kind))})")
+            match_params.extend(kind)
+        if flagged or match_filter:
+            cond = " AND ".join(["m.item_id = i.id", *match_filter])
+            where.append(f"EXISTS (SELECT 1 FROM matches m WHERE {cond})")
+            params.extend(match_params)
+            if flagged:
+                where.append("i.status = 'new'")
+        sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
+               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.summary FROM items i")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                "dup_kind", "dup_ref", "dup_score", "dup_reason", "summary"]
+        items = [dict(zip(keys, r)) for r in self._db.execute(sql, params)]
+        self._attach_matches(items, watch=watch, kind=kind)
+        return items
+
+    def _attach_matches(self, items: list[dict[str, Any]], *, watch: Sequence[str], kind: Sequence[str]) -> None:
+        by_id = {it["id"]: it for it in items}
+        for it in items:
+            it["matches"] = []
+        for chunk in chunks(list(by_id), 500):
+            marks = ",".join("?" * len(chunk))
+            for item_id, w, k, terms, count, snippet in self._db.execute(
+                    f"SELECT item_id, watch, kind, terms, count, snippet FROM matches WHERE item_id IN ({marks})"
+                    " ORDER BY item_id, rowid", chunk):
+                if (watch and w not in watch) or (kind and k not in kind):
+                    continue
+                by_id[item_id]["matches"].append(
+                    {"watch": w, "kind": k, "terms": json.loads(terms), "count": count, "snippet": snippet})
+
+    def counts(self) -> dict[str, int]:
+        one = self._db.one
+        return {
+            "items": one("SELECT count(*) FROM items"),
+            "new": one("SELECT count(*) FROM items WHERE status = 'new'"),
+            "duplicate": one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
+            "flagged": one("SELECT count(*) FROM items i WHERE status = 'new'"
+                           " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)"),
+        }
+
+    def count(self) -> int:
+        return self._db.one("SELECT count(*) FROM items")
+
+    # ---------------------------------------------------------------- the daemon's
+    def recent_times(self, feed: str, since: str, limit: int) -> list[str]:
+        """When the feed's newest items appeared (published, else fetched), newest first, for `interval: auto`."""
+        return [r[0] for r in self._db.execute(
+            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
+            " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
+
+    def rematch_batch(self, after_id: int, limit: int) -> list[tuple[int, str, str, dict[str, tuple]]]:
+        """Items with id > after_id, in id order: (id, title, body, {watch: (kind, terms json, count)})."""
+        rows = self._db.execute("SELECT id, title, body FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                                [after_id, limit]).fetchall()
+        old: dict[int, dict[str, tuple]] = {r[0]: {} for r in rows}
+        if rows:
+            for item_id, watch, kind, terms, count in self._db.execute(
+                    "SELECT item_id, watch, kind, terms, count FROM matches WHERE item_id BETWEEN ? AND ?",
+                    [rows[0][0], rows[-1][0]]):
+                if item_id in old:
+                    old[item_id][watch] = (kind, terms, count)
+        return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
+
+    def daemon_counts(self, today: str) -> dict[str, int]:
+        """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`."""
+        one = self._db.one
+        return {
+            "feeds_ok": one("SELECT count(*) FROM feeds WHERE last_status IN ('ok', 'not_modified')"),
+            "feeds_failing": one("SELECT count(*) FROM feeds WHERE last_status = 'error'"),
+            "feeds_never_polled": one("SELECT count(*) FROM feeds WHERE last_status IS NULL"),
+            "new_today": one("SELECT count(*) FROM items WHERE status = 'new' AND fetched_at >= ?", [today]),
+            "flagged_today": one(
+                "SELECT count(*) FROM items i WHERE status = 'new' AND fetched_at >= ?"
+                " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)", [today]),
+        }
+
+
+__all__ = ["Items"]

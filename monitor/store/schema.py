@@ -1,0 +1,143 @@
+"""The schema, as the migrations that build it: a database of any age is brought up to the newest on open.
+
+Each migration runs once, in its own transaction (sqlite-utils Migrations records which ran), so an existing
+database keeps its data: a change of the schema is a new migration, never an edit of an old one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("monitor")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Feeds, items, matches, corpus documents and the shingle index."""
+    # Statement by statement: executescript() would COMMIT and break the migration's transaction.
+    _run_script(db, """
+        CREATE TABLE feeds (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetched TEXT,
+            last_status TEXT,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            feed TEXT NOT NULL,
+            key TEXT NOT NULL,
+            guid TEXT,
+            link TEXT,
+            canonical_link TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            fetched_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('new', 'duplicate')),
+            dup_kind TEXT,
+            dup_ref TEXT,
+            dup_score REAL,
+            dup_reason TEXT,
+            body_hash TEXT,
+            title_body_hash TEXT,
+            UNIQUE (feed, key)
+        );
+        CREATE INDEX items_guid ON items(guid);
+        CREATE INDEX items_canonical_link ON items(canonical_link);
+        CREATE INDEX items_body_hash ON items(body_hash);
+        CREATE INDEX items_title_body_hash ON items(title_body_hash);
+        CREATE INDEX items_fetched_at ON items(fetched_at);
+        CREATE TABLE matches (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            watch TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            snippet TEXT NOT NULL,
+            PRIMARY KEY (item_id, watch)
+        );
+        CREATE INDEX matches_watch ON matches(watch);
+        CREATE TABLE corpus_docs (
+            ref TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            mtime REAL NOT NULL,
+            size INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            body_hash TEXT,
+            title_body_hash TEXT,
+            shingle_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX corpus_body_hash ON corpus_docs(body_hash);
+        CREATE INDEX corpus_title_body_hash ON corpus_docs(title_body_hash);
+        CREATE TABLE shingles (
+            hash INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (hash, source)
+        ) WITHOUT ROWID;
+        CREATE INDEX shingles_source ON shingles(source);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """)
+
+
+@migrations()
+def m002_feed_body_hash(db: Database) -> None:
+    """The last stored body's hash, to skip parsing when a server ignores conditional requests."""
+    db.execute("ALTER TABLE feeds ADD COLUMN body_hash TEXT")
+
+
+@migrations()
+def m003_next_poll_reason(db: Database) -> None:
+    """Why the next poll is when it is (backoff, Retry-After, ttl, auto): `monitor feeds` says why a feed is slowed."""
+    db.execute("ALTER TABLE feeds ADD COLUMN next_poll_reason TEXT")
+
+
+@migrations()
+def m004_fingerprints(db: Database) -> None:
+    """Near-duplicate fingerprints as (hash, doc) integers: a fifth of the bytes of (hash, source, added_at).
+
+    The old table carried a text source ('item:123'), an ISO timestamp and a second index on source in every
+    row; writing those was a quarter of a cold poll (speed issue). `doc` is an item id, or minus a corpus
+    document's `num`; the near-duplicate window is an item-id bound, since ids grow with fetch time. The hashes
+    changed too (one word hash per word, see text.shingle_array), so the old rows cannot be reused: corpus
+    documents are forgotten here and fingerprinted again on the next cycle, and stored items within the window
+    are fingerprinted again by the pipeline (see `fingerprint_scheme` in meta).
+    """
+    _run_script(db, """
+        CREATE TABLE fingerprints (
+            hash INTEGER NOT NULL,
+            doc INTEGER NOT NULL,
+            PRIMARY KEY (hash, doc)
+        ) WITHOUT ROWID;
+        DROP TABLE shingles;
+        DELETE FROM corpus_docs;
+        ALTER TABLE corpus_docs ADD COLUMN num INTEGER;
+        CREATE UNIQUE INDEX corpus_docs_num ON corpus_docs(num);
+        """)
+
+
+def _run_script(db: Database, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations()
+def m005_fingerprint_count(db: Database) -> None:
+    """A corpus document's count of winnowed fingerprints is called what it is (it never counted shingles)."""
+    db.execute("ALTER TABLE corpus_docs RENAME COLUMN shingle_count TO fingerprint_count")
+
+
+def migrate(db: Database) -> None:
+    """Apply the migrations this database has not had yet."""
+    migrations.apply(db)
+
+
+__all__ = ["migrate", "migrations"]
