@@ -35,11 +35,12 @@ import functools
 import operator
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from html.entities import name2codepoint
 from typing import Callable, Iterable
 from urllib.parse import urlparse
 
-from monitor.dates import _parse_raw, parse_feed_date
+from monitor.dates import believable, parse_date
 from monitor.models import RawItem
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -267,14 +268,14 @@ def _item(fields: dict[str, str], link: str | None) -> RawItem:
                    content=content, published=_date(fields), author=_clean(author))
 
 
-def _date(fields: dict[str, str]):
+def _date(fields: dict[str, str]) -> datetime | None:
     raw = fields.get("published") or fields.get("updated") or fields.get("created")
     if not raw or not raw.strip():
         return None
-    value = parse_feed_date(raw)
-    if value is None and _parse_raw(raw.strip()) is None:
+    value = parse_date(raw)
+    if value is None:
         raise _Refuse  # feedparser's own reading of the date would be the fallback
-    return value
+    return believable(value.astimezone(timezone.utc))
 
 
 def _check_html(text: str) -> None:
