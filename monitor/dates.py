@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from monitor.units import duration_seconds
+
 __all__ = ["TEHRAN", "EARLIEST", "to_iso", "now_utc", "believable", "parse_date", "parse_feed_date", "parse_when"]
 
 # The zone, not a fixed +03:30: Iran kept daylight saving (+04:30 in summer) until 2022, and the archives and
@@ -154,12 +156,14 @@ _PARSERS = (_jalali_numeric, _jalali_words, _day_first, _rfc822, _iso)
 
 
 # ------------------------------------------------------------------------- WHEN values on the command line
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$")
-_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_YMD = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+_BARE_NUMBER = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_DATE_FORMS = "an ISO date (2025-11-17), a Jalali date (1404-08-26), today or yesterday"
 
 
 def parse_when(value: str, now: datetime | None = None) -> datetime:
-    """`24h`, `7d`, `30m`, `2w`; an ISO date or date-time; `today`, `yesterday`; or a Jalali date `1404-08-26`.
+    """A moment back from `now`: a duration as config.yaml writes one (24h, 7d, 30m, 1h30m, 2w: the one grammar
+    of monitor.units); an ISO date or date-time; `today`, `yesterday`; or a Jalali date `1404-08-26`.
 
     Dates without a time mean the start of that day in Tehran. Raises ValueError with a readable message.
     """
@@ -168,29 +172,32 @@ def parse_when(value: str, now: datetime | None = None) -> datetime:
     if text in ("today", "yesterday"):
         day = now.astimezone(TEHRAN).date() - timedelta(days=1 if text == "yesterday" else 0)
         return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
-    m = _RELATIVE.match(text)
-    if m:
-        try:
-            return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
-        except (OverflowError, ValueError):  # `99999999d` used to escape as a traceback
-            raise ValueError(f"{value!r} reaches further back than the calendar goes") from None
-    m = re.match(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$", text)
+    m = _YMD.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
         if 1300 <= y < 1500:
             try:
                 return _from_jalali(y, mo, d, 0, 0, 0)
             except ValueError:
-                raise ValueError(f"{value!r} is not a valid Jalali date") from None
+                raise ValueError(f'"{value}" is not a valid Jalali date') from None
         try:
             day = date(y, mo, d)
         except ValueError:
-            raise ValueError(f"{value!r} is not a valid date") from None
+            raise ValueError(f'"{value}" is not a valid date') from None
         return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
     try:
         parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=TEHRAN)
     except ValueError:
-        raise ValueError(
-            f"{value!r} is not a time: use 24h, 7d, 30m, an ISO date (2025-11-17), "
-            "a Jalali date (1404-08-26), today or yesterday") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TEHRAN)
+        pass
+    if _BARE_NUMBER.match(text):
+        # config.yaml reads a bare number as seconds; here "2025" is as likely a year: neither is guessed.
+        raise ValueError(f'"{value}" needs a unit (90s, 24h) or must be a full date (2025-11-17)')
+    try:
+        seconds = duration_seconds(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or {_DATE_FORMS}") from None
+    try:
+        return now - timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # `99999999d`
+        raise ValueError(f'"{value}" reaches further back than the calendar goes') from None

@@ -84,6 +84,36 @@ def test_today_in_tehran_in_a_summer_before_2022():
     assert parse_when("yesterday", now=late) == datetime(2021, 6, 30, 19, 30, tzinfo=timezone.utc)
 
 
+# ------------------------------------------------------------- durations for --since: monitor.units' grammar
+@pytest.mark.parametrize("value, seconds", [
+    ("1h30m", 5400), ("2w", 14 * 86400), ("10min", 600), ("24H", 86400), ("۲۴h", 86400), ("1d 12h", 129600),
+    ("45s", 45), ("0.5h", 1800),
+])
+def test_parse_when_reads_config_durations(value, seconds):
+    assert parse_when(value, now=NOW) == NOW - timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value, wording", [
+    ("7x", "is not a duration; use a number and a unit"), ("30m1h", "is not a duration; use a number and a unit"),
+    ("30M", "M could mean months"), ("90", "needs a unit"), ("2025", "needs a unit"),
+    ("99999999d", "further back than the calendar goes"), ("-5h", "is not a duration"),
+])
+def test_parse_when_says_what_is_wrong(value, wording):
+    with pytest.raises(ValueError, match=wording):
+        parse_when(value, now=NOW)
+
+
+def test_duration_errors_are_worded_as_in_the_config():
+    from monitor.errors import ConfigError
+    from monitor.units import parse_duration
+
+    with pytest.raises(ValueError) as cli:
+        parse_when("7x", now=NOW)
+    with pytest.raises(ConfigError) as config:
+        parse_duration("7x", key="schedule.interval", path="c.yaml", line=3)
+    assert str(config.value) == f"c.yaml:3: schedule.interval: {str(cli.value).split('; or ')[0]}"
+
+
 # ------------------------------------------------------------- RFC 822: email.utils' reading, plus Tehran's zones
 from email.utils import parsedate_to_datetime  # noqa: E402
 
