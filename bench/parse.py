@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/parse.py                 # 500 feeds x 40 items
     .venv/bin/python bench/parse.py --feeds 50 --items 20
+    .venv/bin/python bench/parse.py --dates         # monitor.dates over the farm's 20,000 pubDates only
 
 Each side runs in its own fresh process (MONITOR_FAST_PARSE=1 / =0) on the same bytes, so imports and caches
 of one never help the other; the time is parse_feed over every feed, bodies already in memory.
@@ -38,11 +39,31 @@ def run(folder: Path, fast: bool) -> dict:
     return json.loads(out.stdout)
 
 
+def time_dates(feeds: int, items: int) -> None:
+    """parse_feed_date over the dates the farm writes (email.utils.format_datetime, as most feeds do): what one
+    RFC 822 reading costs a cold poll, which decides whether it may have a second, faster twin."""
+    import timeit
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    sys.path.insert(0, str(REPO))
+    from monitor.dates import parse_feed_date
+
+    start = datetime(2025, 11, 20, tzinfo=timezone.utc)
+    raws = [format_datetime(start - timedelta(minutes=k)) for k in range(feeds * items)]
+    best = min(timeit.repeat(lambda: [parse_feed_date(r) for r in raws], number=1, repeat=5))
+    print(f"parse_feed_date: {best:.3f} s for {len(raws):,} dates ({best / len(raws) * 1e6:.1f} us each, best of 5)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--feeds", type=int, default=500)
     ap.add_argument("--items", type=int, default=40)
+    ap.add_argument("--dates", action="store_true", help="time monitor.dates on the farm's dates and stop")
     args = ap.parse_args()
+    if args.dates:
+        time_dates(args.feeds, args.items)
+        return
     sys.path.insert(0, str(REPO / "bench"))
     from farm import make_farm
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
-TEHRAN = timezone(timedelta(hours=3, minutes=30), "Asia/Tehran")  # no DST since 2022
-ZONE_OFFSETS = {"IRST": "+0330", "IRDT": "+0430", "IST": "+0330", "UT": "+0000", "Z": "+0000"}
+from monitor.units import duration_seconds
+
+__all__ = ["TEHRAN", "EARLIEST", "to_iso", "now_utc", "believable", "parse_date", "parse_feed_date", "parse_when"]
+
+# The zone, not a fixed +03:30: Iran kept daylight saving (+04:30 in summer) until 2022, and the archives and
+# corpora hold older articles. A date written without an offset is Tehran's wall clock on that day.
+TEHRAN = ZoneInfo("Asia/Tehran")
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _PERSIAN_MONTHS = {name: i + 1 for i, name in enumerate(
@@ -48,20 +54,27 @@ def believable(value: datetime | None, now: datetime | None = None) -> datetime 
 
 def parse_feed_date(raw: str | None, fallback: datetime | None = None, now: datetime | None = None) -> datetime | None:
     """A feed's date string as an aware UTC datetime, or None when it cannot be believed."""
-    parsed = _parse_raw(raw.strip()) if raw and raw.strip() else None
+    parsed = parse_date(raw) if raw else None
     if parsed is None:
         parsed = fallback
     return believable(parsed.astimezone(timezone.utc) if parsed else None, now)
 
 
-def _parse_raw(raw: str) -> datetime | None:
-    plain = _rfc822_plain(raw)
-    return plain if plain is not None else _parse_raw_exact(raw)
+def parse_date(raw: str) -> datetime | None:
+    """The moment a date string writes, as an aware datetime (any offset), or None when no reading fits.
 
-
-def _parse_raw_exact(raw: str) -> datetime | None:
-    text = raw.translate(_DIGITS)
-    for parser in (_jalali_numeric, _jalali_words, _day_first, _rfc822, _iso):
+    Not yet judged believable (parse_feed_date does that): the fast parse path asks this to know whether the
+    string is one monitor.dates reads at all, or one to leave to feedparser's own date parser.
+    """
+    text = raw.strip()
+    if not text:
+        return None
+    ascii_only = text.isascii()
+    if not ascii_only:
+        text = text.translate(_DIGITS)
+    # Persian month names are never ASCII: most feeds' dates skip that search.
+    parsers = _PARSERS if not ascii_only else _ASCII_PARSERS
+    for parser in parsers:
         try:
             value = parser(text)
         except (ValueError, OverflowError, TypeError):
@@ -71,51 +84,30 @@ def _parse_raw_exact(raw: str) -> datetime | None:
     return None
 
 
+# Zone names email.utils does not know, or reads otherwise than Persian feeds mean them. IRST (and IST, as
+# Persian sites use it) is written whatever the season, so it means Tehran's wall clock; IRDT says +04:30.
+_TEHRAN_ZONE = re.compile(r"\b(IRST|IST|IRDT)$")
+_IRDT = "+0430"
+_HAS_SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}")
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+
+
 def _rfc822(text: str) -> datetime | None:
-    if not re.search(r"[A-Za-z]{3}", text):
+    """RFC 822 / 2822 as email.utils reads it, plus dates without seconds (feedparser returns nothing for
+    those) and the Tehran zone names; a date without a zone (or -0000) is UTC, as the RFC has it."""
+    if not _LETTERS.search(text):
         return None
-    fixed = text
-    for zone, offset in ZONE_OFFSETS.items():
-        fixed = re.sub(rf"\b{zone}\b$", offset, fixed)
-    fixed = _RFC_NO_SECONDS.sub(lambda m: m.group(1) + ":00" + m.group(2), fixed, count=1) \
-        if not re.search(r"\d{1,2}:\d{2}:\d{2}", fixed) else fixed
-    value = parsedate_to_datetime(fixed)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-# The shape nearly every RSS feed writes its dates in (email.utils.format_datetime, PHP's DATE_RSS), seconds and
-# weekday optional: "Thu, 20 Nov 2025 10:00:00 +0000", "20 Nov 2025 13:30 IRST". ASCII digits only, so the
-# translation of Persian digits changes nothing; no Persian month name and no leading "1[34]xx" or "dd.", so the
-# Jalali and day-first parsers before _rfc822 all return None; and for these strings _rfc822's zone and seconds
-# fixes and email.utils's reading reduce to the arithmetic in _rfc822_plain (tests/test_dates.py compares both).
-_RFC822_PLAIN = re.compile(
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"([12][0-9]{3}) ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))? ([+-][0-9]{4}|GMT|UTC|UT|Z|IRST|IRDT|IST)")
-_MONTHS = {name: i + 1 for i, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
-# Seconds east of UTC: email.utils's own names, and ZONE_OFFSETS's, which _rfc822 turns into +hhmm first.
-_ZONE_SECONDS = {"GMT": 0, "UTC": 0, "UT": 0, "Z": 0, "IRST": 12600, "IRDT": 16200, "IST": 12600}
-_ZONES: dict[int, timezone] = {0: timezone.utc}
-
-
-def _rfc822_plain(raw: str) -> datetime | None:
-    """_parse_raw(raw) for the common RFC 822 shape without the five parsers, regexes and email.utils (about
-    40 us); None for any other string, or when this one is not a valid date, and _parse_raw decides."""
-    m = _RFC822_PLAIN.fullmatch(raw)
-    if m is None:
-        return None
-    day, month, year, hour, minute, second, zone = m.groups()
-    seconds = _ZONE_SECONDS.get(zone)
-    if seconds is None:  # email.utils: +hhmm -> (hh * 3600 + mm * 60), sign kept; -0000 is UTC here as well
-        seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60
-        if zone[0] == "-":
-            seconds = -seconds
-    try:
-        tz = _ZONES.get(seconds)
-        if tz is None:
-            tz = _ZONES[seconds] = timezone(timedelta(seconds=seconds))
-        return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second or 0), tzinfo=tz)
-    except ValueError:  # 30 Feb, hour 25, an offset of a day or more: the full path says what that is
-        return None
+    local = False
+    zone = _TEHRAN_ZONE.search(text)
+    if zone is not None:
+        local = zone.group(1) != "IRDT"
+        text = text[:zone.start(1)] + ("" if local else _IRDT)
+    if not _HAS_SECONDS.search(text):
+        text = _RFC_NO_SECONDS.sub(lambda m: m.group(1) + ":00" + m.group(2), text, count=1)
+    value = parsedate_to_datetime(text.rstrip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TEHRAN if local else timezone.utc)
+    return value
 
 
 def _iso(text: str) -> datetime | None:
@@ -159,13 +151,19 @@ def _day_first(text: str) -> datetime | None:
     return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=TEHRAN)
 
 
+_ASCII_PARSERS = (_jalali_numeric, _day_first, _rfc822, _iso)
+_PARSERS = (_jalali_numeric, _jalali_words, _day_first, _rfc822, _iso)
+
+
 # ------------------------------------------------------------------------- WHEN values on the command line
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$")
-_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_YMD = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+_BARE_NUMBER = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_DATE_FORMS = "an ISO date (2025-11-17), a Jalali date (1404-08-26), today or yesterday"
 
 
 def parse_when(value: str, now: datetime | None = None) -> datetime:
-    """`24h`, `7d`, `30m`, `2w`; an ISO date or date-time; `today`, `yesterday`; or a Jalali date `1404-08-26`.
+    """A moment back from `now`: a duration as config.yaml writes one (24h, 7d, 30m, 1h30m, 2w: the one grammar
+    of monitor.units); an ISO date or date-time; `today`, `yesterday`; or a Jalali date `1404-08-26`.
 
     Dates without a time mean the start of that day in Tehran. Raises ValueError with a readable message.
     """
@@ -174,29 +172,32 @@ def parse_when(value: str, now: datetime | None = None) -> datetime:
     if text in ("today", "yesterday"):
         day = now.astimezone(TEHRAN).date() - timedelta(days=1 if text == "yesterday" else 0)
         return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
-    m = _RELATIVE.match(text)
-    if m:
-        try:
-            return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
-        except (OverflowError, ValueError):  # `99999999d` used to escape as a traceback
-            raise ValueError(f"{value!r} reaches further back than the calendar goes") from None
-    m = re.match(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$", text)
+    m = _YMD.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
         if 1300 <= y < 1500:
             try:
                 return _from_jalali(y, mo, d, 0, 0, 0)
             except ValueError:
-                raise ValueError(f"{value!r} is not a valid Jalali date") from None
+                raise ValueError(f'"{value}" is not a valid Jalali date') from None
         try:
             day = date(y, mo, d)
         except ValueError:
-            raise ValueError(f"{value!r} is not a valid date") from None
+            raise ValueError(f'"{value}" is not a valid date') from None
         return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
     try:
         parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=TEHRAN)
     except ValueError:
-        raise ValueError(
-            f"{value!r} is not a time: use 24h, 7d, 30m, an ISO date (2025-11-17), "
-            "a Jalali date (1404-08-26), today or yesterday") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TEHRAN)
+        pass
+    if _BARE_NUMBER.match(text):
+        # config.yaml reads a bare number as seconds; here "2025" is as likely a year: neither is guessed.
+        raise ValueError(f'"{value}" needs a unit (90s, 24h) or must be a full date (2025-11-17)')
+    try:
+        seconds = duration_seconds(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or {_DATE_FORMS}") from None
+    try:
+        return now - timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # `99999999d`
+        raise ValueError(f'"{value}" reaches further back than the calendar goes') from None

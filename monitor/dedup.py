@@ -471,7 +471,7 @@ def parse_corpus_document(path: Path) -> CorpusDoc:
     if lines:
         m = _DATE_LINE.match(lines[0])
         if m:
-            published = parse_feed_date(m.group(1) + "T00:00:00+03:30")
+            published = parse_feed_date(m.group(1) + "T00:00:00")  # midnight in Tehran (monitor.dates)
             lines[0] = m.group(2)
         else:
             title = lines.pop(0).strip()

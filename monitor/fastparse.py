@@ -1,6 +1,6 @@
 """A fast parse path for plain, well-formed RSS 2.0 and Atom 1.0 feeds; feedparser stays for everything else.
 
-Why: feedparser is about a fifth of a large poll's time (13 s for 500 feeds x 40 items). Most of that goes to
+Why: feedparser is a large share of a cold poll's time (bench/parse.py measures it). Most of that goes to
 its pure-Python SAX handlers and to two sgmllib passes over every HTML field (relative-URI resolution and the
 sanitizer), whose output the pipeline then turns into plain text anyway (monitor.text.html_to_text). Here the
 C expat parser behind xml.etree builds the tree, and only the fields the pipeline uses are read.
@@ -8,8 +8,8 @@ C expat parser behind xml.etree builds the tree, and only the fields the pipelin
 The contract: for every body this path accepts, what the pipeline stores (item_key and prepare of each item) is
 identical to what the feedparser path stores; tests/test_fastparse.py checks it over the fixtures, the real
 Persian snapshots, feedparser's own test corpus, a generated farm and targeted cases. To keep it that way the
-path reproduces feedparser's choices where they matter (guid as link, relative-URI resolution with feedparser's
-own _urljoin, the Latin-1 and cp1252 repairs, which of description / content:encoded / summary / content is
+path reproduces feedparser's choices where they matter (guid as link, relative-URI resolution as feedparser
+resolves, the Latin-1 and cp1252 repairs, which of description / content:encoded / summary / content is
 kept) and refuses everything it has not verified. `parse_simple` returns None, meaning "use feedparser", for:
 
 - any `<!` other than a comment or CDATA: a DOCTYPE or ENTITY never reaches the parser, so no entity is ever
@@ -35,11 +35,13 @@ import functools
 import operator
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from html.entities import name2codepoint
 from typing import Callable, Iterable
+from urllib.parse import urljoin as _stdlib_urljoin
 from urllib.parse import urlparse
 
-from monitor.dates import _parse_raw, parse_feed_date
+from monitor.dates import believable, parse_date
 from monitor.models import RawItem
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -165,14 +167,14 @@ def _rss_item(item: ET.Element, base: str, fix: Callable[[str], str]) -> RawItem
             raise _Refuse
         value = (child.text or "").strip()
         if name == "link":
-            value = fix(_urljoin(base, value) if value else value)
+            value = fix(_join(base, value) if value else value)
             if _LINK_REF.search(value) or "&amp;" in value:
                 raise _Refuse
             link = value
         elif name == "id":
             attrs = {k.lower(): v for k, v in child.attrib.items()}
             guid_is_link = attrs.get("ispermalink", "true") == "true"
-            value = fix(_urljoin(base, value) if guid_is_link and value else value)
+            value = fix(_join(base, value) if guid_is_link and value else value)
             if guid_is_link and link is None:
                 link = value  # feedparser: a permalink guid is the link when no <link> came before it
         fields[name] = value if name in ("link", "id") else fix(value)
@@ -202,7 +204,7 @@ def _atom_entry(entry: ET.Element, base: str, fix: Callable[[str], str]) -> RawI
             rel = attrs.get("rel", "alternate").lower()
             kind = attrs.get("type", "application/atom+xml" if rel == "self" else "text/html").lower()
             if rel == "alternate" and _map_type(kind) in _HTML_TYPES:
-                alternate = _urljoin(base, attrs["href"])  # the last alternate HTML link wins
+                alternate = _join(base, attrs["href"])  # the last alternate HTML link wins
             continue
         if tag == f"{ATOM}author":
             if "author" in fields or child.attrib or (child.text or "").strip():
@@ -228,7 +230,7 @@ def _atom_entry(entry: ET.Element, base: str, fix: Callable[[str], str]) -> RawI
                 raise _Refuse
         value = (child.text or "").strip()
         if name == "id":
-            value = fix(_urljoin(base, value) if value else value)
+            value = fix(_join(base, value) if value else value)
             if link is None and alternate is None:
                 link = value  # as RSS's permalink guid: feedparser saves an entry's id as its link
         fields[name] = value if name == "id" else fix(value)
@@ -242,9 +244,9 @@ _TAG_OF = operator.attrgetter("tag")
 def _items_anywhere(root: ET.Element) -> int:
     """How many elements in the tree are an RSS item (no namespace, or any: RSS 1.0's) or an Atom entry.
 
-    Counted in C rather than a Python test per element (about 100 us a feed): the tags joined by two NULs, which
-    no tag holds (XML allows U+0000 nowhere, not even as a reference), so each count finds whole tags, and a
-    doubled separator lets two neighbouring "item" tags both be found."""
+    Counted in C rather than a Python test per element: the tags joined by two NULs, which no tag holds (XML
+    allows U+0000 nowhere, not even as a reference), so each count finds whole tags, and a doubled separator
+    lets two neighbouring "item" tags both be found."""
     tags = "\0\0" + "\0\0".join(map(_TAG_OF, root.iter())) + "\0\0"
     return tags.count("\0item\0") + tags.count(f"\0{ATOM}entry\0") + tags.count("}item\0")
 
@@ -263,18 +265,18 @@ def _item(fields: dict[str, str], link: str | None) -> RawItem:
     if summary and content and summary.strip() == content.strip():
         summary = ""
     author = fields.get("author")  # kept as written, address and all, as feedparser keeps an RSS author
-    return RawItem(guid=_clean(fields.get("id")), link=_clean(link), title=title, summary=summary,
-                   content=content, published=_date(fields), author=_clean(author))
+    return RawItem(guid=clean_link(fields.get("id")), link=clean_link(link), title=title, summary=summary,
+                   content=content, published=_date(fields), author=clean_link(author))
 
 
-def _date(fields: dict[str, str]):
+def _date(fields: dict[str, str]) -> datetime | None:
     raw = fields.get("published") or fields.get("updated") or fields.get("created")
     if not raw or not raw.strip():
         return None
-    value = parse_feed_date(raw)
-    if value is None and _parse_raw(raw.strip()) is None:
+    value = parse_date(raw)
+    if value is None:
         raise _Refuse  # feedparser's own reading of the date would be the fallback
-    return value
+    return believable(value.astimezone(timezone.utc))
 
 
 def _check_html(text: str) -> None:
@@ -314,23 +316,22 @@ def _check_tag(tag: str) -> None:
     """Refuse a tag the sanitizer drops or rewrites: an element outside its list, an end tag of a void one."""
     closing = tag.startswith("/")
     name = (tag[1:] if closing else tag).lower()
-    if name not in _acceptable() or (closing and name in _VOID):
+    if name not in _ACCEPTABLE or (closing and name in _VOID):
         raise _Refuse
     if len(_TAGS_OK) < _TAGS_OK_MAX:
         _TAGS_OK.add(tag)
 
 
-_ACCEPTABLE: frozenset[str] | None = None
-
-
-def _acceptable() -> frozenset[str]:
-    """The elements feedparser's sanitizer keeps, minus those html_to_text and the sanitizer treat apart."""
-    global _ACCEPTABLE
-    if _ACCEPTABLE is None:
-        from feedparser.sanitizer import _HTMLSanitizer
-
-        _ACCEPTABLE = frozenset(_HTMLSanitizer.acceptable_elements) - {"noscript", "math", "svg"}
-    return _ACCEPTABLE
+# The elements feedparser's sanitizer keeps (its acceptable_elements, feedparser 6.0; tests/test_fastparse.py
+# compares this copy with the installed feedparser's), minus noscript, math and svg, which html_to_text and the
+# sanitizer treat apart.
+_ACCEPTABLE = frozenset("""
+    a abbr acronym address area article aside audio b big blockquote br button canvas caption center cite code
+    col colgroup command datagrid datalist dd del details dfn dialog dir div dl dt em event-source fieldset
+    figcaption figure font footer form h1 h2 h3 h4 h5 h6 header hr i img input ins kbd keygen label legend li m
+    map menu meter multicol nav nextid ol optgroup option output p pre progress q s samp section select small
+    sound source spacer span strike strong sub sup table tbody td textarea tfoot th thead time tr tt u ul var
+    video""".split())
 
 
 def _fixer(body: bytes, encoding: str) -> Callable[[str], str]:
@@ -340,7 +341,7 @@ def _fixer(body: bytes, encoding: str) -> Callable[[str], str]:
     into it, and without a DTD a text holds only characters of the bytes, the five predefined entities (ASCII)
     and character references (`&#`). With no `&#`, U+0080-U+00FF, the only characters the Latin-1 repair and
     the C1 check look at, come only from UTF-8's C2 and C3 lead bytes; a cp1256 body had its C1 characters
-    refused already and is not repaired. Checking the body once saves both on every text (about 10 us an item).
+    refused already and is not repaired. Checking the body once saves both on every text.
     """
     if b"&#" not in body and b"\x00" not in body and (
             encoding == "cp1256" or (b"\xc2" not in body and b"\xc3" not in body)):
@@ -364,44 +365,52 @@ def _fix(value: str, utf8: bool) -> str:
     return value
 
 
-# Two shapes of reference whose join with any base that parses is known without urllib (about 30 us a call):
+# Two shapes of reference whose join with any base that parses is known without urllib:
 # an absolute http(s) URL that urlparse splits and urlunparse puts back unchanged (lower-case scheme, plain
 # ASCII host and port, no ';' in the path, no empty '?' or '#', no spaces or controls), which urljoin returns
 # as it is whether or not its scheme is the base's; and one relative path segment (no ':', '/', '?', '#', ';',
 # not '.' or '..'), which urljoin appends to the base's directory, so its join is the join of any other such
-# segment with that segment swapped in. tests/test_fastparse.py compares both with feedparser's _urljoin.
+# segment with that segment swapped in. tests/test_fastparse.py compares both with urljoin.
 _ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[^\x00-\x20\x7f;?#]*)?(?:\?[^\x00-\x20\x7f#]+)?"
                        r"(?:#[^\x00-\x20\x7f]+)?")
 _SEGMENT = re.compile(r"[^\x00-\x20\x7f:/?#;\\]+")
 
 
-def _urljoin(base: str, uri: str) -> str:
-    """feedparser's _urljoin(base, uri), as feedparser resolves links and ids."""
+def _join(base: str, uri: str) -> str:
+    """urljoin(base, uri), the two commonest shapes without urllib."""
     prefix = _join_prefix(base)
     if prefix is not None:
         if _ABSOLUTE.fullmatch(uri):
             return uri
         if _SEGMENT.fullmatch(uri) and uri != "." and uri != "..":
             return prefix + uri
-    return _urljoin_exact(base, uri)
+    return urljoin(base, uri)
 
 
 @functools.lru_cache(maxsize=1024)  # one entry a feed URL
 def _join_prefix(base: str) -> str | None:
     """What a one-segment reference is appended to on this base, or None when the base itself does not parse
-    (feedparser's join is then "" for every reference) and the exact join must answer."""
+    (the join is then "" for every reference) and the exact join must answer."""
     try:
         urlparse(base)
     except ValueError:
         return None
-    joined = _urljoin_exact(base, "a")
+    joined = urljoin(base, "a")
     return joined[:-1] if joined.endswith("a") else None
 
 
-def _urljoin_exact(base: str, uri: str) -> str:
-    from feedparser.urls import _urljoin as join
+_SLASHES_AFTER_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)")
 
-    return join(base, uri)
+
+def urljoin(base: str, uri: str) -> str:
+    """A link or id resolved against the feed's URL exactly as feedparser resolves it: urllib's join after
+    dropping extra slashes after the scheme ("http:///x" is "http://x"), and "" for what urllib cannot split.
+    tests/test_fastparse.py compares it with feedparser's own on the fixtures, its corpus and generated cases."""
+    uri = _SLASHES_AFTER_SCHEME.sub(r"\1", uri, count=1)
+    try:
+        return _stdlib_urljoin(base, uri)
+    except ValueError:
+        return ""
 
 
 def _map_type(kind: str) -> str:
@@ -409,12 +418,13 @@ def _map_type(kind: str) -> str:
             "xhtml": "application/xhtml+xml"}.get(kind, kind)
 
 
-def _clean(value: str | None) -> str | None:
-    """As monitor.parse._clean: all whitespace out of links and ids."""
+def clean_link(value: object) -> str | None:
+    """A link, id or author with all whitespace taken out (real feeds break links over lines: Tabnak), or None
+    when nothing is left or the value is not text. Both parse paths store what this gives."""
     if not isinstance(value, str):
         return None
     value = "".join(value.split())
     return value or None
 
 
-__all__: Iterable[str] = ["parse_simple"]
+__all__: Iterable[str] = ["parse_simple", "clean_link", "urljoin"]

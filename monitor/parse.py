@@ -18,8 +18,10 @@ import feedparser
 
 from monitor.dates import parse_feed_date
 from monitor.errors import ParseError
-from monitor.fastparse import parse_simple
+from monitor.fastparse import clean_link, parse_simple
 from monitor.models import RawItem
+
+__all__ = ["parse_feed", "parse_with_feedparser", "settle_encoding"]
 
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> list[RawItem]:
@@ -31,23 +33,24 @@ def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None 
     fast = os.environ.get("MONITOR_FAST_PARSE", "1") != "0"
     tried = fast and body[1:2] != b"\x00"
     if tried:
-        # Before _settle_encoding, which spends a full decode (about 10 us an item) only to learn the bytes are
-        # valid UTF-8. A body the fast path accepts is one _settle_encoding leaves as it is: declared cp1256,
-        # or read by expat as UTF-8 (byte 2 not NUL rules out expat's UTF-16 and UTF-32 guesses), and expat
-        # rejects every byte sequence Python's strict UTF-8 decoder rejects (tests/test_parse.py).
+        # Before settle_encoding, which spends a full decode only to learn the bytes are valid UTF-8. A body
+        # the fast path accepts is one settle_encoding leaves as it is: declared cp1256, or read by expat as
+        # UTF-8 (byte 2 not NUL rules out expat's UTF-16 and UTF-32 guesses), and expat rejects every byte
+        # sequence Python's strict UTF-8 decoder rejects (tests/test_parse.py).
         items = parse_simple(body, content_type, url)
         if items is not None:
             return items
-    settled, content_type = _settle_encoding(body, content_type)
+    settled, content_type = settle_encoding(body, content_type)
     if fast and (settled is not body or not tried):
         items = parse_simple(settled, content_type, url)
         if items is not None:
             return items
-    return _parse_with_feedparser(settled, content_type, url)
+    return parse_with_feedparser(settled, content_type, url)
 
 
-def _parse_with_feedparser(body: bytes, content_type: str | None, url: str | None) -> list[RawItem]:
-    """feedparser's reading of bytes that _settle_encoding has already seen."""
+def parse_with_feedparser(body: bytes, content_type: str | None, url: str | None) -> list[RawItem]:
+    """feedparser's reading of bytes that settle_encoding has already seen: the reference the fast path is
+    held to (tests/test_fastparse.py), and the parser of every feed the fast path refuses."""
     headers = {"content-type": content_type} if content_type else {}
     if url:
         headers["content-location"] = url
@@ -68,7 +71,7 @@ _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
 _UTF8_NAMES = {"utf-8", "utf8"}
 
 
-def _settle_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+def settle_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
     """Decode the bytes ourselves when feedparser would guess wrong; otherwise leave them alone.
 
     Only feeds that declare nothing, or declare UTF-8, and are *not* valid UTF-8 are touched. feedparser would
@@ -128,26 +131,18 @@ def _raw_item(entry: Any) -> RawItem:
     raw_date = entry.get("published") or entry.get("updated") or entry.get("created")
     fallback = _struct_to_datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
     return RawItem(
-        guid=_clean(entry.get("id")),
-        link=_clean(entry.get("link")),
+        guid=clean_link(entry.get("id")),
+        link=clean_link(entry.get("link")),
         title=title,
         summary=summary,
         content=content,
         published=parse_feed_date(raw_date, fallback),
-        author=_clean(entry.get("author")),
+        author=clean_link(entry.get("author")),
     )
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _clean(value: Any) -> str | None:
-    """Links in real feeds carry embedded newlines and spaces (Tabnak): drop all whitespace inside."""
-    if not isinstance(value, str):
-        return None
-    value = "".join(value.split())
-    return value or None
 
 
 def _struct_to_datetime(value: Any) -> datetime | None:

@@ -1,8 +1,8 @@
-"""Parsers for the human-friendly durations and sizes used in config.yaml.
+"""The one reading of durations (config.yaml and the command line's --since) and of sizes (config.yaml).
 
-They live apart from the config loader so other modules (the CLI's --since, say)
-can reuse them without pulling in YAML. Both raise ConfigError, which names the
-key; the loader passes the file and line so the message points at the value.
+Apart from the config loader so that monitor.dates (--since) reads durations through the same grammar without
+pulling in YAML. duration_seconds raises ValueError with the message both show; parse_duration and parse_size
+raise ConfigError, which names the key, and the loader passes the file and line so the message points at it.
 """
 
 from __future__ import annotations
@@ -14,14 +14,19 @@ from typing import Any, NoReturn
 
 from monitor.errors import ConfigError
 
-__all__ = ["parse_duration", "parse_size"]
+__all__ = ["DURATION_FORMS", "duration_seconds", "parse_duration", "parse_size"]
 
-# Durations: lower-case units only, largest first, each at most once ("1h30m", "1d 12h").
-# Lower case on purpose: "1M" could be read as a month, and there is no month unit.
-_DURATION_UNITS: dict[str, float] = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)")
-_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\s*[a-z]+\s*)+")
+# Durations: units largest first, each at most once ("1h30m", "1d 12h", "2w"); a bare number is seconds. Units
+# in any case but "M": "1M" reads as a month as easily as a minute, and there is no month unit.
+_DURATION_UNITS: dict[str, float] = {"w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0,
+                                     "s": 1.0}
+_DURATION_RANK = {"w": 0, "d": 1, "h": 2, "m": 3, "min": 3, "s": 4}
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)")
+_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\s*[A-Za-z]+\s*)+")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+DURATION_FORMS = "a number and a unit w, d, h, m or s, several largest first (30s, 10m, 1h30m, 7d)"
 
 # Sizes: binary multiples whatever the spelling, so "15MB" is the same 15 MiB cap Miniflux uses
 # and a plain "MB" never surprises anyone by being 4.6% smaller than they meant.
@@ -34,23 +39,48 @@ _SIZE_UNITS: dict[str, int] = {
 }
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)")
 
-_DURATION_HELP = "use seconds (90) or numbers with units d, h, m, s, largest first (30s, 10m, 1h30m, 1d)"
+_DURATION_HELP = f"use {DURATION_FORMS}, or seconds as a number (90)"
 _SIZE_HELP = "use bytes (100) or a number with a unit B, KB, MB, GB (binary: 1 MB = 1024*1024 bytes)"
 
 
-def parse_duration(value: Any, *, key: str, path: str | None = None, line: int | None = None) -> float:
-    """Return `value` as seconds (>= 0).
+def duration_seconds(text: str) -> float:
+    """Seconds (>= 0) for a duration string: the only place one is read. Raises ValueError saying what is wrong.
 
-    Numbers are seconds. Strings are a plain number of seconds ("90") or number+unit
-    parts, largest unit first, each unit once: "30s", "10m", "1h30m", "1d 12h".
-    Booleans, negatives, NaN/infinity and anything else are rejected, since a typo
-    here would silently change how often every feed is polled.
+    "90" (seconds), "30s", "10m", "10min", "1h30m", "1d 12h", "2w"; Persian digits as well ("۲۴h").
+    Negatives, exponents, an unknown, repeated or out-of-order unit, and "M" are refused: a typo here would
+    silently change how often every feed is polled, or how far back a report reaches.
+    """
+    value = text.strip().translate(_DIGITS)
+    if _PLAIN_NUMBER.fullmatch(value):
+        return float(value)
+    if _DURATION.fullmatch(value):
+        last = -1
+        total = 0.0
+        for part in _DURATION_PART.finditer(value):
+            unit = part.group(2)
+            if unit == "M":
+                raise ValueError(f"{_show(text)} is not a duration: M could mean months; write m for minutes "
+                                 "(there is no month unit)")
+            rank = _DURATION_RANK.get(unit.lower(), -1)
+            if rank <= last:
+                break  # unknown unit, repeated unit, or units out of order ("30m1h")
+            last = rank
+            total += float(part.group(1)) * _DURATION_UNITS[unit.lower()]
+        else:
+            return total
+    raise ValueError(f"{_show(text)} is not a duration; use {DURATION_FORMS}")
+
+
+def parse_duration(value: Any, *, key: str, path: str | None = None, line: int | None = None) -> float:
+    """A config value as seconds (>= 0): a number of seconds, or a string duration_seconds reads.
+
+    Booleans, negatives, NaN/infinity and anything else are rejected (YAML turns `yes` into True).
     """
     if isinstance(value, str):
-        seconds = _duration_from_text(value.strip())
-        if seconds is None:
-            _fail(f"{_show(value)} is not a duration; {_DURATION_HELP}", key, path, line)
-        return seconds
+        try:
+            return duration_seconds(value)
+        except ValueError as exc:
+            _fail(str(exc), key, path, line)
     return float(_non_negative_number(value, "a duration", _DURATION_HELP, key, path, line))
 
 
@@ -71,24 +101,6 @@ def parse_size(value: Any, *, key: str, path: str | None = None, line: int | Non
     if not float(number).is_integer():
         _fail(f"{_show(value)} is not a whole number of bytes", key, path, line)
     return int(number)
-
-
-def _duration_from_text(text: str) -> float | None:
-    """Seconds for a duration string, or None when it is not one."""
-    if _PLAIN_NUMBER.fullmatch(text):
-        return float(text)
-    if not _DURATION.fullmatch(text):
-        return None
-    order = list(_DURATION_UNITS)
-    last = -1
-    total = 0.0
-    for part in _DURATION_PART.finditer(text):
-        unit = part.group(2)
-        if unit not in _DURATION_UNITS or order.index(unit) <= last:
-            return None  # unknown unit, repeated unit, or units out of order ("30m1h")
-        last = order.index(unit)
-        total += float(part.group(1)) * _DURATION_UNITS[unit]
-    return total
 
 
 def _size_from_text(text: str) -> int | None:

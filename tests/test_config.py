@@ -515,6 +515,8 @@ def test_watch_not_a_list(tmp_path: Path) -> None:
     (0, 0.0), (90, 90.0), (1.5, 1.5), ("90", 90.0), ("2.5", 2.5), ("30s", 30.0), ("10m", 600.0),
     ("15m", 900.0), ("1h", 3600.0), ("1d", 86400.0), ("1h30m", 5400.0), ("1h 30m", 5400.0),
     ("1d2h3m4s", 93784.0), (" 45s ", 45.0), ("0.5h", 1800.0), ("1 h", 3600.0),
+    # the grammar --since shares: weeks, "min", units in upper case but M, Persian digits
+    ("2w", 1209600.0), ("1w2d", 777600.0), ("10min", 600.0), ("1h30min", 5400.0), ("1H", 3600.0), ("۲۴h", 86400.0),
 ])
 def test_parse_duration_ok(value: object, seconds: float) -> None:
     result = parse_duration(value, key="k")
@@ -522,13 +524,19 @@ def test_parse_duration_ok(value: object, seconds: float) -> None:
 
 
 @pytest.mark.parametrize("value", [
-    -1, -0.5, "-5m", "", "   ", "abc", "10x", "1h30", "30m1h", "1m1m", "10M", "1H", "1.2.3s", "h", "5 m x",
+    -1, -0.5, "-5m", "", "   ", "abc", "10x", "1h30", "30m1h", "1m1m", "10M", "1min1m", "1.2.3s", "h", "5 m x",
     True, False, None, [1], {"a": 1}, float("nan"), float("inf"), "1e3",
 ])
 def test_parse_duration_rejects(value: object) -> None:
     with pytest.raises(ConfigError) as info:
         parse_duration(value, key="schedule.interval", path="c.yaml", line=7)
     assert "c.yaml:7: schedule.interval:" in str(info.value)
+
+
+def test_parse_duration_refuses_capital_m_as_ambiguous() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_duration("1M", key="schedule.interval", path="c.yaml", line=7)
+    assert str(info.value).startswith('c.yaml:7: schedule.interval: "1M" is not a duration: M could mean months')
 
 
 @pytest.mark.parametrize("value, size", [

@@ -16,8 +16,8 @@ import pytest
 from conftest import FEEDS, REPO, SHARED
 from monitor.errors import ParseError
 from monitor.fastparse import parse_simple
-from monitor.parse import _parse_with_feedparser, _settle_encoding, parse_feed
 from monitor.analyse import item_key, prepare
+from monitor.parse import parse_feed, parse_with_feedparser, settle_encoding
 
 CORPUS = SHARED / "corpora" / "feedparser-tests"
 PERSIAN = SHARED / "corpora" / "persian-feeds"
@@ -31,12 +31,12 @@ def stored(items):
 
 def compare(body: bytes, content_type: str | None = "application/rss+xml", url: str | None = URL):
     """(accepted, difference): difference is None when the two paths store the same, else a description."""
-    body, content_type = _settle_encoding(body, content_type)
+    body, content_type = settle_encoding(body, content_type)
     fast = parse_simple(body, content_type, url)
     if fast is None:
         return False, None
     try:
-        slow = _parse_with_feedparser(body, content_type, url)
+        slow = parse_with_feedparser(body, content_type, url)
     except ParseError as exc:
         return True, f"feedparser path raised {exc}, fast path gave {len(fast)} items"
     a, b = stored(fast), stored(slow)
@@ -73,9 +73,9 @@ def test_generated_farm_feeds_are_accepted_and_stored_the_same(tmp_path):
         assert accepted, f"{path.name} fell back to feedparser"
         assert difference is None, (path.name, difference)
         # The farm's guids are permalinks by default: resolved against the feed's URL, as feedparser does.
-        settled, ctype = _settle_encoding(body, "application/rss+xml")
+        settled, ctype = settle_encoding(body, "application/rss+xml")
         assert parse_simple(settled, ctype, f"http://127.0.0.1:8080/{path.name}") == \
-            _parse_with_feedparser(settled, ctype, f"http://127.0.0.1:8080/{path.name}")
+            parse_with_feedparser(settled, ctype, f"http://127.0.0.1:8080/{path.name}")
 
 
 # ------------------------------------------------------------------------------------------ real corpora
@@ -238,7 +238,7 @@ FA = "مجلس شوراي اسلامي لايحه بودجه 1404 را تصوي�
 @pytest.mark.parametrize("decl, content_type, must_accept", [
     ('<?xml version="1.0" encoding="windows-1256"?>', "application/rss+xml", True),
     ('<?xml version="1.0" encoding="windows-1256"?>', None, True),
-    ('<?xml version="1.0"?>', "application/rss+xml", True),  # undeclared: _settle_encoding makes it UTF-8
+    ('<?xml version="1.0"?>', "application/rss+xml", True),  # undeclared: settle_encoding makes it UTF-8
     ('<?xml version="1.0"?>', "text/xml; charset=windows-1256", False),
     ('<?xml version="1.0" encoding="windows-1256"?>', "text/xml", False),
 ])
@@ -279,7 +279,7 @@ GATED = {
 
 @pytest.mark.parametrize("name", sorted(GATED))
 def test_doctype_entities_and_odd_bodies_go_to_feedparser(name):
-    body, content_type = _settle_encoding(GATED[name], "application/rss+xml")
+    body, content_type = settle_encoding(GATED[name], "application/rss+xml")
     assert parse_simple(body, content_type, URL) is None
 
 
@@ -332,20 +332,73 @@ REFS = ["news0-1", "2047417", "a", ".", "..", "...", ".a", "a.", "%41", "ش", "a
         "http://x/../a", "http://x/./a", "tag:x.ir,2025:1", "urn:uuid:1", "mailto:a@x.ir", "ftp://x/a", "a\x00b"]
 
 
+# --- monitor.fastparse.urljoin against feedparser's own join (a private name: only this test may use it)
+from feedparser.urls import _urljoin as feedparser_urljoin  # noqa: E402
+
+
+def test_urljoin_equals_feedparsers_on_the_listed_cases():
+    for base in BASES:
+        for ref in REFS:
+            assert F.urljoin(base, ref) == feedparser_urljoin(base, ref), (base, ref)
+
+
+_HREF = re.compile(r"""(?:href|src|about|xml:base)\s*=\s*["']([^"'<>]*)["']|<(?:link|guid|id|url|comments)>"""
+                   r"""([^<]*)</""", re.I)
+
+
+def _links_in(paths) -> list[str]:
+    found: set[str] = set()
+    for path in paths:
+        text = path.read_bytes().decode("utf-8", "replace")
+        found.update(a or b for a, b in _HREF.findall(text))
+    return sorted(found)
+
+
+def test_urljoin_equals_feedparsers_on_the_fixtures_and_the_corpus():
+    paths = sorted(FEEDS.iterdir())
+    for folder in (CORPUS, PERSIAN):
+        if folder.is_dir():
+            paths += sorted(p for p in folder.rglob("*") if p.is_file())
+    refs = _links_in(paths)
+    assert len(refs) > (400 if PERSIAN.is_dir() and CORPUS.is_dir() else 20)
+    bases = BASES[:8] + [f"http://127.0.0.1:8080/{p.name}" for p in sorted(FEEDS.iterdir())[:3]] + refs[:: max(1, len(refs) // 40)]
+    for base in bases:
+        for ref in refs:
+            assert F.urljoin(base, ref) == feedparser_urljoin(base, ref), (base, ref)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.sampled_from(BASES), st.lists(st.sampled_from(["http", "https", ":", "://", "/", "//", ".", "..",
+                                                                   "x", ":80", "?", "#", "[", "]", "@", "a"]),
+                                                 max_size=8).map("".join)),
+       st.text(max_size=20) | st.lists(st.sampled_from(["http", "https", "HTTPS", ":", "://", "/", "//", "///", ".",
+                                                        "..", "x", "X.ir", "?", "#", ";", "%41", "ش", " ", "[", "]",
+                                                        "\\", "a"]), max_size=10).map("".join))
+def test_urljoin_equals_feedparsers_on_generated_cases(base, ref):
+    assert F.urljoin(base, ref) == feedparser_urljoin(base, ref)
+
+
+def test_acceptable_elements_are_feedparsers():
+    """The fast path's own copy of the sanitizer's allow-list, against the installed feedparser's."""
+    from feedparser.sanitizer import _HTMLSanitizer
+
+    assert F._ACCEPTABLE == frozenset(_HTMLSanitizer.acceptable_elements) - {"noscript", "math", "svg"}
+
+
 @pytest.mark.parametrize("base", BASES)
 def test_urljoin_fast_paths_equal_feedparser(base):
     for ref in REFS:
-        assert F._urljoin(base, ref) == F._urljoin_exact(base, ref), (base, ref)
+        assert F._join(base, ref) == F.urljoin(base, ref), (base, ref)
 
 
 def test_urljoin_fast_paths_take_ordinary_links_and_guids(monkeypatch):
     base = "https://news.example.ir/rss/all"
     refs = ["news0-1", "https://news.example.ir/fa/news/1", "http://www.tabnak.ir/fa/news/1/خبر", "2047417"]
-    expected = [F._urljoin_exact(base, ref) for ref in refs]
+    expected = [F.urljoin(base, ref) for ref in refs]
     assert F._join_prefix(base) == "https://news.example.ir/rss/"
     assert F._join_prefix("https://[::1/x") is None  # a base urllib refuses: feedparser's join is "" for all
-    monkeypatch.setattr(F, "_urljoin_exact", lambda base, ref: pytest.fail(f"slow path for {ref}"))
-    assert [F._urljoin(base, ref) for ref in refs] == expected
+    monkeypatch.setattr(F, "urljoin", lambda base, ref: pytest.fail(f"slow path for {ref}"))
+    assert [F._join(base, ref) for ref in refs] == expected
 
 
 _REF_PIECES = st.sampled_from(["http", "https", "HTTPS", ":", "://", "/", "//", ".", "..", "x", "X.ir", ":80", "?",
@@ -355,13 +408,13 @@ _REF_PIECES = st.sampled_from(["http", "https", "HTTPS", ":", "://", "/", "//", 
 @settings(max_examples=1500, deadline=None)
 @given(st.sampled_from(BASES), st.lists(_REF_PIECES, min_size=1, max_size=10).map("".join))
 def test_urljoin_fast_paths_equal_feedparser_on_generated_references(base, ref):
-    assert F._urljoin(base, ref) == F._urljoin_exact(base, ref)
+    assert F._join(base, ref) == F.urljoin(base, ref)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_REF_PIECES, max_size=8).map("".join), st.sampled_from(REFS[:12]))
 def test_urljoin_fast_paths_equal_feedparser_on_generated_bases(base, ref):
-    assert F._urljoin(base, ref) == F._urljoin_exact(base, ref)
+    assert F._join(base, ref) == F.urljoin(base, ref)
 
 
 # Texts that the Latin-1 repair or the C1 check act on, written raw or as character references.
@@ -424,7 +477,7 @@ def _check_html_reference(text: str) -> bool:
                       r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*)\s*(/?)>""", text)
     if len(tags) != text.count("<"):
         return False
-    return all(name.lower() in F._acceptable() and not (closing and name.lower() in F._VOID)
+    return all(name.lower() in F._ACCEPTABLE and not (closing and name.lower() in F._VOID)
                for closing, name, _, _ in tags)
 
 

@@ -114,3 +114,74 @@ def test_parse_retry_after_forms():
     assert parse_retry_after("Wed, 01 Jan 2025 00:10:00 GMT", now) == 600
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+# ------------------------------------------------------------------------------------------ the deadline
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+def _raw_server(send_a_byte_every: float, payload: bytes, limit_s: float = 8.0):
+    """A loopback server that sends `payload` one byte at a time, for at most limit_s: headers that trickle,
+    which no per-read timeout stops. Returns (url, thread)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        listener.settimeout(limit_s)
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn, listener:
+            conn.recv(4096)
+            ends = time.monotonic() + limit_s
+            for byte in payload:
+                if time.monotonic() > ends:
+                    break
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client gave up and closed: what the test wants
+                time.sleep(send_a_byte_every)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{port}/rss", thread
+
+
+def test_headers_a_byte_at_a_time_hit_the_total_deadline():
+    url, thread = _raw_server(0.1, b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n")
+    settings = HTTPSettings(timeout=1, max_bytes=10_000, user_agent="t", concurrency=1, max_redirects=3)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no complete response within the 3s deadline"):
+        get(url, settings)
+    assert 2.9 < time.monotonic() - started < 4.5
+    thread.join(10)
+
+
+def test_a_fetch_within_its_deadline_is_untouched_by_it(httpserver):
+    httpserver.expect_request("/rss").respond_with_data("<rss/>", content_type="application/rss+xml")
+    settings = HTTPSettings(timeout=1, max_bytes=10_000, user_agent="t", concurrency=1, max_redirects=3)
+    with make_client(settings) as client:
+        for _ in range(3):  # the deadline is each fetch's own, not the client's
+            assert fetch(client, httpserver.url_for("/rss"), settings).body == b"<rss/>"
+            time.sleep(0.2)
+
+
+def test_unsupported_scheme_is_readable():
+    with pytest.raises(FetchError, match="unsupported URL scheme"):
+        get("ftp://127.0.0.1/rss")
+
+
+def test_transport_maps_httpcore_errors_as_httpx_does():
+    """The transport's own error map against httpx's (a private name: only this test may use it)."""
+    import httpcore
+    from httpx._transports.default import _load_httpcore_exceptions
+
+    from monitor.fetch import _as_httpx
+
+    request = httpx.Request("GET", "http://feeds.test/rss")
+    for core_error, httpx_error in _load_httpcore_exceptions().items():
+        assert type(_as_httpx(core_error("x"), request)) is httpx_error, core_error
+    assert isinstance(_as_httpx(httpcore.ReadTimeout("x"), request), httpx.ReadTimeout)

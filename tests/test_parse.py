@@ -68,12 +68,12 @@ def test_truncated_feed_keeps_items_before_the_break():
     assert len(items) >= 2
 
 
-# ---------------------------------------------- the fast path before _settle_encoding changes nothing
+# ---------------------------------------------- the fast path before settle_encoding changes nothing
 import itertools  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from monitor.fastparse import parse_simple  # noqa: E402
-from monitor.parse import _parse_with_feedparser, _settle_encoding  # noqa: E402
+from monitor.parse import parse_with_feedparser, settle_encoding  # noqa: E402
 
 _CONTINUATIONS = [0x00, 0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBE, 0xBF, 0xC0, 0xC2, 0xED, 0xFF]
 _CONTEXTS = [(b"<r>x", b"y</r>"), (b'<r a="', b'"/>'), (b"<r><!--", b"--></r>"), (b"<r><![CDATA[", b"]]></r>"),
@@ -81,7 +81,7 @@ _CONTEXTS = [(b"<r>x", b"y</r>"), (b'<r a="', b'"/>'), (b"<r><!--", b"--></r>"),
 
 
 def test_expat_rejects_every_byte_sequence_python_utf8_rejects():
-    """parse_feed tries the fast path on the raw bytes and skips _settle_encoding when it accepts them; that
+    """parse_feed tries the fast path on the raw bytes and skips settle_encoding when it accepts them; that
     is exact only because a body expat reads as UTF-8 without error is valid UTF-8 to Python as well."""
     checked = 0
     for lead in range(0x80, 0x100):
@@ -104,10 +104,10 @@ def test_expat_rejects_every_byte_sequence_python_utf8_rejects():
 
 
 def _parse_settling_first(body, content_type, url):
-    """parse_feed as it was: _settle_encoding first, then the fast path, then feedparser."""
-    body, content_type = _settle_encoding(body, content_type)
+    """parse_feed as it was: settle_encoding first, then the fast path, then feedparser."""
+    body, content_type = settle_encoding(body, content_type)
     items = parse_simple(body, content_type, url)
-    return items if items is not None else _parse_with_feedparser(body, content_type, url)
+    return items if items is not None else parse_with_feedparser(body, content_type, url)
 
 
 _ITEM = ('<item><title>{t}</title><guid>g</guid><pubDate>Tue, 18 Nov 2025 10:00:00 GMT</pubDate>'

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
+from monitor.dates import TEHRAN
 from monitor.models import WatchEntry
 
-TEHRAN = timezone(timedelta(hours=3, minutes=30), "Asia/Tehran")  # no DST since 2022 (as monitor.dates)
 GROUP_BY = ("watch", "feed", "day")
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # C0/C1 controls other than tab and newlines: illegal in XML 1.0, invisible and confusing everywhere else.
@@ -250,7 +250,7 @@ def period_text(report: Report, words: bool = False) -> str:
 
 
 def zone(name: str | None) -> tzinfo:
-    """A zone by IANA name; Tehran's fixed offset when none is given."""
+    """A zone by IANA name; Asia/Tehran when none is given."""
     if not name or name == "Asia/Tehran":
         return TEHRAN
     from zoneinfo import ZoneInfo
