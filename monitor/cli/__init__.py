@@ -55,13 +55,13 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _load(config_path: str):
+def read_config(config_path: str):
     from monitor.config import load_config
 
     return load_config(config_path)
 
 
-def _since(value: str | None) -> str | None:
+def since_option_value(value: str | None) -> str | None:
     if not value:
         return None
     from monitor.dates import parse_when, to_iso
@@ -72,7 +72,7 @@ def _since(value: str | None) -> str | None:
         raise UsageError(f"--since: {exc}") from None
 
 
-def _open_readonly(config) -> Any:
+def open_readonly(config) -> Any:
     if "monitor.store" not in sys.modules and "numpy" not in sys.modules:
         # sqlite_utils imports numpy when it is installed (hazm brings it) only to map numpy values on insert:
         # about 0.2 s that a read-only command never uses. Hide it for that one import, then let it be.
@@ -89,13 +89,13 @@ def _open_readonly(config) -> Any:
     return Store.open(config.database, readonly=True)
 
 
-def _console():
+def console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
 
 
-def _setup_logging(verbose: int) -> None:
+def setup_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -118,7 +118,7 @@ def main() -> None:
     """
 
 
-def _emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str | None = None,
+def emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str | None = None,
                 table_kind: str = "items") -> None:
     from monitor import report
 
@@ -141,7 +141,7 @@ def deliver(result: Any, output: str | None) -> None:
     elif isinstance(result, str):
         click.echo(result, nl=False)
     else:
-        _console().print(result)
+        console().print(result)
 
 
 

@@ -13,7 +13,7 @@ import time
 
 import click
 
-from monitor.cli import _load, _open_readonly, config_option, handle_errors, main
+from monitor.cli import read_config, open_readonly, config_option, handle_errors, main
 
 
 class JSONFormatter(logging.Formatter):
@@ -91,9 +91,9 @@ def status(config_path: str, fmt: str) -> None:
     from monitor.dates import now_utc, to_iso
     from monitor.daemon.lock import running_daemon
 
-    config = _load(config_path)
+    config = read_config(config_path)
     holder = running_daemon(config.database)
-    store = _open_readonly(config)
+    store = open_readonly(config)
     data: dict = {"running": holder is not None, "pid": (holder or {}).get("pid"),
                   "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None}
     if store is not None:

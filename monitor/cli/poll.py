@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli import _console, _load, _setup_logging, config_option, handle_errors, main
+from monitor.cli import console, read_config, setup_logging, config_option, handle_errors, main
 from monitor.errors import UsageError
 
 # ------------------------------------------------------------------------------------------ poll
@@ -23,8 +23,8 @@ def poll(config_path: str, feed_names: tuple[str, ...], verbose: int) -> None:
     Example:
         monitor poll --config config.yaml --feed mehr --feed isna
     """
-    _setup_logging(verbose)
-    config = _load(config_path)
+    setup_logging(verbose)
+    config = read_config(config_path)
     feeds = _select_feeds(config, feed_names)
     summary = _run_cycle(config, feeds)
     _print_cycle(summary)
@@ -89,4 +89,4 @@ def demo() -> None:
         click.echo(f"demo: polled {len(config.feeds)} fixture feeds served on 127.0.0.1 "
                    f"with the corpus {', '.join(config.corpus)}")
         _print_cycle(summary)
-        _console().print(report_table(rows, f"{len(rows)} flagged items"))
+        console().print(report_table(rows, f"{len(rows)} flagged items"))

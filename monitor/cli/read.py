@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from monitor.cli import FORMATS, _console, _emit_items, _load, _open_readonly, _since, config_option, handle_errors, main
+from monitor.cli import FORMATS, console, emit_items, read_config, open_readonly, since_option_value, config_option, handle_errors, main
 
 # ------------------------------------------------------------------------------------------ items
 @main.command()
@@ -24,11 +24,11 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     Example:
         monitor items --status new --flagged --since 24h --format json
     """
-    config = _load(config_path)
-    since_iso = _since(since)
-    store = _open_readonly(config)
+    config = read_config(config_path)
+    since_iso = since_option_value(since)
+    store = open_readonly(config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
-    _emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
+    emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
 
 
 # ------------------------------------------------------------------------------------------ feeds
@@ -45,8 +45,8 @@ def feeds(config_path: str, fmt: str) -> None:
     """
     import json
 
-    config = _load(config_path)
-    store = _open_readonly(config)
+    config = read_config(config_path)
+    store = open_readonly(config)
     stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
     rows = []
     for spec in config.feeds:
@@ -59,7 +59,7 @@ def feeds(config_path: str, fmt: str) -> None:
     else:
         from monitor.report import feeds_table
 
-        _console().print(feeds_table(rows))
+        console().print(feeds_table(rows))
 
 
 # ------------------------------------------------------------------------------------------ match
@@ -85,7 +85,7 @@ def match(config_path: str, text: str | None, fmt: str) -> None:
     from monitor.match import Matcher
     from monitor.text import html_to_text
 
-    config = _load(config_path)
+    config = read_config(config_path)
     if text is None or text == "-":
         text = sys.stdin.read()
     if "<" in text and ">" in text:
@@ -103,12 +103,12 @@ def match(config_path: str, text: str | None, fmt: str) -> None:
         return
     from rich.text import Text
 
-    console = _console()
+    out = console()
     if not hits:
-        console.print("no watch entry matches", markup=False, highlight=False)
+        out.print("no watch entry matches", markup=False, highlight=False)
         return
-    console.print(_highlighted(text, hits), highlight=False)
-    console.print()
+    out.print(_highlighted(text, hits), highlight=False)
+    out.print()
     for m in found:
         line = Text()
         line.append(m.watch, style="bold")
@@ -117,7 +117,7 @@ def match(config_path: str, text: str | None, fmt: str) -> None:
         written = dict.fromkeys(" ".join(text[h.start:h.end].split()) for h in hits if h.watch == m.watch)
         line.append("; as written: " + ", ".join(f"«{w}»" for w in written))
         line.append(f"\n    {m.snippet}", style="dim")
-        console.print(line, highlight=False)
+        out.print(line, highlight=False)
 
 
 def _highlighted(text: str, hits):
@@ -148,7 +148,7 @@ def corpus(config_path: str, fmt: str) -> None:
     from monitor import housekeeping
     from monitor.store import Store
 
-    config = _load(config_path)
+    config = read_config(config_path)
     store = Store.open(config.database)
     try:
         housekeeping.sync_corpus(config, store)
@@ -167,6 +167,6 @@ def corpus(config_path: str, fmt: str) -> None:
         table.add_column(col, overflow="fold")
     for d in docs:
         table.add_row(d["ref"], str(d["fingerprint_count"]), (d["published"] or "")[:10], d["title"])
-    _console().print(table)
+    console().print(table)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli import _load, _open_readonly, _since, config_option, deliver, handle_errors, main
+from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
 from monitor.errors import UsageError
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
@@ -36,11 +36,11 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
         monitor report --since 24h --watch "Motalefeh Islamic Party" --format json -o flagged.json
         monitor report --since 1404-08-26 --group-by watch --format html -o report.html
     """
-    config = _load(config_path)
+    config = read_config(config_path)
     _check_names("--watch", "watch entry", watch_names, {w.name for w in config.watch}, config.path)
     _check_names("--feed", "feed", feed_names, {f.name for f in config.feeds}, config.path)
-    since_iso, until_iso = _since(since), _when("--until", until)
-    store = _open_readonly(config)
+    since_iso, until_iso = since_option_value(since), _when("--until", until)
+    store = open_readonly(config)
     rows = store.items.query(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
                              kind=kinds) if store else []
     from datetime import datetime
@@ -63,6 +63,6 @@ def _check_names(option: str, what: str, given: tuple[str, ...], known: set[str]
 
 def _when(option: str, value: str | None) -> str | None:
     try:
-        return _since(value)
+        return since_option_value(value)
     except UsageError as exc:
         raise UsageError(str(exc).replace("--since", option, 1)) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from html import escape
 
-from monitor.report.html import _segments
+from monitor.report.html import marked_html
 from monitor.report.view import ItemView, Report, clean
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/persian-news-monitor")
@@ -60,5 +60,5 @@ def _content(it: ItemView) -> str:
     e = escape
     meta = f"<p>{e(it.feed)} · {e(it.jalali)} ({e(it.gregorian)})</p>"
     watches = "<p>" + "، ".join(f"{e(m.watch)} ×{m.count}" for m in it.matches) + "</p>"
-    snippets = "".join(f"<p>{_segments(s)}</p>" for s in it.snippets)
+    snippets = "".join(f"<p>{marked_html(s)}</p>" for s in it.snippets)
     return f'<div dir="rtl" lang="fa">{meta}{watches}{snippets}</div>'

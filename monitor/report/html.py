@@ -103,11 +103,11 @@ def _item(it: ItemView) -> str:
         when = (f' · <time datetime="{e(it.when.isoformat())}">{e(jalali_words(it.when))}</time>'
                 f' <span dir="ltr">({e(it.gregorian)})</span>')
     watches = "".join(f"<li><bdi>{e(m.watch)}</bdi> ×{persian_digits(str(m.count))}</li>" for m in it.matches)
-    snippets = "".join(f'<p class="snippet">{_segments(s)}</p>' for s in it.snippets)
+    snippets = "".join(f'<p class="snippet">{marked_html(s)}</p>' for s in it.snippets)
     return (f'<article class="item" id="item-{it.id}">\n<h3>{heading}</h3>\n'
             f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when}</p>\n'
             f'<ul class="watches">{watches}</ul>\n{snippets}\n</article>\n')
 
 
-def _segments(segments: list[Segment]) -> str:
+def marked_html(segments: list[Segment]) -> str:
     return "".join(f"<mark>{escape(s.text)}</mark>" if s.marked else escape(s.text) for s in segments)

@@ -47,9 +47,9 @@ def _item(it: ItemView) -> list[str]:
     meta = f"{text(it.feed)} · {it.jalali} ({it.gregorian})" if it.when else text(it.feed)
     watches = ", ".join(f"{text(m.watch)} ×{m.count}" for m in it.matches)
     lines = [f"- **{title.strip()}**", f"  {meta} · {watches}"]
-    lines += [f"  > {_segments(s).strip()}" for s in it.snippets]
+    lines += [f"  > {marked_text(s).strip()}" for s in it.snippets]
     return lines + [""]
 
 
-def _segments(segments: list[Segment]) -> str:
+def marked_text(segments: list[Segment]) -> str:
     return "".join(f"**{text(s.text)}**" if s.marked else text(s.text) for s in segments)
