@@ -1,6 +1,6 @@
 """Writes monitor/display_table.py from the installed hazm's Normalizer: the only code in the project that imports hazm.
 
-    python -m monitor.display_gen            # regenerate monitor/display_table.py (about a minute)
+    python -m monitor.display_gen            # regenerate monitor/display_table.py
     python -m monitor.display_gen --check    # compare it with the installed hazm; exit 1 on any difference
     python -m monitor.display_gen --new-reference   # regenerate from another hazm release than the committed one
 
@@ -46,7 +46,7 @@ def hazm_version() -> str:
 
 
 def normalize_function() -> Callable[[str], str]:
-    """The installed hazm's Normalizer(**OPTIONS).normalize (imports hazm: about a second and 150 MB)."""
+    """The installed hazm's Normalizer(**OPTIONS).normalize. Importing hazm imports all its taggers too."""
     from hazm import Normalizer
 
     return Normalizer(**OPTIONS).normalize
