@@ -3,8 +3,8 @@
 The same Persian article reaches us spelled many ways (Arabic or Persian yeh/kaf, hamza forms, with or without
 half-spaces, invisible bidi marks, diacritics, presentation forms, three digit systems). Hashing and matching
 therefore work on a *fold key* in which all of those spellings coincide, while people are shown a readable form
-(display()). Nothing here does I/O, and hazm is imported only inside display(): importing it costs about a
-second and 150 MB, which the hashing and matching paths never need.
+(display(), from a table generated from hazm's Normalizer: monitor/display.py). Nothing here does I/O or
+imports hazm.
 
 Folding is defined per character (see _fold_char) and cached per code point, so fold() is one str.translate
 call and tokens() can keep exact offsets into the original string: every original character folds to some
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import threading
 import unicodedata
 from html import unescape
 from html.parser import HTMLParser
@@ -620,50 +619,5 @@ def _parsed_html_to_text(html: str) -> str:
 
 # --- display ----------------------------------------------------------------------------------------------------
 
-_BIDI_JUNK = dict.fromkeys(
-    [0x200E, 0x200F, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
-_char_normalizer: Any = None
-_char_normalizer_lock = threading.Lock()
-
-
-def _get_char_normalizer() -> Any:
-    global _char_normalizer
-    if _char_normalizer is None:
-        with _char_normalizer_lock:
-            if _char_normalizer is None:
-                from monitor import hazmlite
-
-                _char_normalizer = hazmlite.char_normalizer()
-    return _char_normalizer
-
-
-class _DisplayTable(dict):  # type: ignore[type-arg]
-    """str.translate table for display(), filled per code point on first use from hazm's character-level
-    Normalizer, direction marks deleted. Exact because every step of that Normalizer maps characters one by
-    one (tests/test_hazmlite.py compares the two on generated texts)."""
-
-    def __missing__(self, cp: int) -> str:
-        value = "" if cp in _BIDI_JUNK else _get_char_normalizer().normalize(chr(cp))
-        self[cp] = value
-        return value
-
-
-_DISPLAY = _DisplayTable()
-
-
-def display(s: str) -> str:
-    """Readable Persian for people (titles, snippets): hazm's character normalisation, no direction marks, one
-    line. Arabic yeh and kaf become Persian ones, presentation forms plain letters, digits Persian digits,
-    diacritics and special marks go, ligature words («ﷲ») are written out; spacing stays as written.
-
-    Why not hazm's whole Normalizer (its spacing and ZWNJ fixes), as this did before the speed issue: it needs
-    hazm's word lists, 1.4-2 s to build and 134 MB in every process that displays, then 0.36 ms for an
-    eight-word title and 1 ms for a snippet on the reference machine, a fifth of a cold poll's CPU; its
-    spacing fixes are partial anyway (it leaves «بینالملل» and «همکاریهای» joined), and live feeds mostly
-    carry their ZWNJs. The character normalisation is the part that matters for reading (windows-1256 feeds
-    always carry Arabic letters and ASCII digits), and it costs one str.translate.
-
-    Never use it on URLs, GUIDs or dates: digits change («1404/08/26» becomes Persian digits).
-    """
-    return " ".join(s.translate(_DISPLAY).split()) if s else ""
+# display() lives in monitor/display.py beside its generated table; re-exported here, where callers import it.
+from monitor.display import display  # noqa: E402

@@ -315,8 +315,7 @@ def test_display_empty() -> None:
 
 def test_hazm_not_imported_by_text_module() -> None:
     code = ("import sys, monitor.text as t; assert t.display('') == ''; t.fold('ي'); t.tokens('ي'); "
-            "t.shingles('ي'); t.html_to_text('<p>x</p>'); assert 'hazm' not in sys.modules; "
-            "assert t._char_normalizer is None")
+            "t.shingles('ي'); t.html_to_text('<p>x</p>'); assert 'hazm' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
 
 
