@@ -58,11 +58,6 @@ def main() -> None:
     matcher = Matcher(config.watch)
     housekeeping.prepare(config, store)
     writer = Writer(config, store)
-    t = time.process_time()
-    from monitor.text import display
-
-    display("آماده")  # hazm's Normalizer: a fixed cost of the process that displays flagged items
-    hazm_seconds = time.process_time() - t
     A.analyse(bodies[0], CONTENT_TYPE, "http://x/", matcher, lambda keys: set())  # warm-up: tables
 
     cpu: dict[str, float] = {}
@@ -103,7 +98,6 @@ def main() -> None:
     for stage, seconds in cpu.items():
         print(f"  {stage:<48} {seconds / n * 1e6:7.0f} us/item {100 * seconds / total:5.1f}%")
     print(f"  {'total':<48} {total / n * 1e6:7.0f} us/item  ({total:.2f} s CPU)")
-    print(f"  fixed, once per process: loading hazm's character Normalizer {hazm_seconds:.2f} s CPU")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def match(config_path: str, text: str | None, fmt: str) -> None:
         text = html_to_text(text)
     matcher = Matcher(config.watch)
     hits = matcher.find(text)
-    found = matcher.matches(text)  # snippets as written: display() would import hazm (about a second)
+    found = matcher.matches(text)  # snippets as the text has them: the user's own text, not a feed's
     if fmt == "json":
         click.echo(json.dumps({
             "matches": [{"watch": m.watch, "kind": m.kind, "terms": list(m.terms), "count": m.count,
