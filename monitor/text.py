@@ -1,10 +1,10 @@
-"""Pure text functions: fold keys, word tokens with original offsets, shingles, HTML to text, display form.
+"""Pure text functions: fold keys, word tokens with original offsets, HTML to text, display form.
 
 The same Persian article reaches us spelled many ways (Arabic or Persian yeh/kaf, hamza forms, with or without
 half-spaces, invisible bidi marks, diacritics, presentation forms, three digit systems). Hashing and matching
 therefore work on a *fold key* in which all of those spellings coincide, while people are shown a readable form
-(display()). Nothing here does I/O, and hazm is imported only inside display(): importing it costs about a
-second and 150 MB, which the hashing and matching paths never need.
+(display()). Nothing here does I/O, and hazm is imported only inside display(): it is slow to import and large,
+and the hashing and matching paths never need it.
 
 Folding is defined per character (see _fold_char) and cached per code point, so fold() is one str.translate
 call and tokens() can keep exact offsets into the original string: every original character folds to some
@@ -20,9 +20,10 @@ import threading
 import unicodedata
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-__all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
+__all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "PREFIXES", "SUFFIXES",
+           "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "html_to_text",
            "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
@@ -102,75 +103,73 @@ class _ClassTable(dict):  # type: ignore[type-arg]
         return value
 
 
+# Both tables are filled one code point at a time, each entry computed whole and stored by one assignment, so a
+# thread never sees a half-built entry; two threads may compute the same one, alike.
 _FOLD = _FoldTable()
 _CLASS = _ClassTable()
 # A word starts and ends with a word character; joiners count only between word characters.
 _WORD_RE = re.compile(r"(w(?:j*w)*)")
 
 
+# --- the skeleton: one code per character, for splitting into words without a loop ----------------------------
+
 # The skeleton of a text has exactly its length, so offsets into it are offsets into the original: each word
-# character becomes its one-character fold, each splitting character a space, each joiner _JOINER_MARK.
-# Characters whose fold is longer (ligatures «ﻻ», «ß», «½») become _LONG_MARK and send the text down the
-# exact per-character path; real news almost never has them.
-_JOINER_MARK, _LONG_MARK = "\x01", "\x02"  # neither is whitespace to str.split(), neither is a fold
+# character becomes its one-character fold, each splitting character a space, each joiner SKELETON_JOINER.
+# Characters whose fold is longer (ligatures «ﻻ», «ß», «½») become SKELETON_LONG; real news almost never has
+# them. The table covers U+0000-U+2FFF (Latin, Arabic, general punctuation with ZWNJ and the bidi marks); a text
+# with a character beyond it or a SKELETON_LONG takes the exact per-character tables above.
+SKELETON_END = 0x3000
+SKELETON_SPACE, SKELETON_JOINER, SKELETON_LONG = 32, 1, 2  # neither 1 nor 2 is whitespace or a fold
+_JOINER_MARK, _LONG_MARK = chr(SKELETON_JOINER), chr(SKELETON_LONG)
+_skeleton_table: Any = None
+_skeleton_lock = threading.Lock()
 
 
-class _SkeletonTable(dict):  # type: ignore[type-arg]
-    def __missing__(self, cp: int) -> str:
-        kind = _CLASS[cp]
-        if kind == _WORD:
-            folded = _FOLD[cp]
-            value = folded if len(folded) == 1 else _LONG_MARK
-        else:
-            value = _JOINER_MARK if kind == _JOIN else " "
-        self[cp] = value
-        return value
+def _skeleton_code(cp: int) -> int:
+    kind = _CLASS[cp]
+    if kind == _WORD:
+        folded = _FOLD[cp]
+        return ord(folded) if len(folded) == 1 else SKELETON_LONG
+    return SKELETON_JOINER if kind == _JOIN else SKELETON_SPACE
 
 
-_SKELETON = _SkeletonTable()
-for _cp in range(128):  # warm the ASCII range so the common case never reaches __missing__
-    _SKELETON[_cp]
+def skeleton_table() -> Any:
+    """The skeleton code of every code point below SKELETON_END, as a numpy uint16 array indexed by code point.
 
-# str.translate looks each character up in the table; a tuple indexed by code point answers faster than a dict
-# (about 70 instead of 105 us for a 2,500-character article). The tuples cover U+0000-U+2FFF (Latin, Arabic,
-# general punctuation with ZWNJ and the bidi marks), are built on first use by a long text (about 40 ms), and
-# serve only texts without characters above that range; others use the dicts, which cover everything.
-_TUPLE_END = 0x3000
-_BEYOND_TUPLE = re.compile("[^\\x00-\\u2fff]")
-_tuples: dict[str, tuple[str, ...]] = {}
-_FAST_MIN_CHARS = 256
-
-
-def _translate(s: str, name: str, table: dict) -> str:
-    if len(s) < _FAST_MIN_CHARS or _BEYOND_TUPLE.search(s):
-        return s.translate(table)
-    fast = _tuples.get(name)
-    if fast is None:
-        fast = _tuples[name] = tuple(table[cp] for cp in range(_TUPLE_END))
-    return s.translate(fast)
+    Built whole on first use (numpy and the per-character folds are needed only by then) and published by one
+    assignment under a lock: threads see no table or the whole table, never a partly filled one."""
+    global _skeleton_table
+    table = _skeleton_table
+    if table is None:
+        with _skeleton_lock:
+            table = _skeleton_table
+            if table is None:
+                np = _numpy()
+                table = np.array([_skeleton_code(cp) for cp in range(SKELETON_END)], dtype=np.uint16)
+                table.flags.writeable = False
+                _skeleton_table = table
+    return table
 
 
-_skeleton_lut: Any = None
+def _numpy() -> Any:
+    """numpy, imported on first use: folding and display never need it."""
+    import numpy
+
+    return numpy
 
 
-def _skeleton(s: str) -> str:
-    """s.translate(_SKELETON), for a long text about eight times faster: the skeleton maps every character to
-    exactly one, so the text's UTF-16 code units go through a numpy lookup table and back (13 instead of 100 us
-    for a 2,500-character article; speed issue). Texts with characters above U+2FFF (or outside the BMP, which
-    UTF-16 shows as a longer encoding) take the tuple or dict path."""
-    global _skeleton_lut
-    if len(s) < _FAST_MIN_CHARS:
-        return s.translate(_SKELETON)
+def _skeleton(s: str) -> str | None:
+    """The skeleton of s through skeleton_table(), or None when s has a character the table cannot serve (at or
+    above SKELETON_END, outside the BMP, or with a longer fold)."""
     encoded = s.encode("utf-16-le", "surrogatepass")
     if len(encoded) != 2 * len(s):
-        return s.translate(_SKELETON)
+        return None  # outside the BMP: UTF-16 is longer than the str
     np = _numpy()
     units = np.frombuffer(encoded, dtype=np.uint16)
-    if int(units.max()) >= _TUPLE_END:
-        return _translate(s, "skeleton", _SKELETON)
-    if _skeleton_lut is None:
-        _skeleton_lut = np.array([ord(_SKELETON[cp]) for cp in range(_TUPLE_END)], dtype=np.uint16)
-    return _skeleton_lut[units].tobytes().decode("utf-16-le", "surrogatepass")
+    if units.size and int(units.max()) >= SKELETON_END:
+        return None
+    skeleton = skeleton_table()[units].tobytes().decode("utf-16-le", "surrogatepass")
+    return None if _LONG_MARK in skeleton else skeleton
 
 
 def fold(s: str) -> str:
@@ -181,7 +180,7 @@ def fold(s: str) -> str:
     ASCII, Latin casefolded, and everything that is not a letter or digit (punctuation, whitespace) removed,
     so the same article in any of those spellings gives the same key.
     """
-    return _translate(s, "fold", _FOLD)
+    return s.translate(_FOLD)
 
 
 def fold_hash(s: str) -> str:
@@ -218,23 +217,22 @@ def tokens(s: str) -> list[Token]:
 class Words:
     """The words of one text: folded texts at once, their offsets in the original only when asked.
 
-    One str.translate builds the skeleton (same length as the text); everything after it is C-level string
+    One table lookup builds the skeleton (same length as the text); everything after it is C-level string
     work (replace, split, accumulate, compress), never a Python loop per character or per word. The matcher
-    asks for offsets only when a text has a hit.
+    asks for offsets only when a text has a hit. A text the skeleton table cannot serve is split by the exact
+    per-character tables instead, with the same result.
     """
 
-    __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index", "_slow")
+    __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index")
 
-    def __init__(self, s: str, skeleton: str | None = None) -> None:
+    def __init__(self, s: str) -> None:
         self.source = s
-        if skeleton is None:
-            skeleton = _skeleton(s)
         self._spans: tuple[list[int], list[int]] | None = None
         self._index: list[int] | None = None
-        self._slow = _LONG_MARK in skeleton
-        if self._slow:
-            texts, starts, ends = _columns_slow(s)
-            self.texts, self._skeleton, self._pieces, self._spans = texts, skeleton, [], (starts, ends)
+        skeleton = _skeleton(s)
+        if skeleton is None:
+            texts, starts, ends = _columns_exact(s)
+            self.texts, self._skeleton, self._pieces, self._spans = texts, "", [], (starts, ends)
             return
         self._skeleton = skeleton
         # Deleting the joiner marks joins the word around them and leaves the spaces where they were, so
@@ -274,16 +272,11 @@ class Words:
         return start, end
 
 
-def _columns_slow(s: str) -> tuple[list[str], list[int], list[int]]:
-    """Words by the per-character tables: exact for every character, for texts with multi-character folds."""
+def _columns_exact(s: str) -> tuple[list[str], list[int], list[int]]:
+    """Words by the per-character tables: exact for every character, for the texts the skeleton cannot serve."""
     bounds = list(itertools.accumulate(map(len, _WORD_RE.split(s.translate(_CLASS)))))
     starts, ends = bounds[0:-1:2], bounds[1::2]
     return [s[a:b].translate(_FOLD) for a, b in zip(starts, ends)], starts, ends
-
-
-def token_texts(s: str) -> list[str]:
-    """Just the folded words of s (tokens(s) without offsets): the cheap part, for shingles."""
-    return Words(s).texts
 
 
 def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
@@ -293,130 +286,11 @@ def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
     return words.texts, starts, ends
 
 
-# --- shingles -----------------------------------------------------------------------------------------------
-
-# Detached affixes: the same word is written «همکاری های», «همکاری‌های» and «همکاریهای». Joining them to their
-# neighbour makes all spacing variants give the same words (ZWNJ is already gone after folding).
-_PREFIXES = frozenset(fold(p) for p in ("می", "نمی"))
-_SUFFIXES = frozenset(fold(p) for p in ("ها", "های", "هایی", "ای", "ام", "اند", "تر", "ترین"))
-
-
-def _merge_affixes(words: list[str]) -> list[str]:
-    out: list[str] = []
-    pending = ""
-    for w in words:
-        if w in _PREFIXES:
-            pending += w
-        elif w in _SUFFIXES and out and not pending:
-            out[-1] += w
-        else:
-            out.append(pending + w)
-            pending = ""
-    if pending:
-        out.append(pending)
-    return out
-
-
-# Word hashes are cached: news vocabulary repeats, so most words are hashed once per process, not once per use.
-# The cache is cleared when it passes this many words, which bounds a long-running daemon's memory (~100 MB).
-_WORD_HASH_CACHE_MAX = 500_000
-_word_hashes: dict[str, int] = {}
-# Odd 64-bit multipliers (from splitmix64): a shingle's hash is a polynomial of its words' hashes, then mixed.
-_K = 0x9E3779B97F4A7C15
-_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-
-
-def _numpy() -> Any:
-    """numpy, imported on first use: only fingerprinting needs it, and `monitor match` never fingerprints."""
-    import numpy
-
-    return numpy
-
-
-def _word_hash_array(words: list[str]) -> Any:
-    """blake2b-64 of each word (stable across processes and versions), as a numpy uint64 array."""
-    np = _numpy()
-    cache = _word_hashes
-    try:  # the common case once the vocabulary is warm: every word is cached
-        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
-    except KeyError:
-        pass
-    missing = set(words).difference(cache)
-    if len(cache) + len(missing) > _WORD_HASH_CACHE_MAX:
-        cache.clear()
-        missing = set(words)
-    for w in missing:
-        cache[w] = int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
-    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
-
-
-def _mix(x: Any) -> Any:
-    """splitmix64's finaliser over a uint64 array: every input bit reaches every output bit."""
-    x = x ^ (x >> 30)
-    x = x * _M1
-    x = x ^ (x >> 27)
-    x = x * _M2
-    return x ^ (x >> 31)
-
-
-def shingle_array(s: str, n: int = 3, words: Words | None = None) -> Any:
-    """The word n-gram shingle hashes of s in text order (repeats kept), as a numpy int64 array.
-
-    Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one shingle
-    of all its words; a text without words gives an empty array. Each word is hashed once (blake2b, cached) and a
-    shingle's hash is a polynomial of its words' hashes, mixed, computed for all shingles at once in numpy:
-    the per-shingle string joining and hashing this replaced was a sixth of a cold poll (speed issue).
-    Values are signed 64-bit so they fit an SQLite INTEGER. `words`, when given, must be Words(s).
-    """
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    np = _numpy()
-    words = _merge_affixes(words.texts if words is not None else token_texts(s))
-    if not words:
-        return np.empty(0, dtype=np.int64)
-    h = _word_hash_array(words)
-    k = np.uint64(_K)
-    with np.errstate(over="ignore"):
-        if len(h) < n:
-            acc = h[:1].copy()
-            for i in range(1, len(h)):
-                acc = acc * k + h[i:i + 1]
-        else:
-            count = len(h) - n + 1
-            acc = h[:count].copy()
-            for i in range(1, n):
-                acc = acc * k + h[i:i + count]
-        return _mix(acc).view(np.int64)
-
-
-def shingles(s: str, n: int = 3) -> set[int]:
-    """Hashed word n-gram shingles (signed 64-bit) for near-duplicate detection: the set of shingle_array()."""
-    return set(shingle_array(s, n).tolist())
-
-
-def shingle_sequence(s: str, n: int = 3) -> list[int]:
-    """The shingles of `shingles()` in text order (repeats kept), as winnowing needs."""
-    return shingle_array(s, n).tolist()
-
-
-def winnow(hashes: Sequence[int] | Any, window: int) -> set[int]:
-    """The minimum of every `window` consecutive hashes (winnowing: Schleimer, Wilkerson and Aiken, 2003).
-
-    Why: about 2 / (window + 1) of the shingles are kept, so the SQLite index is that much smaller and
-    cheaper to write and search, and the selection is *consistent*: a window depends only on its own words,
-    so every fingerprint of a text wholly contained in another (a lead paragraph in its article) is also a
-    fingerprint of the other — containment stays exactly 1.0 — and any shared run of window + n - 1 words
-    shares at least one fingerprint. A text with fewer hashes than the window keeps them all.
-    """
-    np = _numpy()
-    values = np.asarray(hashes, dtype=np.int64)
-    if window <= 1 or len(values) <= window:
-        return set(values.tolist())
-    count = len(values) - window + 1
-    minima = values[:count].copy()
-    for shift in range(1, window):  # window - 1 vectorised passes beat a strided view's reduction here
-        np.minimum(minima, values[shift:shift + count], out=minima)
-    return set(minima.tolist())
+# Detached affixes: the same word is written «همکاری های», «همکاری‌های» and «همکاریهای». The fingerprints join
+# them to their neighbour (monitor.textbatch), so all spacing variants give the same words (ZWNJ is already
+# gone after folding): a prefix joins the word after it, a suffix the word before it.
+PREFIXES = frozenset(fold(p) for p in ("می", "نمی"))
+SUFFIXES = frozenset(fold(p) for p in ("ها", "های", "هایی", "ای", "ام", "اند", "تر", "ترین"))
 
 
 # --- HTML to text ---------------------------------------------------------------------------------------------
