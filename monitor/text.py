@@ -19,7 +19,6 @@ import re
 import threading
 import unicodedata
 from html import unescape
-from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
 __all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "PREFIXES", "SUFFIXES",
@@ -300,196 +299,120 @@ _BLOCK_TAGS = frozenset(
     .split()
 )
 _CELL_TAGS = frozenset({"td", "th"})  # neighbouring cells must not run together
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "iframe", "template"})
-_BREAK = object()  # marks a block boundary among the collected text pieces
+_RAW_TAGS = frozenset({"script", "style"})  # their content is not markup: it runs to their end tag
+_SKIP_TAGS = frozenset({"noscript", "iframe", "template"}) | _RAW_TAGS  # their content is dropped
 
-
-class _TextExtractor(HTMLParser):
-    """Collects text pieces and block boundaries; drops script-like content and comments."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)  # decodes entities exactly once
-        self.pieces: list[Any] = []
-        self.saw_tag = False
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.saw_tag = True
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag in _BLOCK_TAGS:
-            self.pieces.append(_BREAK)
-        elif tag in _CELL_TAGS:
-            self.pieces.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.saw_tag = True
-        if tag in _SKIP_TAGS:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self.pieces.append(_BREAK)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.saw_tag = True
-        if tag in _BLOCK_TAGS and tag not in _SKIP_TAGS:
-            self.pieces.append(_BREAK)  # <br/>: one break, and <script/> has no content to skip
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.pieces.append(data)
-
-    def unknown_decl(self, data: str) -> None:
-        if data.upper().startswith("CDATA[") and not self._skip:
-            self.pieces.append(data[6:])
-
-
-def _plain_lines(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+# Everything in HTML that is not text, as html.parser reads it, one alternative each: a script or style element
+# with its raw content (to its end tag, or to the end), a comment, a CDATA section (its content, group
+# "cdata", is text), a declaration or processing instruction, a start or end tag. A '<' that opens none of these
+# is text. Group "tag" is "/name" or "name", group "close" "/" when the tag closes itself. _ATTRIBUTES reads
+# attributes as html.parser does (a quoted value may hold '>', an unquoted one '/'), possessively: one parse.
+_ATTRIBUTES = r"""(?:\s|/(?!>)|[^\s/>][^\s/=>]*(?:\s*=+\s*(?:'[^']*'|"[^"]*"|(?!['"])[^>\s]*))?)*+"""
+_MARKUP = re.compile(
+    rf"""<(?:(?P<raw>script|style)(?=[\t\n\r\f />]){_ATTRIBUTES}>.*?(?:</\s*(?P=raw)\s*>|\Z)"""
+    r"""|!--.*?(?:--!?>|\Z)"""
+    r"""|!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)"""
+    r"""|[!?][^>]*>?"""
+    rf"""|(?P<tag>/?[a-zA-Z][^\t\n\r\f />\x00]*){_ATTRIBUTES}(?P<close>/?)>)""",
+    re.S | re.I)
 
 
 def html_to_text(html: str) -> str:
     """Plain text from feed HTML: entities decoded once, blocks on their own lines, scripts/styles dropped.
 
-    In HTML, source newlines are just whitespace; in plain text (no tags at all) they are kept as line
-    breaks. Whitespace is collapsed within lines and blank lines are removed.
+    In HTML, source whitespace (line breaks included) is just a space; in plain text (no tags at all) line
+    breaks are kept. Whitespace is collapsed within lines and blank lines are removed. One regex finds the
+    markup (see _MARKUP); tests/test_text_props.py holds it to what html.parser makes of generated HTML.
     """
     if not html:
         return ""
-    if "<" not in html and "&" not in html:
-        if _is_one_clean_line(html):
-            return html  # most titles: _plain_lines would give them back unchanged
-        return _plain_lines(html)  # no markup and no entities: the parser would return it as is
-    if "<" in html:
-        simple = _split_html_to_text(html)
-        if simple is not None:
-            return simple
-    return _parsed_html_to_text(html)
+    if "<" not in html:
+        return _plain_lines(unescape(html) if "&" in html else html)
+    parts = _MARKUP.split(html)  # text, then per markup its groups raw, cdata, tag, close, then text, ...
+    texts = parts[0::5]
+    if "&" in html:
+        texts = [unescape(t) if "&" in t else t for t in texts]
+    marks = [_TAG_PIECE[tag + close] if tag else _NON_TAG if cdata is None else cdata
+             for cdata, tag, close in zip(parts[2::5], parts[3::5], parts[4::5])]
+    saw_tag = any(tag is not None or raw is not None for raw, tag in zip(parts[1::5], parts[3::5]))
+    if not saw_tag:
+        return _plain_lines("".join(t + (m if m is not _NON_TAG else "") for t, m in zip(texts, marks + [""])))
+    if _SKIP_OPEN in marks or _SKIP_CLOSE in marks:
+        texts, marks = _drop_skipped(texts, marks)
+    pieces = []
+    for t, m in zip(texts, marks):
+        pieces.append(t if t.isprintable() else _LINE_BREAKS.sub(" ", t))
+        if m is _BLOCK:
+            pieces.append("\n")
+        elif m is not _NON_TAG:
+            pieces.append(m)
+    last = texts[-1]
+    pieces.append(last if last.isprintable() else _LINE_BREAKS.sub(" ", last))
+    return _plain_lines("".join(pieces))
 
 
-def _is_one_clean_line(text: str) -> bool:
-    """True when _plain_lines(text) is text: no whitespace but single spaces between words. isprintable() is
-    False for every line break and every other whitespace character, ASCII space alone excepted."""
-    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+# What a markup item puts in the text: a line break (_BLOCK), nothing (_NON_TAG), a space (a cell), its CDATA,
+# or it opens or closes a skipped element.
+_BLOCK, _NON_TAG, _SKIP_OPEN, _SKIP_CLOSE = object(), object(), object(), object()
 
 
-# A start, end or self-closing tag with plain attributes (no '<' or '>' inside values). Feed HTML is almost all
-# such tags (<p>, <br/>, <a href="...">, <img src="...">), and splitting on them with one C-level regex is five
-# times faster than html.parser. Anything else (comments, CDATA, doctypes, scripts, a stray '<', odd attribute
-# syntax) leaves a '<' behind and the text goes to the parser. tests/test_text_props.py checks both agree.
-_SIMPLE_TAG = re.compile(
-    r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
-    r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*)\s*(/?)>""")
-# In HTML a line break in the source is only whitespace. Turning just the line breaks into spaces is enough: the
-# lines are whitespace-collapsed at the end anyway, and re.sub(r"\s+") over a whole article cost 40 us.
+class _TagPieces(dict):  # type: ignore[type-arg]
+    """"/name" or "name" (+ "/" when it closes itself) -> its piece. Each entry is computed whole and stored by one
+    assignment (safe across threads); it stops caching at 4,096 spellings."""
+
+    def __missing__(self, key: str) -> Any:
+        closing, self_closing = key[0] == "/", key[-1] == "/"
+        name = key.strip("/").lower()
+        if name in _SKIP_TAGS:
+            piece = _SKIP_CLOSE if closing else _NON_TAG if self_closing else _SKIP_OPEN
+        elif name in _BLOCK_TAGS:
+            piece = _BLOCK
+        else:
+            piece = " " if name in _CELL_TAGS and not closing and not self_closing else _NON_TAG
+        if len(self) < 4096:
+            self[key] = piece
+        return piece
+
+
+_TAG_PIECE = _TagPieces()
+
+
+def _drop_skipped(texts: list[str], marks: list[Any]) -> tuple[list[str], list[Any]]:
+    """The texts and marks with what lies inside noscript, iframe and template elements dropped (their block
+    tags still break lines)."""
+    skip = 0
+    kept_texts, kept_marks = [], []
+    for t, m in zip(texts, marks + [_NON_TAG]):
+        kept_texts.append("" if skip else t)
+        if m is _SKIP_OPEN:
+            skip, m = skip + 1, _NON_TAG
+        elif m is _SKIP_CLOSE:
+            skip, m = max(0, skip - 1), _NON_TAG
+        elif skip and m is not _BLOCK:
+            m = _NON_TAG  # CDATA or a cell's space inside a skipped element
+        kept_marks.append(m)
+    return kept_texts, kept_marks[:-1]
+
+
+# Every character str.splitlines() breaks at: in HTML they are only whitespace.
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-# _SIMPLE_TAG with one group, "/name" or "name": the same matches, and a split gives two list items a tag,
-# not five. What a tag becomes in the text depends only on that key, so _TAG_TEXT caches it per spelling.
-_TAG_KEY = re.compile(
-    r"""<(/?[a-zA-Z][a-zA-Z0-9]*)(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
-    r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*\s*/?>""")
-# Stands for a block tag while a text's words are split: not whitespace, a word of its own, checked absent.
-_BOUNDARY = "\x00"
-_BOUNDARY_WORD = f" {_BOUNDARY} "
-
-
-class _TagText(dict):  # type: ignore[type-arg]
-    """Tag key -> what _simple_html_to_text puts in the text for it: "\\n" for a block tag, "" for an inline
-    one, None for the tags only _simple_html_to_text handles (cells, whose text depends on "/>", and the
-    script-like ones it refuses). Stops caching at 4,096 spellings."""
-
-    def __missing__(self, key: str) -> str | None:
-        name = key.lstrip("/").lower()
-        text = None if name in _SKIP_TAGS or name in _CELL_TAGS else "\n" if name in _BLOCK_TAGS else ""
-        if len(self) < 4096:
-            self[key] = text
-        return text
-
-
-_TAG_TEXT = _TagText()
-
-
-def _split_html_to_text(html: str) -> str | None:
-    """_simple_html_to_text without its per-tag loop and per-line split (20 us instead of 46 for the farm's
-    1.6 KB description), or None: use the parser. tests/test_text_props.py compares the two.
-
-    _simple_html_to_text turns every line break inside a text into a space, writes "\\n" for a block tag, then
-    collapses the whitespace of each line and drops empty lines. When the texts hold no whitespace but single
-    spaces (the usual "<p>...</p><p>...</p>"), the lines are already collapsed and only empty ones go. Else one
-    str.split() over the whole text collapses everything, a line break being whitespace to it like a space,
-    with a boundary word written for each block tag; the lines are the runs of words between boundaries.
-    """
-    parts = _TAG_KEY.split(html)
-    tags = parts[1::2]
-    if html.count("<") != len(tags):
-        return None  # a '<' outside a plain tag: each tag match holds exactly one '<'
-    texts = [_TAG_TEXT[tag] for tag in tags]
-    if None in texts:
-        return _simple_html_to_text(html)
-    chunks = parts[0::2]
-    if "&" in html:
-        chunks = list(map(unescape, chunks))
-    parts[0::2] = chunks
-    parts[1::2] = texts
-    if _clean_chunks(chunks):
-        text = "".join(parts)  # its only line breaks are the block tags'
-        if "  " not in text and " \n" not in text and "\n " not in text and text[:1] != " " and text[-1:] != " ":
-            return "\n".join(filter(None, text.split("\n")))
-    parts[1::2] = [_BOUNDARY_WORD if t else t for t in texts]
-    text = "".join(parts)
-    if text.count(_BOUNDARY) != texts.count("\n"):
-        return _simple_html_to_text(html)  # a text holds the boundary character itself
-    joined = " ".join(text.split())
-    lines = joined.replace(f" {_BOUNDARY}", _BOUNDARY).replace(f"{_BOUNDARY} ", _BOUNDARY).split(_BOUNDARY)
-    return "\n".join(filter(None, lines))
-
-
-def _clean_chunks(chunks: list[str]) -> bool:
-    """True when the texts hold no whitespace but ASCII spaces. str.isprintable() is False for every other
-    whitespace character (and for ZWNJ, which Persian text is full of and which is not whitespace)."""
-    body = "".join(chunks)
-    return body.isprintable() or ("\u200c" in body and body.replace("\u200c", "").isprintable())
-
-
-def _simple_html_to_text(html: str) -> str | None:
-    """html_to_text for HTML made only of simple tags, or None to say: use the parser."""
-    parts = _SIMPLE_TAG.split(html)
-    texts = parts[0::5]
-    if any("<" in t for t in texts):
-        return None
-    chunks: list[str] = []
-    for i, text in enumerate(texts):
-        if text:
-            chunks.append(_LINE_BREAKS.sub(" ", unescape(text)))
-        if i < len(texts) - 1:
-            closing, name, _, self_closing = parts[5 * i + 1:5 * i + 5]
-            name = name.lower()
-            if name in _SKIP_TAGS:
-                return None
-            if name in _BLOCK_TAGS:
-                chunks.append("\n")
-            elif name in _CELL_TAGS and not closing and not self_closing:
-                chunks.append(" ")
-    lines = (" ".join(line.split()) for line in "".join(chunks).splitlines())
+def _plain_lines(text: str) -> str:
+    """Each line with its whitespace collapsed, blank lines dropped."""
+    if "  " not in text and " \n" not in text and "\n " not in text and text[:1] != " " and text[-1:] != " " \
+            and _spaces_and_newlines_only(text):
+        return "\n".join(filter(None, text.split("\n"))) if "\n" in text else text  # collapsed already
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 
-def _parsed_html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    chunks: list[str] = []
-    for piece in parser.pieces:
-        if piece is _BREAK:
-            chunks.append("\n")
-        elif parser.saw_tag:
-            chunks.append(re.sub(r"\s+", " ", piece))
-        else:
-            chunks.append(piece)
-    lines = (" ".join(line.split()) for line in "".join(chunks).splitlines())
-    return "\n".join(line for line in lines if line)
+def _spaces_and_newlines_only(text: str) -> bool:
+    """True when text has no whitespace but " " and "\n" (a cheap test, which may say False for other texts too).
+    str.isprintable() is False for every whitespace character but " ", and for ZWNJ, which Persian is full of
+    and which is not whitespace."""
+    flat = text.replace("\n", " ")
+    return flat.isprintable() or ("\u200c" in flat and flat.replace("\u200c", "").isprintable())
 
 
 # --- display ----------------------------------------------------------------------------------------------------
