@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, NamedTuple, Protocol, Sequence
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Verdict
@@ -180,7 +180,7 @@ def canonical_link(link: str | None) -> str | None:
     host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
-    if parts.port and parts.port not in (80, 443):
+    if ":" in parts.netloc and parts.port and parts.port not in (80, 443):  # .port parses: only when there is one
         host = f"{host}:{parts.port}"
     path = parts.path
     if not _QUOTED_PATH.fullmatch(path):  # most paths are already quoted: quote(unquote()) would not change them
@@ -190,7 +190,7 @@ def canonical_link(link: str | None) -> str | None:
         path = path.rstrip("/")
     query = parts.query and urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                                        if not _TRACKING.match(k)])
-    return urlunsplit(("https", host, path, query, ""))
+    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"  # what urlunsplit gives
 
 
 # ------------------------------------------------------------------------------------------ verdicts
