@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/text.py            # the full table (builds a 100,000-item database in a temp dir)
     .venv/bin/python bench/text.py --quick    # smaller sizes, for a smoke run
+    .venv/bin/python bench/text.py --farm     # only the farm rows: CPU of each text step over the farm's items
 
 Fold and match run over the seed articles (real Persian news, ~5 KB each), one call per article as the
 pipeline does, with the shipped watch list padded to N distinct generated Persian-looking terms. MB is 10**6
 bytes of UTF-8 input. Dedup classifies fresh items against a real SQLite database (monitor.store.Store) holding
-S stored items and their shingles, through monitor.dedup.classify, exactly as the pipeline does; stored items
+S stored items and their fingerprints, through monitor.dedup.classify, exactly as the pipeline does; stored items
 are generated from a shared vocabulary and a fifth of them open with the same agency header, so common
-shingles exist as they do in real feeds.
+shingles exist as they do in real feeds. The farm rows run the items of bench/farm.py's generator (100 feeds x
+40) through html_to_text, dedup.fingerprints (one call per feed, as a poll does) and canonical_link: seconds of
+CPU for all of them, the best of seven rounds.
 """
 
 from __future__ import annotations
@@ -89,6 +92,37 @@ def bench_text(quick: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def bench_farm() -> list[tuple[str, str]]:
+    sys.path.insert(0, str(REPO / "bench"))
+    from farm import make_farm
+
+    from monitor.analyse import parse_keyed
+    from monitor.dedup import canonical_link, fingerprints
+    from monitor.text import html_to_text
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_farm(Path(tmp), 100, 40)
+        feeds = [parse_keyed(p.read_bytes(), "application/rss+xml", "http://x/")
+                 for p in sorted(Path(tmp).glob("*.xml"))]
+    raws = [raw for feed in feeds for _, raw in feed]
+    htmls = [s for r in raws for s in (r.title, r.summary, r.content) if s]
+    texts = [[(html_to_text(r.title), html_to_text(r.summary)) for _, r in feed] for feed in feeds]
+    links = [r.link for r in raws]
+
+    def cpu(fn) -> str:
+        rounds = []
+        for _ in range(7):
+            started = time.process_time()
+            fn()
+            rounds.append(time.process_time() - started)
+        return f"{min(rounds):.3f} s CPU"
+
+    n = len(raws)
+    return [(f"farm html_to_text, {len(htmls):,} texts", cpu(lambda: [html_to_text(h) for h in htmls])),
+            (f"farm dedup.fingerprints, {n:,} items", cpu(lambda: [fingerprints(t) for t in texts])),
+            (f"farm canonical_link, {n:,} links", cpu(lambda: [canonical_link(x) for x in links]))]
+
+
 def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -> None:
     """count stored items (rows and fingerprints), each a generated 80-word article."""
     start = store.items.count()
@@ -147,8 +181,9 @@ def bench_dedup(quick: bool) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
+    parser.add_argument("--farm", action="store_true", help="only the farm rows")
     args = parser.parse_args()
-    rows = bench_text(args.quick) + bench_dedup(args.quick)
+    rows = bench_farm() if args.farm else bench_text(args.quick) + bench_farm() + bench_dedup(args.quick)
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  result")
     print(f"{'-' * width}  {'-' * 30}")

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, NamedTuple, Protocol, Sequence
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Source, Verdict
@@ -172,12 +172,6 @@ def _fingerprint(title: str, core: str, title_fold: str, digest: textbatch.Diges
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src)$", re.I)
 
 
-# A link whose parts need no urlsplit: an http(s) scheme in any case, then a host of ASCII letters, digits, dots
-# and hyphens (no user, port, brackets or IDN, which urlsplit checks or splits further), then any path, query
-# and fragment. For these urlsplit's netloc, path and query are the regex's groups (the host ends at the first
-# '/', '?' or '#', the fragment starts at the first '#', the query at the first '?' before it), hostname is the
-# host lower-cased and port is None (tests/test_dedup.py compares with urllib).
-_PLAIN_LINK = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.\-]+)(/[^?#]*)?(?:\?([^#]*))?(?:#.*)?", re.S)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # A path quote(unquote(path), safe=_PATH_SAFE) gives back as it is: no '%' for unquote, nothing for quote.
 _QUOTED_PATH = re.compile(r"[A-Za-z0-9_.\-~/:@!$&'()*+,;=]*")
@@ -188,37 +182,8 @@ def canonical_link(link: str | None) -> str | None:
     percent-encoding unified (raw Persian and %D9%.. forms compare equal), no trailing slash."""
     if not link:
         return None
-    link = "".join(link.split())
-    plain = _plain_canonical_link(link)
-    return plain if plain is not None else _canonical_link_exact(link)
-
-
-def _plain_canonical_link(link: str) -> str | None:
-    """canonical_link for the common link (_PLAIN_LINK) without urlsplit, and for a path already quoted without
-    quote and unquote either (about 38 us of 40); None for any other link, which _canonical_link_exact takes."""
-    m = _PLAIN_LINK.fullmatch(link)
-    if m is None:
-        return None
-    host, path, query = m.groups()
-    host = host.lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if not host:
-        return None  # "www." alone: urlunsplit treats an empty host apart
-    if path and not _QUOTED_PATH.fullmatch(path):
-        path = quote(unquote(path), safe=_PATH_SAFE)  # raw Persian, %d9%86 and %D9%86 all become %D9%86
-    path = path or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
-    if query:
-        query = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
-
-
-def _canonical_link_exact(link: str) -> str | None:
-    """canonical_link through urllib, for every link; `link` has no whitespace left."""
     try:
-        parts = urlsplit(link)
+        parts = urlsplit("".join(link.split()))
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -226,14 +191,17 @@ def _canonical_link_exact(link: str) -> str | None:
     host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
-    if parts.port and parts.port not in (80, 443):
+    if ":" in parts.netloc and parts.port and parts.port not in (80, 443):  # .port parses: only when there is one
         host = f"{host}:{parts.port}"
-    path = quote(unquote(parts.path), safe=_PATH_SAFE) or "/"
+    path = parts.path
+    if not _QUOTED_PATH.fullmatch(path):  # most paths are already quoted: quote(unquote()) would not change them
+        path = quote(unquote(path), safe=_PATH_SAFE)  # raw Persian, %d9%86 and %D9%86 all become %D9%86
+    path = path or "/"
     if len(path) > 1:
         path = path.rstrip("/")
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.match(k)])
-    return urlunsplit(("https", host, path, query, ""))
+    query = parts.query and urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                                       if not _TRACKING.match(k)])
+    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"  # what urlunsplit gives
 
 
 # ------------------------------------------------------------------------------------------ verdicts

@@ -1,4 +1,4 @@
-"""Pure text functions: fold keys, word tokens with original offsets, shingles, HTML to text, display form.
+"""Pure text functions: fold keys, word tokens with original offsets, HTML to text, display form.
 
 The same Persian article reaches us spelled many ways (Arabic or Persian yeh/kaf, hamza forms, with or without
 half-spaces, invisible bidi marks, diacritics, presentation forms, three digit systems). Hashing and matching
@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import threading
 import unicodedata
 from html import unescape
-from html.parser import HTMLParser
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-__all__ = ["fold", "fold_hash", "key_hash", "shingle_array", "Token", "tokens", "token_columns", "token_texts", "Words", "shingles", "shingle_sequence", "winnow", "html_to_text",
+__all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "PREFIXES", "SUFFIXES",
+           "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "html_to_text",
            "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
@@ -101,75 +102,73 @@ class _ClassTable(dict):  # type: ignore[type-arg]
         return value
 
 
+# Both tables are filled one code point at a time, each entry computed whole and stored by one assignment, so a
+# thread never sees a half-built entry; two threads may compute the same one, alike.
 _FOLD = _FoldTable()
 _CLASS = _ClassTable()
 # A word starts and ends with a word character; joiners count only between word characters.
 _WORD_RE = re.compile(r"(w(?:j*w)*)")
 
 
+# --- the skeleton: one code per character, for splitting into words without a loop ----------------------------
+
 # The skeleton of a text has exactly its length, so offsets into it are offsets into the original: each word
-# character becomes its one-character fold, each splitting character a space, each joiner _JOINER_MARK.
-# Characters whose fold is longer (ligatures «ﻻ», «ß», «½») become _LONG_MARK and send the text down the
-# exact per-character path; real news almost never has them.
-_JOINER_MARK, _LONG_MARK = "\x01", "\x02"  # neither is whitespace to str.split(), neither is a fold
+# character becomes its one-character fold, each splitting character a space, each joiner SKELETON_JOINER.
+# Characters whose fold is longer (ligatures «ﻻ», «ß», «½») become SKELETON_LONG; real news almost never has
+# them. The table covers U+0000-U+2FFF (Latin, Arabic, general punctuation with ZWNJ and the bidi marks); a text
+# with a character beyond it or a SKELETON_LONG takes the exact per-character tables above.
+SKELETON_END = 0x3000
+SKELETON_SPACE, SKELETON_JOINER, SKELETON_LONG = 32, 1, 2  # neither 1 nor 2 is whitespace or a fold
+_JOINER_MARK, _LONG_MARK = chr(SKELETON_JOINER), chr(SKELETON_LONG)
+_skeleton_table: Any = None
+_skeleton_lock = threading.Lock()
 
 
-class _SkeletonTable(dict):  # type: ignore[type-arg]
-    def __missing__(self, cp: int) -> str:
-        kind = _CLASS[cp]
-        if kind == _WORD:
-            folded = _FOLD[cp]
-            value = folded if len(folded) == 1 else _LONG_MARK
-        else:
-            value = _JOINER_MARK if kind == _JOIN else " "
-        self[cp] = value
-        return value
+def _skeleton_code(cp: int) -> int:
+    kind = _CLASS[cp]
+    if kind == _WORD:
+        folded = _FOLD[cp]
+        return ord(folded) if len(folded) == 1 else SKELETON_LONG
+    return SKELETON_JOINER if kind == _JOIN else SKELETON_SPACE
 
 
-_SKELETON = _SkeletonTable()
-for _cp in range(128):  # warm the ASCII range so the common case never reaches __missing__
-    _SKELETON[_cp]
+def skeleton_table() -> Any:
+    """The skeleton code of every code point below SKELETON_END, as a numpy uint16 array indexed by code point.
 
-# str.translate looks each character up in the table; a tuple indexed by code point answers faster than a dict
-# (about 70 instead of 105 us for a 2,500-character article). The tuples cover U+0000-U+2FFF (Latin, Arabic,
-# general punctuation with ZWNJ and the bidi marks), are built on first use by a long text (about 40 ms), and
-# serve only texts without characters above that range; others use the dicts, which cover everything.
-_TUPLE_END = 0x3000
-_BEYOND_TUPLE = re.compile("[^\\x00-\\u2fff]")
-_tuples: dict[str, tuple[str, ...]] = {}
-_FAST_MIN_CHARS = 256
-
-
-def _translate(s: str, name: str, table: dict) -> str:
-    if len(s) < _FAST_MIN_CHARS or _BEYOND_TUPLE.search(s):
-        return s.translate(table)
-    fast = _tuples.get(name)
-    if fast is None:
-        fast = _tuples[name] = tuple(table[cp] for cp in range(_TUPLE_END))
-    return s.translate(fast)
+    Built whole on first use (numpy and the per-character folds are needed only by then) and published by one
+    assignment under a lock: threads see no table or the whole table, never a partly filled one."""
+    global _skeleton_table
+    table = _skeleton_table
+    if table is None:
+        with _skeleton_lock:
+            table = _skeleton_table
+            if table is None:
+                np = _numpy()
+                table = np.array([_skeleton_code(cp) for cp in range(SKELETON_END)], dtype=np.uint16)
+                table.flags.writeable = False
+                _skeleton_table = table
+    return table
 
 
-_skeleton_lut: Any = None
+def _numpy() -> Any:
+    """numpy, imported on first use: folding and display never need it."""
+    import numpy
+
+    return numpy
 
 
-def _skeleton(s: str) -> str:
-    """s.translate(_SKELETON), for a long text about eight times faster: the skeleton maps every character to
-    exactly one, so the text's UTF-16 code units go through a numpy lookup table and back (13 instead of 100 us
-    for a 2,500-character article; speed issue). Texts with characters above U+2FFF (or outside the BMP, which
-    UTF-16 shows as a longer encoding) take the tuple or dict path."""
-    global _skeleton_lut
-    if len(s) < _FAST_MIN_CHARS:
-        return s.translate(_SKELETON)
+def _skeleton(s: str) -> str | None:
+    """The skeleton of s through skeleton_table(), or None when s has a character the table cannot serve (at or
+    above SKELETON_END, outside the BMP, or with a longer fold)."""
     encoded = s.encode("utf-16-le", "surrogatepass")
     if len(encoded) != 2 * len(s):
-        return s.translate(_SKELETON)
+        return None  # outside the BMP: UTF-16 is longer than the str
     np = _numpy()
     units = np.frombuffer(encoded, dtype=np.uint16)
-    if int(units.max()) >= _TUPLE_END:
-        return _translate(s, "skeleton", _SKELETON)
-    if _skeleton_lut is None:
-        _skeleton_lut = np.array([ord(_SKELETON[cp]) for cp in range(_TUPLE_END)], dtype=np.uint16)
-    return _skeleton_lut[units].tobytes().decode("utf-16-le", "surrogatepass")
+    if units.size and int(units.max()) >= SKELETON_END:
+        return None
+    skeleton = skeleton_table()[units].tobytes().decode("utf-16-le", "surrogatepass")
+    return None if _LONG_MARK in skeleton else skeleton
 
 
 def fold(s: str) -> str:
@@ -180,7 +179,7 @@ def fold(s: str) -> str:
     ASCII, Latin casefolded, and everything that is not a letter or digit (punctuation, whitespace) removed,
     so the same article in any of those spellings gives the same key.
     """
-    return _translate(s, "fold", _FOLD)
+    return s.translate(_FOLD)
 
 
 def fold_hash(s: str) -> str:
@@ -217,23 +216,22 @@ def tokens(s: str) -> list[Token]:
 class Words:
     """The words of one text: folded texts at once, their offsets in the original only when asked.
 
-    One str.translate builds the skeleton (same length as the text); everything after it is C-level string
+    One table lookup builds the skeleton (same length as the text); everything after it is C-level string
     work (replace, split, accumulate, compress), never a Python loop per character or per word. The matcher
-    asks for offsets only when a text has a hit.
+    asks for offsets only when a text has a hit. A text the skeleton table cannot serve is split by the exact
+    per-character tables instead, with the same result.
     """
 
-    __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index", "_slow")
+    __slots__ = ("source", "texts", "_skeleton", "_pieces", "_spans", "_raw", "_ends", "_index")
 
-    def __init__(self, s: str, skeleton: str | None = None) -> None:
+    def __init__(self, s: str) -> None:
         self.source = s
-        if skeleton is None:
-            skeleton = _skeleton(s)
         self._spans: tuple[list[int], list[int]] | None = None
         self._index: list[int] | None = None
-        self._slow = _LONG_MARK in skeleton
-        if self._slow:
-            texts, starts, ends = _columns_slow(s)
-            self.texts, self._skeleton, self._pieces, self._spans = texts, skeleton, [], (starts, ends)
+        skeleton = _skeleton(s)
+        if skeleton is None:
+            texts, starts, ends = _columns_exact(s)
+            self.texts, self._skeleton, self._pieces, self._spans = texts, "", [], (starts, ends)
             return
         self._skeleton = skeleton
         # Deleting the joiner marks joins the word around them and leaves the spaces where they were, so
@@ -273,16 +271,11 @@ class Words:
         return start, end
 
 
-def _columns_slow(s: str) -> tuple[list[str], list[int], list[int]]:
-    """Words by the per-character tables: exact for every character, for texts with multi-character folds."""
+def _columns_exact(s: str) -> tuple[list[str], list[int], list[int]]:
+    """Words by the per-character tables: exact for every character, for the texts the skeleton cannot serve."""
     bounds = list(itertools.accumulate(map(len, _WORD_RE.split(s.translate(_CLASS)))))
     starts, ends = bounds[0:-1:2], bounds[1::2]
     return [s[a:b].translate(_FOLD) for a, b in zip(starts, ends)], starts, ends
-
-
-def token_texts(s: str) -> list[str]:
-    """Just the folded words of s (tokens(s) without offsets): the cheap part, for shingles."""
-    return Words(s).texts
 
 
 def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
@@ -292,130 +285,11 @@ def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:
     return words.texts, starts, ends
 
 
-# --- shingles -----------------------------------------------------------------------------------------------
-
-# Detached affixes: the same word is written «همکاری های», «همکاری‌های» and «همکاریهای». Joining them to their
-# neighbour makes all spacing variants give the same words (ZWNJ is already gone after folding).
-_PREFIXES = frozenset(fold(p) for p in ("می", "نمی"))
-_SUFFIXES = frozenset(fold(p) for p in ("ها", "های", "هایی", "ای", "ام", "اند", "تر", "ترین"))
-
-
-def _merge_affixes(words: list[str]) -> list[str]:
-    out: list[str] = []
-    pending = ""
-    for w in words:
-        if w in _PREFIXES:
-            pending += w
-        elif w in _SUFFIXES and out and not pending:
-            out[-1] += w
-        else:
-            out.append(pending + w)
-            pending = ""
-    if pending:
-        out.append(pending)
-    return out
-
-
-# Word hashes are cached: news vocabulary repeats, so most words are hashed once per process, not once per use.
-# The cache is cleared when it passes this many words, which bounds a long-running daemon's memory (~100 MB).
-_WORD_HASH_CACHE_MAX = 500_000
-_word_hashes: dict[str, int] = {}
-# Odd 64-bit multipliers (from splitmix64): a shingle's hash is a polynomial of its words' hashes, then mixed.
-_K = 0x9E3779B97F4A7C15
-_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-
-
-def _numpy() -> Any:
-    """numpy, imported on first use: only fingerprinting needs it, and `monitor match` never fingerprints."""
-    import numpy
-
-    return numpy
-
-
-def _word_hash_array(words: list[str]) -> Any:
-    """blake2b-64 of each word (stable across processes and versions), as a numpy uint64 array."""
-    np = _numpy()
-    cache = _word_hashes
-    try:  # the common case once the vocabulary is warm: every word is cached
-        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
-    except KeyError:
-        pass
-    missing = set(words).difference(cache)
-    if len(cache) + len(missing) > _WORD_HASH_CACHE_MAX:
-        cache.clear()
-        missing = set(words)
-    for w in missing:
-        cache[w] = int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
-    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
-
-
-def _mix(x: Any) -> Any:
-    """splitmix64's finaliser over a uint64 array: every input bit reaches every output bit."""
-    x = x ^ (x >> 30)
-    x = x * _M1
-    x = x ^ (x >> 27)
-    x = x * _M2
-    return x ^ (x >> 31)
-
-
-def shingle_array(s: str, n: int = 3, words: Words | None = None) -> Any:
-    """The word n-gram shingle hashes of s in text order (repeats kept), as a numpy int64 array.
-
-    Detached affixes are merged first so spacing variants agree. A text shorter than n words gives one shingle
-    of all its words; a text without words gives an empty array. Each word is hashed once (blake2b, cached) and a
-    shingle's hash is a polynomial of its words' hashes, mixed, computed for all shingles at once in numpy:
-    the per-shingle string joining and hashing this replaced was a sixth of a cold poll (speed issue).
-    Values are signed 64-bit so they fit an SQLite INTEGER. `words`, when given, must be Words(s).
-    """
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    np = _numpy()
-    words = _merge_affixes(words.texts if words is not None else token_texts(s))
-    if not words:
-        return np.empty(0, dtype=np.int64)
-    h = _word_hash_array(words)
-    k = np.uint64(_K)
-    with np.errstate(over="ignore"):
-        if len(h) < n:
-            acc = h[:1].copy()
-            for i in range(1, len(h)):
-                acc = acc * k + h[i:i + 1]
-        else:
-            count = len(h) - n + 1
-            acc = h[:count].copy()
-            for i in range(1, n):
-                acc = acc * k + h[i:i + count]
-        return _mix(acc).view(np.int64)
-
-
-def shingles(s: str, n: int = 3) -> set[int]:
-    """Hashed word n-gram shingles (signed 64-bit) for near-duplicate detection: the set of shingle_array()."""
-    return set(shingle_array(s, n).tolist())
-
-
-def shingle_sequence(s: str, n: int = 3) -> list[int]:
-    """The shingles of `shingles()` in text order (repeats kept), as winnowing needs."""
-    return shingle_array(s, n).tolist()
-
-
-def winnow(hashes: Sequence[int] | Any, window: int) -> set[int]:
-    """The minimum of every `window` consecutive hashes (winnowing: Schleimer, Wilkerson and Aiken, 2003).
-
-    Why: about 2 / (window + 1) of the shingles are kept, so the SQLite index is that much smaller and
-    cheaper to write and search, and the selection is *consistent*: a window depends only on its own words,
-    so every fingerprint of a text wholly contained in another (a lead paragraph in its article) is also a
-    fingerprint of the other — containment stays exactly 1.0 — and any shared run of window + n - 1 words
-    shares at least one fingerprint. A text with fewer hashes than the window keeps them all.
-    """
-    np = _numpy()
-    values = np.asarray(hashes, dtype=np.int64)
-    if window <= 1 or len(values) <= window:
-        return set(values.tolist())
-    count = len(values) - window + 1
-    minima = values[:count].copy()
-    for shift in range(1, window):  # window - 1 vectorised passes beat a strided view's reduction here
-        np.minimum(minima, values[shift:shift + count], out=minima)
-    return set(minima.tolist())
+# Detached affixes: the same word is written «همکاری های», «همکاری‌های» and «همکاریهای». The fingerprints join
+# them to their neighbour (monitor.textbatch), so all spacing variants give the same words (ZWNJ is already
+# gone after folding): a prefix joins the word after it, a suffix the word before it.
+PREFIXES = frozenset(fold(p) for p in ("می", "نمی"))
+SUFFIXES = frozenset(fold(p) for p in ("ها", "های", "هایی", "ای", "ام", "اند", "تر", "ترین"))
 
 
 # --- HTML to text ---------------------------------------------------------------------------------------------
@@ -425,196 +299,120 @@ _BLOCK_TAGS = frozenset(
     .split()
 )
 _CELL_TAGS = frozenset({"td", "th"})  # neighbouring cells must not run together
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "iframe", "template"})
-_BREAK = object()  # marks a block boundary among the collected text pieces
+_RAW_TAGS = frozenset({"script", "style"})  # their content is not markup: it runs to their end tag
+_SKIP_TAGS = frozenset({"noscript", "iframe", "template"}) | _RAW_TAGS  # their content is dropped
 
-
-class _TextExtractor(HTMLParser):
-    """Collects text pieces and block boundaries; drops script-like content and comments."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)  # decodes entities exactly once
-        self.pieces: list[Any] = []
-        self.saw_tag = False
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.saw_tag = True
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag in _BLOCK_TAGS:
-            self.pieces.append(_BREAK)
-        elif tag in _CELL_TAGS:
-            self.pieces.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.saw_tag = True
-        if tag in _SKIP_TAGS:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self.pieces.append(_BREAK)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.saw_tag = True
-        if tag in _BLOCK_TAGS and tag not in _SKIP_TAGS:
-            self.pieces.append(_BREAK)  # <br/>: one break, and <script/> has no content to skip
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.pieces.append(data)
-
-    def unknown_decl(self, data: str) -> None:
-        if data.upper().startswith("CDATA[") and not self._skip:
-            self.pieces.append(data[6:])
-
-
-def _plain_lines(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+# Everything in HTML that is not text, as html.parser reads it, one alternative each: a script or style element
+# with its raw content (to its end tag, or to the end), a comment, a CDATA section (its content, group
+# "cdata", is text), a declaration or processing instruction, a start or end tag. A '<' that opens none of these
+# is text. Group "tag" is "/name" or "name", group "close" "/" when the tag closes itself. _ATTRIBUTES reads
+# attributes as html.parser does (a quoted value may hold '>', an unquoted one '/'), possessively: one parse.
+_ATTRIBUTES = r"""(?:\s|/(?!>)|[^\s/>][^\s/=>]*(?:\s*=+\s*(?:'[^']*'|"[^"]*"|(?!['"])[^>\s]*))?)*+"""
+_MARKUP = re.compile(
+    rf"""<(?:(?P<raw>script|style)(?=[\t\n\r\f />]){_ATTRIBUTES}>.*?(?:</\s*(?P=raw)\s*>|\Z)"""
+    r"""|!--.*?(?:--!?>|\Z)"""
+    r"""|!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)"""
+    r"""|[!?][^>]*>?"""
+    rf"""|(?P<tag>/?[a-zA-Z][^\t\n\r\f />\x00]*){_ATTRIBUTES}(?P<close>/?)>)""",
+    re.S | re.I)
 
 
 def html_to_text(html: str) -> str:
     """Plain text from feed HTML: entities decoded once, blocks on their own lines, scripts/styles dropped.
 
-    In HTML, source newlines are just whitespace; in plain text (no tags at all) they are kept as line
-    breaks. Whitespace is collapsed within lines and blank lines are removed.
+    In HTML, source whitespace (line breaks included) is just a space; in plain text (no tags at all) line
+    breaks are kept. Whitespace is collapsed within lines and blank lines are removed. One regex finds the
+    markup (see _MARKUP); tests/test_text_props.py holds it to what html.parser makes of generated HTML.
     """
     if not html:
         return ""
-    if "<" not in html and "&" not in html:
-        if _is_one_clean_line(html):
-            return html  # most titles: _plain_lines would give them back unchanged
-        return _plain_lines(html)  # no markup and no entities: the parser would return it as is
-    if "<" in html:
-        simple = _split_html_to_text(html)
-        if simple is not None:
-            return simple
-    return _parsed_html_to_text(html)
+    if "<" not in html:
+        return _plain_lines(unescape(html) if "&" in html else html)
+    parts = _MARKUP.split(html)  # text, then per markup its groups raw, cdata, tag, close, then text, ...
+    texts = parts[0::5]
+    if "&" in html:
+        texts = [unescape(t) if "&" in t else t for t in texts]
+    marks = [_TAG_PIECE[tag + close] if tag else _NON_TAG if cdata is None else cdata
+             for cdata, tag, close in zip(parts[2::5], parts[3::5], parts[4::5])]
+    saw_tag = any(tag is not None or raw is not None for raw, tag in zip(parts[1::5], parts[3::5]))
+    if not saw_tag:
+        return _plain_lines("".join(t + (m if m is not _NON_TAG else "") for t, m in zip(texts, marks + [""])))
+    if _SKIP_OPEN in marks or _SKIP_CLOSE in marks:
+        texts, marks = _drop_skipped(texts, marks)
+    pieces = []
+    for t, m in zip(texts, marks):
+        pieces.append(t if t.isprintable() else _LINE_BREAKS.sub(" ", t))
+        if m is _BLOCK:
+            pieces.append("\n")
+        elif m is not _NON_TAG:
+            pieces.append(m)
+    last = texts[-1]
+    pieces.append(last if last.isprintable() else _LINE_BREAKS.sub(" ", last))
+    return _plain_lines("".join(pieces))
 
 
-def _is_one_clean_line(text: str) -> bool:
-    """True when _plain_lines(text) is text: no whitespace but single spaces between words. isprintable() is
-    False for every line break and every other whitespace character, ASCII space alone excepted."""
-    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+# What a markup item puts in the text: a line break (_BLOCK), nothing (_NON_TAG), a space (a cell), its CDATA,
+# or it opens or closes a skipped element.
+_BLOCK, _NON_TAG, _SKIP_OPEN, _SKIP_CLOSE = object(), object(), object(), object()
 
 
-# A start, end or self-closing tag with plain attributes (no '<' or '>' inside values). Feed HTML is almost all
-# such tags (<p>, <br/>, <a href="...">, <img src="...">), and splitting on them with one C-level regex is five
-# times faster than html.parser. Anything else (comments, CDATA, doctypes, scripts, a stray '<', odd attribute
-# syntax) leaves a '<' behind and the text goes to the parser. tests/test_text_props.py checks both agree.
-_SIMPLE_TAG = re.compile(
-    r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
-    r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*)\s*(/?)>""")
-# In HTML a line break in the source is only whitespace. Turning just the line breaks into spaces is enough: the
-# lines are whitespace-collapsed at the end anyway, and re.sub(r"\s+") over a whole article cost 40 us.
+class _TagPieces(dict):  # type: ignore[type-arg]
+    """"/name" or "name" (+ "/" when it closes itself) -> its piece. Each entry is computed whole and stored by one
+    assignment (safe across threads); it stops caching at 4,096 spellings."""
+
+    def __missing__(self, key: str) -> Any:
+        closing, self_closing = key[0] == "/", key[-1] == "/"
+        name = key.strip("/").lower()
+        if name in _SKIP_TAGS:
+            piece = _SKIP_CLOSE if closing else _NON_TAG if self_closing else _SKIP_OPEN
+        elif name in _BLOCK_TAGS:
+            piece = _BLOCK
+        else:
+            piece = " " if name in _CELL_TAGS and not closing and not self_closing else _NON_TAG
+        if len(self) < 4096:
+            self[key] = piece
+        return piece
+
+
+_TAG_PIECE = _TagPieces()
+
+
+def _drop_skipped(texts: list[str], marks: list[Any]) -> tuple[list[str], list[Any]]:
+    """The texts and marks with what lies inside noscript, iframe and template elements dropped (their block
+    tags still break lines)."""
+    skip = 0
+    kept_texts, kept_marks = [], []
+    for t, m in zip(texts, marks + [_NON_TAG]):
+        kept_texts.append("" if skip else t)
+        if m is _SKIP_OPEN:
+            skip, m = skip + 1, _NON_TAG
+        elif m is _SKIP_CLOSE:
+            skip, m = max(0, skip - 1), _NON_TAG
+        elif skip and m is not _BLOCK:
+            m = _NON_TAG  # CDATA or a cell's space inside a skipped element
+        kept_marks.append(m)
+    return kept_texts, kept_marks[:-1]
+
+
+# Every character str.splitlines() breaks at: in HTML they are only whitespace.
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-# _SIMPLE_TAG with one group, "/name" or "name": the same matches, and a split gives two list items a tag,
-# not five. What a tag becomes in the text depends only on that key, so _TAG_TEXT caches it per spelling.
-_TAG_KEY = re.compile(
-    r"""<(/?[a-zA-Z][a-zA-Z0-9]*)(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
-    r"""(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))?)*\s*/?>""")
-# Stands for a block tag while a text's words are split: not whitespace, a word of its own, checked absent.
-_BOUNDARY = "\x00"
-_BOUNDARY_WORD = f" {_BOUNDARY} "
-
-
-class _TagText(dict):  # type: ignore[type-arg]
-    """Tag key -> what _simple_html_to_text puts in the text for it: "\\n" for a block tag, "" for an inline
-    one, None for the tags only _simple_html_to_text handles (cells, whose text depends on "/>", and the
-    script-like ones it refuses). Stops caching at 4,096 spellings."""
-
-    def __missing__(self, key: str) -> str | None:
-        name = key.lstrip("/").lower()
-        text = None if name in _SKIP_TAGS or name in _CELL_TAGS else "\n" if name in _BLOCK_TAGS else ""
-        if len(self) < 4096:
-            self[key] = text
-        return text
-
-
-_TAG_TEXT = _TagText()
-
-
-def _split_html_to_text(html: str) -> str | None:
-    """_simple_html_to_text without its per-tag loop and per-line split (20 us instead of 46 for the farm's
-    1.6 KB description), or None: use the parser. tests/test_text_props.py compares the two.
-
-    _simple_html_to_text turns every line break inside a text into a space, writes "\\n" for a block tag, then
-    collapses the whitespace of each line and drops empty lines. When the texts hold no whitespace but single
-    spaces (the usual "<p>...</p><p>...</p>"), the lines are already collapsed and only empty ones go. Else one
-    str.split() over the whole text collapses everything, a line break being whitespace to it like a space,
-    with a boundary word written for each block tag; the lines are the runs of words between boundaries.
-    """
-    parts = _TAG_KEY.split(html)
-    tags = parts[1::2]
-    if html.count("<") != len(tags):
-        return None  # a '<' outside a plain tag: each tag match holds exactly one '<'
-    texts = [_TAG_TEXT[tag] for tag in tags]
-    if None in texts:
-        return _simple_html_to_text(html)
-    chunks = parts[0::2]
-    if "&" in html:
-        chunks = list(map(unescape, chunks))
-    parts[0::2] = chunks
-    parts[1::2] = texts
-    if _clean_chunks(chunks):
-        text = "".join(parts)  # its only line breaks are the block tags'
-        if "  " not in text and " \n" not in text and "\n " not in text and text[:1] != " " and text[-1:] != " ":
-            return "\n".join(filter(None, text.split("\n")))
-    parts[1::2] = [_BOUNDARY_WORD if t else t for t in texts]
-    text = "".join(parts)
-    if text.count(_BOUNDARY) != texts.count("\n"):
-        return _simple_html_to_text(html)  # a text holds the boundary character itself
-    joined = " ".join(text.split())
-    lines = joined.replace(f" {_BOUNDARY}", _BOUNDARY).replace(f"{_BOUNDARY} ", _BOUNDARY).split(_BOUNDARY)
-    return "\n".join(filter(None, lines))
-
-
-def _clean_chunks(chunks: list[str]) -> bool:
-    """True when the texts hold no whitespace but ASCII spaces. str.isprintable() is False for every other
-    whitespace character (and for ZWNJ, which Persian text is full of and which is not whitespace)."""
-    body = "".join(chunks)
-    return body.isprintable() or ("\u200c" in body and body.replace("\u200c", "").isprintable())
-
-
-def _simple_html_to_text(html: str) -> str | None:
-    """html_to_text for HTML made only of simple tags, or None to say: use the parser."""
-    parts = _SIMPLE_TAG.split(html)
-    texts = parts[0::5]
-    if any("<" in t for t in texts):
-        return None
-    chunks: list[str] = []
-    for i, text in enumerate(texts):
-        if text:
-            chunks.append(_LINE_BREAKS.sub(" ", unescape(text)))
-        if i < len(texts) - 1:
-            closing, name, _, self_closing = parts[5 * i + 1:5 * i + 5]
-            name = name.lower()
-            if name in _SKIP_TAGS:
-                return None
-            if name in _BLOCK_TAGS:
-                chunks.append("\n")
-            elif name in _CELL_TAGS and not closing and not self_closing:
-                chunks.append(" ")
-    lines = (" ".join(line.split()) for line in "".join(chunks).splitlines())
+def _plain_lines(text: str) -> str:
+    """Each line with its whitespace collapsed, blank lines dropped."""
+    if "  " not in text and " \n" not in text and "\n " not in text and text[:1] != " " and text[-1:] != " " \
+            and _spaces_and_newlines_only(text):
+        return "\n".join(filter(None, text.split("\n"))) if "\n" in text else text  # collapsed already
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 
-def _parsed_html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    chunks: list[str] = []
-    for piece in parser.pieces:
-        if piece is _BREAK:
-            chunks.append("\n")
-        elif parser.saw_tag:
-            chunks.append(re.sub(r"\s+", " ", piece))
-        else:
-            chunks.append(piece)
-    lines = (" ".join(line.split()) for line in "".join(chunks).splitlines())
-    return "\n".join(line for line in lines if line)
+def _spaces_and_newlines_only(text: str) -> bool:
+    """True when text has no whitespace but " " and "\n" (a cheap test, which may say False for other texts too).
+    str.isprintable() is False for every whitespace character but " ", and for ZWNJ, which Persian is full of
+    and which is not whitespace."""
+    flat = text.replace("\n", " ")
+    return flat.isprintable() or ("\u200c" in flat and flat.replace("\u200c", "").isprintable())
 
 
 # --- display ----------------------------------------------------------------------------------------------------

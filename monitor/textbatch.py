@@ -1,8 +1,8 @@
 """Fold keys and near-duplicate fingerprints for many texts at once: one feed's items in a few numpy passes.
 
-Why a module of its own (speed issue): folding, splitting into words, hashing words, merging detached affixes,
-shingling and winnowing were each a Python loop or a handful of numpy calls *per item*, about 0.5 ms an item
-and the largest share of a cold poll. Here all the texts of a feed are concatenated and every step runs once
+Why a module of its own: folding, splitting into words, hashing words, merging detached affixes, shingling and
+winnowing done per item were a Python loop or a handful of numpy calls each, the largest share of a cold poll.
+Here all the texts of a feed are concatenated and every step runs once
 over the whole batch, as array operations over UTF-16 code units; no Python loop runs per character, per word
 or per shingle, and only a few per text.
 
@@ -13,12 +13,10 @@ What it computes for each text (monitor.text defines the fold and the word rules
     judge), and the winnowed fingerprints: the minimum of every WINDOW consecutive shingles (all of them when
     there are no more than WINDOW).
 
-Texts with characters the fast table does not cover (above U+2FFF: CJK, emoji, surrogates) or whose fold is
+Texts with characters the skeleton table does not cover (above U+2FFF: CJK, emoji, surrogates) or whose fold is
 longer than one character («ﻻ», «ß») take the exact per-character fold of monitor.text, then the same array
-code: the two paths give identical results by construction, and tests/test_textbatch.py checks them against a
-plain-Python reference implementation of the definitions. The fingerprint arithmetic runs in C
-(monitor/_textcore.c, ten times faster) when setup.py could build it, and as numpy array passes otherwise;
-the tests run both.
+code: the two give identical results by construction, and tests/test_textbatch.py checks them against a
+plain-Python reference of the definitions below.
 
 The hashes (the fingerprint scheme, see dedup.FINGERPRINT_SCHEME):
   word:    raw(w) = sum_j T[c_j] * KC**j (mod 2**64) over the word's UTF-16 code units c_j, T a fixed table of
@@ -30,12 +28,11 @@ The hashes (the fingerprint scheme, see dedup.FINGERPRINT_SCHEME):
 
 from __future__ import annotations
 
-import os
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from monitor import text as _text
+from monitor import text
 
 __all__ = ["Digest", "digest", "WINDOW", "SHINGLE_WORDS", "SCHEME"]
 
@@ -43,9 +40,8 @@ SHINGLE_WORDS = 3
 WINDOW = 8
 SCHEME = f"utf16-poly-words3-mix/winnow{WINDOW}"
 
-_SPACE, _JOINER, _LONG = 32, 1, 2  # skeleton codes (monitor.text._SKELETON): split, joiner, multi-char fold
-_TABLE_END = 0x3000
-_AFFIX_MAX_LEN = max(len(a) for a in _text._PREFIXES | _text._SUFFIXES)  # the fast table covers U+0000-U+2FFF (Latin, Arabic, general punctuation, bidi marks)
+_SPACE, _JOINER, _LONG = text.SKELETON_SPACE, text.SKELETON_JOINER, text.SKELETON_LONG
+_AFFIX_MAX_LEN = max(len(a) for a in text.PREFIXES | text.SUFFIXES)
 
 _K = np.uint64(0x9E3779B97F4A7C15)  # shingle polynomial
 _KC = np.uint64(0xD6E8FEB86659FD93)  # word polynomial, per code unit
@@ -75,39 +71,20 @@ class _Powers:
         self._base, self._table = base, np.ones(1, dtype=np.uint64)
 
     def upto(self, length: int) -> Any:
-        if len(self._table) < length:
-            size = max(length, 2 * len(self._table), 256)
+        """At least `length` powers. The table is replaced whole, never changed in place, and the one returned
+        is the one checked: a thread growing it meanwhile cannot hand another a shorter one."""
+        table = self._table
+        if len(table) < length:
+            size = max(length, 2 * len(table), 256)
             with np.errstate(over="ignore"):
                 powers = np.full(size, self._base, dtype=np.uint64)
                 powers[0] = 1
-                self._table = np.cumprod(powers, dtype=np.uint64)
-        return self._table
+                table = np.cumprod(powers, dtype=np.uint64)
+            self._table = table
+        return table
 
 
 _POWERS = _Powers(_KC)
-
-
-_lut: Any = None
-
-
-_lut_known: Any = None
-
-
-def _skeleton_codes(raw: Any) -> Any:
-    """Code unit -> skeleton code for U+0000-U+2FFF (the one-character fold, or _SPACE/_JOINER/_LONG), through a
-    table filled for the code units a batch brings: filling all 12,288 at once took 0.15 s of every process's
-    start (speed issue), and news uses a few hundred."""
-    global _lut, _lut_known
-    if _lut is None:
-        _lut = np.zeros(_TABLE_END, dtype=np.uint16)
-        _lut_known = np.zeros(_TABLE_END, dtype=bool)
-    unknown = ~_lut_known[raw]
-    if unknown.any():
-        table = _text._SKELETON
-        for cp in np.unique(raw[unknown]).tolist():
-            _lut[cp] = ord(table[cp])
-            _lut_known[cp] = True
-    return _lut[raw]
 
 
 class Digest(NamedTuple):
@@ -137,15 +114,14 @@ def digest(texts: Sequence[str], fingerprint: Sequence[bool] | None = None) -> l
 
 def _digest_batch(texts: Sequence[str], want: list[bool]) -> list[Digest]:
     n = len(texts)
-    core = _core()
-    units, starts, slow = _fast_units(texts, keep_joiners=core is not None)
+    units, starts, slow = _fast_units(texts)
     if slow:
         # Rebuild the batch with the exact fold's words for the texts the table cannot serve: a folded word
         # is letters and digits only, so " ".join(words) is a skeleton without joiners.
         pieces = []
         for i, t in enumerate(texts):
             if i in slow:
-                pieces.append(" ".join(_text.Words(t).texts).encode("utf-16-le", "surrogatepass"))
+                pieces.append(" ".join(text.Words(t).texts).encode("utf-16-le", "surrogatepass"))
             else:
                 pieces.append(units[starts[i]:starts[i + 1]].tobytes())
         joined = b" \x00".join(pieces)
@@ -153,18 +129,12 @@ def _digest_batch(texts: Sequence[str], want: list[bool]) -> list[Digest]:
         lengths = np.array([len(p) // 2 for p in pieces], dtype=np.int64)
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths + 1, out=starts[1:])
-    if core is not None:  # folds and fingerprints in one C pass per text (joiners skipped there)
-        values, prefix = _affix_arrays()
-        done = core.digest(units, starts, np.array(want, dtype=np.uint8), values, prefix.astype(np.uint8),
-                           WINDOW, _AFFIX_MAX_LEN)
-        return [Digest(fold, np.frombuffer(fps, dtype=np.int64), size) for fold, fps, size in done]
     return _digest_units(units, starts, want)
 
 
-def _fast_units(texts: Sequence[str], keep_joiners: bool = False) -> tuple[Any, Any, set[int]]:
-    """The batch's skeleton codes with joiners removed (or kept, for monitor._textcore, which skips them), each
-    text's start in them (and the end as a last entry), and the indexes of texts that need the exact
-    per-character fold."""
+def _fast_units(texts: Sequence[str]) -> tuple[Any, Any, set[int]]:
+    """The batch's skeleton codes with joiners removed, each text's start in them (and the end as a last
+    entry), and the indexes of texts that need the exact per-character fold."""
     joined = "\n".join(texts)
     raw = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -173,31 +143,27 @@ def _fast_units(texts: Sequence[str], keep_joiners: bool = False) -> tuple[Any, 
     slow: set[int] = set()
     if len(raw) != starts[-1] - 1:  # characters outside the BMP: UTF-16 is longer than the str
         slow = {i for i, t in enumerate(texts) if len(t.encode("utf-16-le", "surrogatepass")) != 2 * len(t)}
-        return _rebuild_fast(texts, slow, keep_joiners)
-    high = raw >= _TABLE_END
+        return _rebuild_fast(texts, slow)
+    high = raw >= text.SKELETON_END
     if high.any():
         slow = set(np.unique(np.searchsorted(starts, np.flatnonzero(high), side="right") - 1).tolist())
         raw = np.where(high, np.uint16(_SPACE), raw)
-    codes = _skeleton_codes(raw)
+    codes = text.skeleton_table()[raw]
     long_ = codes == _LONG
     if long_.any():
         slow |= set(np.unique(np.searchsorted(starts, np.flatnonzero(long_), side="right") - 1).tolist())
-    if keep_joiners:
-        return codes, starts, slow
-    keep = codes != _JOINER
-    if not keep.all():
-        kept_before = np.zeros(len(codes) + 1, dtype=np.int64)
-        np.cumsum(keep, out=kept_before[1:])
-        starts = kept_before[np.minimum(starts, len(codes))]
-        starts[-1] = kept_before[-1] + 1
-        codes = codes[keep]
+    joiners = np.flatnonzero(codes == _JOINER)
+    if len(joiners):  # far fewer than the characters: count them before each start rather than the others
+        starts = starts - np.searchsorted(joiners, starts)
+        codes = np.delete(codes, joiners)
+        starts[-1] = len(codes) + 1
     return codes, starts, slow
 
 
-def _rebuild_fast(texts: Sequence[str], slow: set[int], keep_joiners: bool) -> tuple[Any, Any, set[int]]:
+def _rebuild_fast(texts: Sequence[str], slow: set[int]) -> tuple[Any, Any, set[int]]:
     """_fast_units for a batch with characters outside the BMP: those texts are blanked, to be redone."""
     blanked = [" " if i in slow else t for i, t in enumerate(texts)]
-    codes, starts, more = _fast_units(blanked, keep_joiners)
+    codes, starts, more = _fast_units(blanked)
     return codes, starts, slow | more
 
 
@@ -222,12 +188,12 @@ def _digest_units(codes: Any, starts: Any, want: list[bool]) -> list[Digest]:
     if not any(want) or not len(chars):
         return [Digest(f, empty, 0) for f in folds]
 
-    return _fingerprints_numpy(letters, letter_count, chars, bounds, folds, want)
+    return _fingerprints(letters, letter_count, chars, bounds, folds, want)
 
 
-def _fingerprints_numpy(letters: Any, letter_count: Any, chars: Any, bounds: Any, folds: list[str],
-                        want: list[bool]) -> list[Digest]:
-    """The fingerprint arithmetic as array passes over the whole batch (when monitor._textcore is not built)."""
+def _fingerprints(letters: Any, letter_count: Any, chars: Any, bounds: Any, folds: list[str],
+                  want: list[bool]) -> list[Digest]:
+    """The fingerprint arithmetic as array passes over the whole batch."""
     n = len(want)
     empty = np.empty(0, dtype=np.int64)
     # Words: runs of letters. In `chars` (letters only) each word ends where the next begins.
@@ -244,8 +210,8 @@ def _fingerprints_numpy(letters: Any, letter_count: Any, chars: Any, bounds: Any
     prefix = _prefix_sums(chars)
     raw = _span_raw(prefix, word_first, word_end, chars)
     # Detached affixes: a prefix word («می») joins the next word, a suffix word («ها») joins the one before,
-    # within one text. The boundary before word i goes when word i-1 is a prefix or word i is a suffix; this is
-    # what the loop in text._merge_affixes does (see the reference in tests/test_textbatch.py).
+    # within one text. The boundary before word i goes when word i-1 is a prefix or word i is a suffix (the loop
+    # in the reference of tests/test_textbatch.py says the same one word at a time).
     word_len = word_end - word_first
     is_prefix, is_suffix = _affix_masks(raw, word_len)
     join = np.zeros(len(word_first), dtype=bool)
@@ -320,41 +286,9 @@ def _raw_hashes(chars: Any, first: Any, length: Any) -> Any:
     return np.add.reduceat(contrib, local_first)
 
 
-_affix_table: tuple[Any, Any] | None = None  # (sorted raw() of every affix, True where it is a prefix)
-
-
-def _affix_arrays() -> tuple[Any, Any]:
-    global _affix_table
-    if _affix_table is None:
-        affixes = sorted((_raw_of(w), w in _text._PREFIXES) for w in _text._PREFIXES | _text._SUFFIXES)
-        _affix_table = (np.array([r for r, _ in affixes], dtype=np.uint64),
-                        np.array([p for _, p in affixes], dtype=bool))
-    return _affix_table
-
-
-_UNSET = object()
-_core_module: Any = _UNSET
-
-
-def _core() -> Any:
-    """monitor._textcore, the same arithmetic in C (built by setup.py when a compiler is there), or None.
-    MONITOR_TEXTCORE=0 turns it off (tests compare both ways)."""
-    global _core_module
-    if _core_module is _UNSET:
-        _core_module = None
-        if os.environ.get("MONITOR_TEXTCORE", "1") != "0":
-            try:
-                from monitor import _textcore
-
-                _core_module = _textcore
-            except ImportError:
-                pass
-    return _core_module
-
-
 def _affix_masks(raw: Any, word_len: Any) -> tuple[Any, Any]:
     """Which words are a detached prefix («می», «نمی») or suffix («ها», «های», ...), by raw hash."""
-    values, prefix = _affix_arrays()
+    values, prefix = _AFFIX_RAWS, _AFFIX_IS_PREFIX
     candidates = np.flatnonzero(word_len <= _AFFIX_MAX_LEN)
     is_prefix = np.zeros(len(raw), dtype=bool)
     is_suffix = np.zeros(len(raw), dtype=bool)
@@ -370,6 +304,12 @@ def _affix_masks(raw: Any, word_len: Any) -> tuple[Any, Any]:
 def _raw_of(word: str) -> int:
     units = np.frombuffer(word.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     return int(_raw_hashes(units, np.zeros(1, dtype=np.int64), np.array([len(units)], dtype=np.int64))[0])
+
+
+# The detached affixes by raw(): sorted, and True where the affix is a prefix. Built at import: eleven words.
+_AFFIXES = sorted((_raw_of(w), w in text.PREFIXES) for w in text.PREFIXES | text.SUFFIXES)
+_AFFIX_RAWS = np.array([r for r, _ in _AFFIXES], dtype=np.uint64)
+_AFFIX_IS_PREFIX = np.array([p for _, p in _AFFIXES], dtype=bool)
 
 
 def _shingles(h: Any, text_of: Any, n: int) -> tuple[Any, Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.text import Token, display, fold, fold_hash, html_to_text, shingles, token_columns, tokens
+from monitor.text import Token, display, fold, fold_hash, html_to_text, token_columns, tokens
+from monitor.textbatch import WINDOW, digest
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "seeds").glob("*.txt"))
 SEED_TEXTS = [p.read_text(encoding="utf-8") for p in SEEDS]
@@ -228,42 +229,60 @@ def test_tokens_of_nothing() -> None:
     assert tokens(" ،«» \u200c\n") == []
 
 
-# --- shingles ------------------------------------------------------------------------------------------------------
+# --- fingerprints (monitor.textbatch: word 3-shingles, winnowed) --------------------------------------------------
+
+def fingerprints(text: str) -> set[int]:
+    return set(digest([text])[0].fingerprints.tolist())
+
 
 @pytest.mark.parametrize("variant", ["همکاری های حزبی", "همکاری‌های حزبی", "همکاریهای حزبی", "همكاري هاي حزبي"])
-def test_shingles_equal_under_spacing(variant: str) -> None:
-    assert shingles("تقویت " + variant + " ایران و چین") == shingles("تقویت همکاریهای حزبی ایران و چین")
+def test_fingerprints_equal_under_spacing(variant: str) -> None:
+    assert fingerprints("تقویت " + variant + " ایران و چین") == fingerprints("تقویت همکاریهای حزبی ایران و چین")
 
 
-def test_shingles_join_detached_prefix_and_suffixes() -> None:
-    assert shingles("این کار انجام می شود و نمی شود") == shingles("این کار انجام میشود و نمیشود")
-    assert shingles("بزرگ ترین کشور ها") == shingles("بزرگترین کشورها")
-    assert shingles("آنها رفته اند") == shingles("آنها رفته‌اند")
+def test_fingerprints_join_detached_prefix_and_suffixes() -> None:
+    assert fingerprints("این کار انجام می شود و نمی شود") == fingerprints("این کار انجام میشود و نمیشود")
+    assert fingerprints("بزرگ ترین کشور ها") == fingerprints("بزرگترین کشورها")
+    assert fingerprints("آنها رفته اند") == fingerprints("آنها رفته‌اند")
 
 
-def test_shingles_of_seed_variants() -> None:
+def test_fingerprints_of_seed_variants() -> None:
     for text in SEED_TEXTS:
-        base = shingles(text)
-        assert len(base) > 100
+        base = fingerprints(text)
+        assert len(base) > 30
         for variant in (with_zwnj, arabic_letters, with_diacritics, punctuation_and_spacing, persian_digits):
-            assert shingles(variant(text)) == base
+            assert fingerprints(variant(text)) == base
         assert all(-(2 ** 63) <= h < 2 ** 63 for h in base)
 
 
-def test_shingles_of_lead_paragraph_contained_in_article() -> None:
+def test_fingerprints_of_lead_paragraph_contained_in_article() -> None:
     article = SEED_TEXTS[1]
     lead = [line for line in article.splitlines() if len(line) > 200][0]
-    assert shingles(lead) <= shingles(article)
+    assert fingerprints(lead) <= fingerprints(article)
 
 
-def test_shingles_short_and_empty() -> None:
-    assert shingles("") == set()
-    assert shingles("«» ،") == set()
-    assert len(shingles("یک دو")) == 1
-    assert shingles("یک دو") != shingles("یک سه")
-    assert len(shingles("یک دو سه")) == 1
-    assert len(shingles("یک دو سه چهار")) == 2
-    assert len(shingles("یک دو سه چهار", n=1)) == 4
+def test_fingerprints_short_and_empty() -> None:
+    assert fingerprints("") == set() and digest([""])[0].size == 0
+    assert fingerprints("«» ،") == set()
+    assert len(fingerprints("یک دو")) == 1
+    assert fingerprints("یک دو") != fingerprints("یک سه")
+    assert len(fingerprints("یک دو سه")) == 1
+    assert len(fingerprints("یک دو سه چهار")) == 2 and digest(["یک دو سه چهار"])[0].size == 2
+
+
+def test_winnowing_keeps_a_contained_texts_fingerprints_inside_the_containers() -> None:
+    article = " ".join(SEED_003.read_text(encoding="utf-8").split())
+    words = article.split()
+    for start, length in ((0, 40), (100, 25), (300, 60), (len(words) - 30, 30)):
+        part = " ".join(words[start:start + length])
+        assert fingerprints(part) <= fingerprints(article), (start, length)
+
+
+def test_winnowing_keeps_about_two_in_window_plus_one() -> None:
+    d = digest([SEED_003.read_text(encoding="utf-8")])[0]
+    assert 0.6 * 2 / (WINDOW + 1) < len(d.fingerprints) / d.size < 1.4 * 2 / (WINDOW + 1)
+    short = " ".join(f"w{i}" for i in range(WINDOW + 2))  # exactly WINDOW shingles: all kept
+    assert len(fingerprints(short)) == digest([short])[0].size == WINDOW
 
 
 # --- html_to_text --------------------------------------------------------------------------------------------------
@@ -315,30 +334,8 @@ def test_display_empty() -> None:
 
 def test_hazm_not_imported_by_text_module() -> None:
     code = ("import sys, monitor.text as t; assert t.display('') == ''; t.fold('ي'); t.tokens('ي'); "
-            "t.shingles('ي'); t.html_to_text('<p>x</p>'); assert 'hazm' not in sys.modules")
+            "t.Words('ي'); t.html_to_text('<p>x</p>'); assert 'hazm' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
-
-
-# --- winnowing (speed issue: a smaller shingle index with the same verdicts) ----------------------------------
-def test_winnow_keeps_a_contained_texts_fingerprints_inside_the_containers():
-    from monitor.text import shingle_sequence, winnow
-
-    article = " ".join(p for p in SEED_003.read_text(encoding="utf-8").split())
-    words = article.split()
-    for start, length in ((0, 40), (100, 25), (300, 60), (len(words) - 30, 30)):
-        part = " ".join(words[start:start + length])
-        assert winnow(shingle_sequence(part), 4) <= winnow(shingle_sequence(article), 4), (start, length)
-
-
-def test_winnow_density_and_small_inputs():
-    from monitor.text import shingle_sequence, winnow
-
-    seq = shingle_sequence(SEED_003.read_text(encoding="utf-8"))
-    kept = winnow(seq, 4)
-    assert kept <= set(seq) and 0.3 < len(kept) / len(set(seq)) < 0.5  # about 2 / (4 + 1)
-    assert winnow([5, 3, 9], 4) == {5, 3, 9}  # shorter than the window: all kept
-    assert winnow([5, 3, 9, 1, 7], 1) == {5, 3, 9, 1, 7}
-    assert winnow([4, 3, 2, 1, 9, 9, 9, 9], 4) == {1, 9}
 
 
 SEED_003 = Path(__file__).resolve().parent.parent / "fixtures" / "seeds" / "003_92515b26929f40ee.txt"

@@ -1,7 +1,7 @@
 """Properties of folding, tokenising and matching, checked with hypothesis on generated text.
 
 Every property here is one a reader relies on: the fold key does not move under invisible or optional
-characters, the fast word splitter agrees with the exact per-character one, a watched name written as a word is
+characters, words are the runs of letters and joiners, a watched name written as a word is
 always found, and one glued inside a longer word never is.
 """
 
@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from monitor.match import Matcher
 from monitor.models import WatchEntry
-from monitor.text import _columns_slow, fold, token_columns
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+from monitor.text import fold, html_to_text, token_columns
 
 FAST = settings(max_examples=300, deadline=None)
 
@@ -49,12 +53,26 @@ def test_inserting_format_characters_or_diacritics_never_changes_the_fold_key(s:
     assert fold(t) == fold(s)
 
 
+def _joins(ch: str) -> bool:
+    """Folds to nothing but sits inside words (ZWNJ, marks, tatweel, hamza): it never splits one."""
+    return ch in "\u0621\u0640\u0654\u0655" or unicodedata.category(ch) in ("Mn", "Mc", "Me", "Cf")
+
+
 @FAST
 @given(news_text)
-def test_fast_words_agree_with_the_exact_per_character_split(s: str) -> None:
+def test_words_are_the_maximal_runs_of_letters_and_joiners(s: str) -> None:
+    """Each word starts and ends on a character with a fold, its span folds to its text, and between two
+    words (and around them) stands at least one character that neither folds to something nor joins."""
     texts, starts, ends = token_columns(s)
-    assert (texts, starts, ends) == _columns_slow(s)
     assert "".join(texts) == fold(s)
+    for t, a, b in zip(texts, starts, ends):
+        assert fold(s[a:b]) == t and fold(s[a]) and fold(s[b - 1])
+        assert all(fold(c) or _joins(c) for c in s[a:b])
+    for b, a in zip([0] + ends, starts + [len(s)]):
+        gap = s[b:a]
+        assert not fold(gap)
+        if 0 < b and a < len(s):
+            assert any(not _joins(c) for c in gap), (s, b, a)
 
 
 def _text(words: list[str], seps: list[str]) -> str:
@@ -94,12 +112,83 @@ def test_a_term_glued_inside_a_longer_word_is_never_found(term_words, prefix, su
     assert not any(h.start < end and h.end > start for h in hits), (text, term, hits)
 
 
-@given(st.text(alphabet=st.sampled_from(list("سلام دنیا ۱۲۳ abc\n\r\t\u200c\u200f\u2028،.;#x")), max_size=80))
-def test_html_to_text_plain_fast_path_equals_the_parser(text: str) -> None:
-    """Text without '<' or '&' skips the HTML parser (speed issue); the result must be what the parser gives."""
-    from monitor.text import _parsed_html_to_text, html_to_text
+class _Reference(HTMLParser):
+    """What html_to_text means, said with html.parser: text pieces, a break at each block tag, a space before
+    each table cell, nothing from script-like elements, comments or declarations, CDATA as text."""
 
-    assert html_to_text(text) == _parsed_html_to_text(text)
+    BLOCK = set("p div br li h1 h2 h3 h4 h5 h6 tr blockquote section article header footer ul ol table figure "
+                "figcaption".split())
+    SKIP = {"script", "style", "noscript", "iframe", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str | None] = []
+        self.saw_tag, self.skip = False, 0
+
+    def handle_starttag(self, tag, attrs):
+        self.saw_tag = True
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.pieces.append(None)
+        elif tag in ("td", "th"):
+            self.pieces.append(" ")
+
+    def handle_endtag(self, tag):
+        self.saw_tag = True
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCK:
+            self.pieces.append(None)
+
+    def handle_startendtag(self, tag, attrs):
+        self.saw_tag = True
+        if tag in self.BLOCK:
+            self.pieces.append(None)
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.pieces.append(data)
+
+    def unknown_decl(self, data):
+        if data.upper().startswith("CDATA[") and not self.skip:
+            self.pieces.append(data[6:])
+
+
+def reference_html_to_text(html: str) -> str:
+    parser = _Reference()
+    parser.feed(html)
+    parser.close()
+    text = "".join("\n" if p is None else re.sub(r"\s+", " ", p) if parser.saw_tag else p for p in parser.pieces)
+    return "\n".join(line for line in (" ".join(line.split()) for line in text.splitlines()) if line)
+
+
+_HTML_TEXT = st.text(alphabet=st.sampled_from(list("سلام دنیا ۱۲۳ abc\n\r\t\u200c\u200f\u2028،.;#x>/=\"'-!]")),
+                     max_size=12)
+_TAG_NAMES = st.sampled_from(["p", "P", "div", "br", "li", "h1", "tr", "td", "th", "b", "a", "span", "img", "table",
+                              "script", "style", "noscript", "iframe", "template", "SCRIPT", "x-y", "font"])
+_ATTR = st.one_of(st.just(""), st.sampled_from([' href="http://x/?a=1&amp;b=2"', " class='c>d'", " src=x.png",
+                                                 ' title="a < b"', " hidden", ' data-x = "1"', " a=b c='d'"]))
+_HTML_PIECE = st.one_of(
+    _HTML_TEXT,
+    st.sampled_from(["&amp;", "&lt;p&gt;", "&#1605;", "&#x06CC;", "&nbsp;", "&zwnj;", "&amp;amp;", "& ", "&x",
+                     "<!-- c -->", "<!--<p>x</p>-->", "<![CDATA[ <b>c</b> & ]]>", "<!DOCTYPE html>", "<?xml v?>",
+                     "< ", "a < b", "3<4", "<>", "<\n"]),
+    st.builds(lambda name, attr, close: f"<{name}{attr}{close}>", _TAG_NAMES, _ATTR, st.sampled_from(["", "/", " /"])),
+    st.builds(lambda name: f"</{name}>", _TAG_NAMES),
+)
+
+
+@FAST
+@given(st.lists(_HTML_PIECE, max_size=16).map("".join))
+def test_html_to_text_reads_html_as_html_parser_does(html: str) -> None:
+    assert html_to_text(html) == reference_html_to_text(html)
+
+
+@given(st.text(alphabet=st.sampled_from(list("سلام دنیا ۱۲۳ abc\n\r\t\u200c\u200f\u2028،.;#x&")), max_size=80))
+def test_html_to_text_of_plain_text(text: str) -> None:
+    """Without any '<' line breaks are kept: text that is not HTML comes out as its lines."""
+    assert html_to_text(text) == reference_html_to_text(text)
 
 
 _SHARED_MATCHER = Matcher([WatchEntry(name="a", kind="person", terms=("محمدعلی امانی", "امانی")),

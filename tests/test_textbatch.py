@@ -10,25 +10,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from monitor import text, textbatch
 from monitor.textbatch import WINDOW, digest
 
-
-@pytest.fixture(autouse=True, params=["c", "numpy"])
-def arithmetic(request, monkeypatch):
-    """Every test runs with the C accelerator (monitor._textcore) and with the numpy code."""
-    if request.param == "c":
-        try:
-            from monitor import _textcore
-        except ImportError:
-            pytest.skip("monitor._textcore is not built (no C compiler at install): the numpy path is tested")
-        monkeypatch.setattr(textbatch, "_core_module", _textcore)
-    else:
-        monkeypatch.setattr(textbatch, "_core_module", None)
-    return request.param
 
 MASK = 2**64 - 1
 K, KC, KL = 0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F
@@ -61,9 +47,26 @@ def signed(x: int) -> int:
     return x - 2**64 if x >= 2**63 else x
 
 
+def merge_affixes(words: list[str]) -> list[str]:
+    """A detached prefix («می») joins the word after it, a suffix («ها») the word before it."""
+    out: list[str] = []
+    pending = ""
+    for w in words:
+        if w in text.PREFIXES:
+            pending += w
+        elif w in text.SUFFIXES and out and not pending:
+            out[-1] += w
+        else:
+            out.append(pending + w)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
 def reference(t: str) -> tuple[str, list[int], int]:
     """(fold, sorted fingerprints, number of shingles) by the definitions in monitor.textbatch's docstring."""
-    words = text._merge_affixes(text.Words(t).texts)
+    words = merge_affixes(text.Words(t).texts)
     hashes = [word_hash(w) for w in words]
     if not hashes:
         return text.fold(t), [], 0
