@@ -137,7 +137,7 @@ def fill_store(store: Store, count: int, rng: random.Random, vocab: list[str]) -
                 "canonical_link": f"https://x/{i}", "title": "", "summary": "", "body": "", "published": None,
                 "fetched_at": "2026-01-01T00:00:00Z", "status": "new", "body_hash": fp.body_hash,
                 "title_body_hash": None}])
-            store.fingerprints.add(Source.item(item_id), fp.shingles)
+            store.fingerprints.add(Source.item(item_id), fp.hashes)
 
 
 def bench_dedup(quick: bool) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ Checks run cheapest first and the first hit wins:
   1. the same guid in any feed;
   2. the same canonical link (utm_* and fragment dropped, host case and `www.` folded, percent-encoding unified);
   3. the same folded body, or the same folded title + body (spelling differences fold away, see text.fold);
-  4. near-duplicate: the share of the item's word shingles found in one known text (a corpus document, or an
+  4. near-duplicate: the share of the item's winnowed fingerprints found in one known text (a corpus document, or an
      item stored within the window) reaches the threshold. Containment, not Jaccard: a lead paragraph alone is
      fully contained in its article (1.0) while its Jaccard similarity is tiny (../shared/notes/persian-text.md).
 
@@ -77,7 +77,7 @@ class KnownTexts(Protocol):
 class Fingerprint(NamedTuple):
     body_hash: str
     title_body_hash: str
-    shingles: tuple[int, ...]  # the winnowed fingerprints, sorted: what is indexed and looked up
+    hashes: tuple[int, ...]  # the winnowed fingerprints, sorted: what is indexed and looked up
     size: int = 0  # word shingles before winnowing (repeats included): how much text there is to judge
 
 
@@ -94,10 +94,6 @@ class CorpusDoc:
 _FOOTER_HEADINGS = ("مطالب مرتبط", "اخبار مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب ها", "برچسب‌ها")
 _FOOTER_LINE = re.compile(r"^\s*(منبع\s*(خبر)?\s*[:：]|منبع خبر\b|.*هیچ مسئولیتی ندارد|.*تمامی حقوق)")
 _LIST_LINE = re.compile(r"^\s*([-•*–—·]|\d+[.)-])\s*")
-# Every line strip_boilerplate drops holds one of these (a heading, or a _FOOTER_LINE): without any, it drops none.
-# Looked for with `in`, which scans a text many times faster than a regex alternation does.
-_BOILERPLATE_WORDS = ("منبع", "مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب", "هیچ مسئولیتی ندارد",
-                      "تمامی حقوق")
 
 
 def strip_boilerplate(text: str) -> str:
@@ -105,12 +101,6 @@ def strip_boilerplate(text: str) -> str:
 
     Applied to both sides of a comparison, so a copy with its own footer compares like the original.
     """
-    if not any(word in text for word in _BOILERPLATE_WORDS):  # most texts: none to drop (speed issue)
-        return "\n".join(text.splitlines()).strip()
-    return _drop_boilerplate_lines(text)
-
-
-def _drop_boilerplate_lines(text: str) -> str:
     out: list[str] = []
     in_list = False
     for line in text.splitlines():
@@ -128,7 +118,7 @@ def _drop_boilerplate_lines(text: str) -> str:
 
 
 def fingerprint(title: str, body: str) -> Fingerprint:
-    """Hashes and winnowed shingles of one item (see fingerprints)."""
+    """Hashes and winnowed fingerprints of one item (see fingerprints)."""
     return fingerprints([(title, body)])[0][0]
 
 
@@ -163,7 +153,7 @@ def _fingerprint(title: str, core: str, title_fold: str, digest: textbatch.Diges
     return Fingerprint(
         body_hash=hashlib.blake2b(folded, digest_size=16).hexdigest() if folded else "",
         title_body_hash=title_body_hash,
-        shingles=tuple(digest.fingerprints.tolist()),
+        hashes=tuple(digest.fingerprints.tolist()),
         size=digest.size,
     )
 
@@ -209,7 +199,7 @@ def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: Know
              threshold: float) -> Verdict | None:
     """Why this item is a duplicate, or None when it is new."""
     row = known.items.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)])[0]
-    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.shingles, known.fingerprints, since, threshold,
+    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.hashes, known.fingerprints, since, threshold,
                                                                 size=fp.size)
 
 
@@ -237,22 +227,22 @@ def exact_verdict(guid: str | None, link: str | None, fp: Fingerprint, row: tupl
     return None
 
 
-def near_duplicate(item_shingles: Sequence[int] | frozenset[int], known: KnownFingerprints, since: str,
+def near_duplicate(item_hashes: Sequence[int] | frozenset[int], known: KnownFingerprints, since: str,
                    threshold: float, size: int | None = None) -> Verdict | None:
-    """The known text that contains the largest share of the item's shingles, if that share reaches threshold.
+    """The known text that contains the largest share of the item's fingerprints, if that share reaches threshold.
 
     Boilerplate fingerprints (held by more than COMMON_FINGERPRINT_SOURCES texts) are left out of both sides of the
     share, which keeps the lookup bounded and stops a shared agency header from counting as evidence.
     """
-    if (size if size is not None else len(item_shingles)) < MIN_SHINGLES \
-            or len(item_shingles) < MIN_FINGERPRINTS:
+    if (size if size is not None else len(item_hashes)) < MIN_SHINGLES \
+            or len(item_hashes) < MIN_FINGERPRINTS:
         return None
-    probe = probe_fingerprints(item_shingles, threshold)
+    probe = probe_fingerprints(item_hashes, threshold)
     if probe and not known.any_known(probe, since):
         return None  # none of the probe is known anywhere: new, as the full lookup would say (see below)
-    holders = known.holders(item_shingles, since, COMMON_FINGERPRINT_SOURCES)
+    holders = known.holders(item_hashes, since, COMMON_FINGERPRINT_SOURCES)
     common = {h for h, who in holders.items() if len(who) > COMMON_FINGERPRINT_SOURCES}
-    telling = len(item_shingles) - len(common)
+    telling = len(item_hashes) - len(common)
     if telling < MIN_FINGERPRINTS:
         return None
     overlap: dict[Source, int] = {}
@@ -290,7 +280,7 @@ def probe_fingerprints(fingerprints: Sequence[int] | frozenset[int], threshold: 
     k = math.ceil(math.log(PROBE_MISS) / math.log(1 - threshold))
     if k >= len(fingerprints):
         return []
-    if isinstance(fingerprints, tuple):  # Fingerprint.shingles: already sorted
+    if isinstance(fingerprints, tuple):  # Fingerprint.hashes: already sorted
         return list(fingerprints[:k])
     return heapq.nsmallest(k, fingerprints)
 
@@ -309,7 +299,7 @@ class HeldSnapshot(NamedTuple):
 def probes_of(fps: Sequence[Fingerprint], threshold: float) -> list[Sequence[int]]:
     """What to ask first about each item: its probe, or all its fingerprints when it has too few for a probe
     (then "none held" is certain, not probable); nothing for an item with too little text."""
-    return [(probe_fingerprints(fp.shingles, threshold) or fp.shingles) if _eligible(fp) else () for fp in fps]
+    return [(probe_fingerprints(fp.hashes, threshold) or fp.hashes) if _eligible(fp) else () for fp in fps]
 
 
 def held_snapshot(known: KnownTexts, since: str, threshold: float,
@@ -321,7 +311,7 @@ def held_snapshot(known: KnownTexts, since: str, threshold: float,
     probes = probes_of([fp for _, fp in items], threshold)
     held = known.fingerprints.held({h for probe in probes for h in probe}, since)
     second = [i for i, probe in enumerate(probes) if any(h in held for h in probe)]
-    held_all = known.fingerprints.held({h for i in second for h in items[i][1].shingles}, since) \
+    held_all = known.fingerprints.held({h for i in second for h in items[i][1].hashes}, since) \
         if second else set()
     return HeldSnapshot(upto, frozenset(held), frozenset(items[i][0] for i in second), frozenset(held_all))
 
@@ -364,14 +354,14 @@ class FeedJudge:
         self._second = {i for i, probe in enumerate(self._probes) if any(h in held for h in probe)}
         if snapshot is None:
             self._held_all = known.fingerprints.held(
-                {h for i in self._second for h in self._items[i][2].shingles}, since) if self._second else set()
+                {h for i in self._second for h in self._items[i][2].hashes}, since) if self._second else set()
         else:
             # The worker counted only the items whose probe hit in its view; one that hits only something stored
             # after it is looked up in full (rare: an article stored a moment before, in another feed).
             keys = list(keys or ())
             self._full = {i for i in self._second if keys[i] not in snapshot.second}
             self._held_all = set(snapshot.held_all) | known.fingerprints.recent_held(
-                {h for i in self._second for h in self._items[i][2].shingles}, snapshot.upto)
+                {h for i in self._second for h in self._items[i][2].hashes}, snapshot.upto)
         # The feed's earlier items: guid, link, body hash, title+body hash -> the first id; new items' hashes.
         self._earlier: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
         self._earlier_fingerprints: set[int] = set()
@@ -388,24 +378,24 @@ class FeedJudge:
             if any(h in held or h in earlier for h in self._probes[i]):
                 if i in self._second and i not in self._full:
                     held = self._held_all
-                    shared = sum(1 for h in fp.shingles if h in held or h in earlier)
-                    if shared >= self._threshold * len(fp.shingles):
-                        verdict = near_duplicate(fp.shingles, self._known.fingerprints, self._since,
+                    shared = sum(1 for h in fp.hashes if h in held or h in earlier)
+                    if shared >= self._threshold * len(fp.hashes):
+                        verdict = near_duplicate(fp.hashes, self._known.fingerprints, self._since,
                                                  self._threshold, size=fp.size)
                 else:  # only the feed's earlier items were hit: those are few, ask in full
-                    verdict = near_duplicate(fp.shingles, self._known.fingerprints, self._since, self._threshold,
+                    verdict = near_duplicate(fp.hashes, self._known.fingerprints, self._since, self._threshold,
                                              size=fp.size)
         for index, key in zip(self._earlier, (guid, link, fp.body_hash, fp.title_body_hash)):
             if key:
                 index.setdefault(key, item_id)
         if verdict is None:
-            self._earlier_fingerprints.update(fp.shingles)
+            self._earlier_fingerprints.update(fp.hashes)
         return verdict
 
 
 def _eligible(fp: Fingerprint) -> bool:
     """Whether an item has text enough for a near-duplicate verdict (near_duplicate's first test)."""
-    return fp.size >= MIN_SHINGLES and len(fp.shingles) >= MIN_FINGERPRINTS
+    return fp.size >= MIN_SHINGLES and len(fp.hashes) >= MIN_FINGERPRINTS
 
 
 def _age_key(source: Source) -> float:

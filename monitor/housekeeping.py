@@ -65,8 +65,8 @@ def sync_corpus(config: Config, store: Store) -> int:
             store.corpus.put(
                 {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
                  "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
-                 "title_body_hash": fp.title_body_hash, "fingerprint_count": len(fp.shingles)},
-                fp.shingles)
+                 "title_body_hash": fp.title_body_hash, "fingerprint_count": len(fp.hashes)},
+                fp.hashes)
         changes += 1
     for ref in set(known) - seen:
         with store.transaction():
@@ -89,7 +89,7 @@ def refingerprint(store: Store, window_start: str, batch: int = 2000) -> int:
         printed = dedup.fingerprints([(title, body) for _, title, body in rows])
         with store.transaction():
             for (item_id, _, _), (fp, _, _) in zip(rows, printed):
-                store.fingerprints.add(Source.item(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.hashes)
         done += len(rows)
         after = rows[-1][0]
     with store.transaction():

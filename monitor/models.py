@@ -50,7 +50,7 @@ class Schedule:
 @dataclass(frozen=True)
 class DedupSettings:
     window_days: float = 7.0  # stored items this recent are compared for near-duplicates
-    threshold: float = 0.5  # share of an item's shingles found in one known text that makes it a duplicate
+    threshold: float = 0.5  # share of an item's fingerprints found in one known text that makes it a duplicate
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,7 @@ class Writer:
                 continue
             outcome.new += 1
             outcome.flagged += bool(analysed.matches)
-            self.store.fingerprints.add(Source.item(item_id), fp.shingles)  # waits in memory until the commit
+            self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
 

@@ -44,13 +44,13 @@ def test_boilerplate_shared_by_many_items_is_not_evidence(store):
     header = "به گزارش خبرگزاری نمونه از تهران و به نقل از روابط عمومی این نهاد در روز گذشته"
     with store.transaction():
         for i in range(COMMON_FINGERPRINT_SOURCES + 1):
-            add_item(store, fingerprint("", f"{header} خبر شماره {i}").shingles)
+            add_item(store, fingerprint("", f"{header} خبر شماره {i}").hashes)
     body = seed("004").body
     item = fingerprint("", f"{header}\n{body}")
     assert classify(guid=None, link=None, fp=item, known=store, since=SINCE, threshold=0.5) is None
     # ... while the article itself, once known, is recognised through the same header.
     with store.transaction():
-        add_corpus(store, "004", fingerprint("", body).shingles)
+        add_corpus(store, "004", fingerprint("", body).hashes)
     verdict = classify(guid=None, link=None, fp=item, known=store, since=SINCE, threshold=0.5)
     assert (verdict.kind, verdict.ref, verdict.reason) == ("corpus", "004", "near")
     assert verdict.score > 0.99  # the header's fingerprints are common, so left out of the share
@@ -60,7 +60,7 @@ def test_boilerplate_shared_by_many_items_is_not_evidence(store):
 def test_a_lead_goes_to_its_own_article_not_to_one_sharing_sentences(store, lead_of, other):
     with store.transaction():
         for ref in ("001", "003"):
-            add_corpus(store, ref, fingerprint("", seed(ref).body).shingles)
+            add_corpus(store, ref, fingerprint("", seed(ref).body).hashes)
     lead = "\n".join(p for p in seed(lead_of).body.splitlines() if p.strip())[:600]
     verdict = classify(guid=None, link=None, fp=fingerprint("", lead), known=store, since=SINCE, threshold=0.5)
     assert verdict is not None and verdict.ref == lead_of
@@ -90,7 +90,7 @@ def test_a_half_contained_article_is_still_found_with_the_probe(store, shared):
     words_known, words_own = known.split(), own.split()
     cut = int(400 * shared)
     item = " ".join(words_known[:cut] + words_own[:400 - cut])
-    add_corpus(store, "K", fingerprint("", known).shingles)
+    add_corpus(store, "K", fingerprint("", known).hashes)
     fp = fingerprint("", item)
     verdict = classify(guid=None, link=None, fp=fp, known=store, since=SINCE, threshold=0.45)
     assert verdict is not None and verdict.ref == "K" and verdict.score >= 0.45
@@ -205,7 +205,7 @@ def _judge_feed(store: Store, items, batch: bool):
                                      "title_body_hash": fp.title_body_hash or None,
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
-                store.fingerprints.add(Source.item(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.hashes)
             verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.score, verdict.reason))
     return verdicts
 
@@ -233,7 +233,7 @@ def test_a_feed_judged_together_gets_the_verdicts_of_one_by_one(tmp_path):
         store = Store.open(tmp_path / f"{batch}.db")
         with store.transaction():
             for ref in ("001", "003"):
-                add_corpus(store, ref, fingerprint("", seed(ref).body).shingles)
+                add_corpus(store, ref, fingerprint("", seed(ref).body).hashes)
         rng.seed(5)
         stored = [(f"s{i}", None, "", mix(rng.choice(paras), rng.random())) for i in range(30)]
         _judge_feed(store, stored, batch)
@@ -299,7 +299,7 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
                                      "title_body_hash": fp.title_body_hash or None,
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
-                store.fingerprints.add(Source.item(item_id), fp.shingles)
+                store.fingerprints.add(Source.item(item_id), fp.hashes)
             verdicts.append(None if verdict is None else (verdict.kind, verdict.ref, verdict.reason))
         return verdicts
 
@@ -308,7 +308,7 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
         folder.mkdir()
         expected_store = Store.open(folder / "expected.db")
         with expected_store.transaction():
-            add_corpus(expected_store, "000", fingerprint("", seed("000").body).shingles)
+            add_corpus(expected_store, "000", fingerprint("", seed("000").body).hashes)
         with expected_store.transaction():
             store_feed(expected_store, g_items, "g")
             expected = store_feed(expected_store, f_items, "f")
@@ -316,7 +316,7 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
 
         store = Store.open(folder / "m.db")
         with store.transaction():
-            add_corpus(store, "000", fingerprint("", seed("000").body).shingles)
+            add_corpus(store, "000", fingerprint("", seed("000").body).hashes)
         view = Store.open(folder / "m.db", readonly=True)
         printed = [fp for fp, _, _ in fingerprints([(t, b) for _, _, t, b in f_items])]
         with view.snapshot():

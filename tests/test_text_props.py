@@ -214,13 +214,3 @@ def test_a_feeds_items_analysed_together_are_analysed_as_alone(items) -> None:
     for i, (title, body) in enumerate(pairs):
         if _SHARED_MATCHER.matches(f"{title}\n{body}"):
             assert i in found
-
-
-@given(st.lists(st.sampled_from(["مطالب مرتبط", "منبع: ایسنا", "منبع خبر", "- پیوند", "1. پیوند", "برچسب‌ها:",
-                                 "تمامی حقوق محفوظ است", "متن خبر", "  ", "", "هیچ مسئولیتی ندارد", "منبع",
-                                 "\u2028", "\r"]), max_size=12).map("\n".join))
-def test_strip_boilerplate_shortcut_equals_the_line_loop(text: str) -> None:
-    """Texts without any boilerplate word skip the loop over lines (speed issue): same result as the loop."""
-    from monitor.dedup import _drop_boilerplate_lines, strip_boilerplate
-
-    assert strip_boilerplate(text) == _drop_boilerplate_lines(text)

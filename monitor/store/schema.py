@@ -106,7 +106,7 @@ def m004_fingerprints(db: Database) -> None:
     The old table carried a text source ('item:123'), an ISO timestamp and a second index on source in every
     row; writing those was a quarter of a cold poll (speed issue). `doc` is an item id, or minus a corpus
     document's `num`; the near-duplicate window is an item-id bound, since ids grow with fetch time. The hashes
-    changed too (one word hash per word, see text.shingle_array), so the old rows cannot be reused: corpus
+    changed too (one word hash per word), so the old rows cannot be reused: corpus
     documents are forgotten here and fingerprinted again on the next cycle, and stored items within the window
     are fingerprinted again by the pipeline (see `fingerprint_scheme` in meta).
     """
