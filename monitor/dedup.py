@@ -40,7 +40,7 @@ MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a ne
 # another keeps containment 1.0. Measured on the fixtures: copies of the seeds score 0.94-1.00 with 8.
 WINNOW_WINDOW = textbatch.WINDOW
 MIN_FINGERPRINTS = 3
-# Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (pipeline).
+# Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (housekeeping).
 FINGERPRINT_SCHEME = textbatch.SCHEME
 # A fingerprint held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
 # footer): it says nothing about which article an item is, and counting its holders would make every lookup

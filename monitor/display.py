@@ -24,7 +24,7 @@ def display(s: str) -> str:
     line. Arabic yeh and kaf become Persian ones, presentation forms plain letters, digits Persian digits,
     diacritics and special marks go, ligature words («ﷲ») are written out; spacing stays as written.
 
-    Why not hazm's whole Normalizer (its spacing and ZWNJ fixes), as this did before the speed issue: it needs
+    Why not hazm's whole Normalizer (its spacing and ZWNJ fixes), as this did once: it needs
     hazm's word lists and all of hazm's imports in every process that displays, and costs far more per title
     than a translate; its spacing fixes are partial anyway (it leaves «بینالملل» and «همکاریهای» joined), and
     live feeds mostly carry their ZWNJs. The character normalisation is the part that matters for reading

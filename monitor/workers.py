@@ -1,11 +1,9 @@
-"""Worker processes that fetch and analyse feeds beside the one process that stores them.
+"""Worker processes that run the pure step of a refresh (refresh.fetch_and_analyse) beside the one process that
+stores the replies: a runner (monitor.runner) for large polls.
 
-Why (speed issue): in a large poll the storing process is the only SQLite writer, so whatever else it does is
-on the critical path. Measured on the 500 x 40 farm, it was busy 95% of the time while its one analysis worker
-idled half of it; a fifth of its time was fetching (httpx, hashing bodies) and moving bodies to the worker. So
-a worker now does everything that needs no database writes for a feed: the conditional GET, the body hash that
-tells a re-sent body from a new one, the RSS <ttl>, parsing and all the text work (monitor.analyse). Bodies
-never leave the worker; the storing process gets back the fetch's headers and the analysed items.
+Why: in a large poll the storing process is the only SQLite writer, so whatever else it does is on the critical
+path (bench/farm.py shows it). A worker does everything that needs no database writes for a feed; bodies never
+leave it, and the storing process gets back the fetch's headers and the analysed items.
 
 Each worker runs a few threads, so fetches overlap their network waits (the cycle's `http.concurrency` is
 shared among the workers) while one thread at a time holds the worker's GIL for the text work. Jobs go to the
@@ -32,13 +30,13 @@ from monitor.refresh import FeedJob, FeedReply, StoreView, fetch_and_analyse
 from monitor.runner import relax_gc
 
 log = logging.getLogger("monitor.workers")
-# A cycle over at least this many feeds runs workers: one costs about half a second of CPU to start and 70 MB,
-# so small cycles (the daemon's, the fixtures) run in the storing process.
+# A cycle over at least this many feeds runs workers: each costs an interpreter's start and memory, so small
+# cycles (the daemon's, the fixtures) run the pure step in threads of the storing process.
 WORKERS_MIN_FEEDS = 16
 MAX_WORKERS = 4
 # Workers run at a lower priority than the storing process: it is the cycle's critical path (the one SQLite
 # writer), and on a machine with as many workers as cores they would otherwise take turns with it. They still
-# get every cycle it leaves, which is most of a core on two (speed issue).
+# get every cycle it leaves.
 WORKER_NICENESS = 5
 
 
@@ -129,8 +127,8 @@ class WorkerFarm:
     they finish, in any order. Use as a context manager: leaving it stops the workers.
 
     A thread of this process receives the replies as soon as they are sent and queues them: a worker never
-    waits, reply half-written, for this process to finish storing the feed before (it did, and both sides idled
-    a quarter of the time on the farm; speed issue)."""
+    waits, reply half-written, for this process to finish storing the feed before (both sides idled waiting
+    for each other when it did)."""
 
     def __init__(self, processes: int, threads: int, watch: Sequence[WatchEntry], database: str,
                  http: HTTPSettings, dedup_settings: Any = None, fork: bool = False) -> None:
@@ -272,8 +270,8 @@ def start_farm(config: Any, feeds: int, fork: bool = False) -> WorkerFarm | None
 def _fork_is_safe() -> bool:
     """Whether forking this process is safe: a platform with fork, and no thread but this one (a thread could
     hold a lock the child would then wait on for ever). A forked worker starts in milliseconds with what this
-    process has imported; a spawned one starts a new interpreter and imports again, about 0.4 s of CPU each
-    (a poll with nothing new took 1.5-1.9 s instead of 2.0-2.4; speed issue)."""
+    process has imported; a spawned one starts a new interpreter and imports everything again, which shows in
+    a poll with nothing new (bench/farm.py, warm)."""
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 

@@ -67,7 +67,7 @@ def test_a_poll_whose_worker_is_killed_still_stores_every_feed(tmp_path):
 
     from conftest import REPO
 
-    with FeedServer(FEEDS, delay=2) as server:
+    with FeedServer(FEEDS, delay=1) as server:
         feeds = {f"{p.stem}-{i}": server.url(p.name) for i in range(5) for p in sorted(FEEDS.iterdir())
                  if p.suffix in (".xml", ".atom")}
         config = write_config(tmp_path, feeds)
