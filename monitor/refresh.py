@@ -25,13 +25,20 @@ import threading
 import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from monitor import dedup, schedule
+from monitor import schedule
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
 from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, Source
-from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor import dedup
+    from monitor.store import Store
+
+# The text stack (dedup: numpy, the fingerprint tables) and the store (sqlite_utils) are imported where they are
+# first used, not here: `monitor poll` imports this module before it forks its workers, and a poll where nothing
+# changed never needs the text stack at all.
 
 log = logging.getLogger("monitor.refresh")
 
@@ -117,6 +124,8 @@ class StoreView:
 
     def _open(self) -> Any:
         if self._store is None:
+            from monitor.store import Store
+
             try:
                 self._store = Store.open(self._database, readonly=True)
             except StoreError:
@@ -128,7 +137,9 @@ class StoreView:
             store = self._open()
             return store.items.known_keys(feed, keys) if store is not None else set()
 
-    def held(self, items: list) -> dedup.HeldSnapshot:
+    def held(self, items: list) -> "dedup.HeldSnapshot":
+        from monitor import dedup
+
         pairs = [(a.item.key, a.fingerprint) for a in items]
         with self._lock:
             store = self._open()
@@ -154,7 +165,7 @@ class Writer:
     needs it. Used by one thread at a time: the poll's main thread, or the daemon's jobs under its writer lock.
     """
 
-    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime] = now_utc) -> None:
+    def __init__(self, config: Config, store: "Store", clock: Callable[[], datetime] = now_utc) -> None:
         self.config, self.store = config, store
         self.clock = clock  # the time a refresh is stored at, which the next poll is planned from (tests set it)
         self._handed: dict[str, int] = {}
@@ -255,7 +266,7 @@ class Writer:
         return outcome
 
     def _store_items(self, feed: str, items: list, now: datetime, outcome: FeedOutcome,
-                     held: dedup.HeldSnapshot | None) -> None:
+                     held: "dedup.HeldSnapshot | None") -> None:
         """Judge and store a feed's new items, in feed order, with a few statements for the whole feed.
 
         Each item is judged against everything stored before it, the feed's earlier items included (two copies
@@ -264,6 +275,8 @@ class Writer:
         """
         if not items:
             return
+        from monitor import dedup
+
         window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
         judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
                                 [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
