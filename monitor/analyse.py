@@ -70,7 +70,7 @@ def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Mat
     hit = matcher.candidates([title_fold + body_fold for _, title_fold, body_fold in printed])
     out: list[AnalysedItem] = []
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
-        matches = tuple(displayed(m) for m in matcher.matches(f"{item.title}\n{item.body}")) if i in hit else ()
+        matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
         out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, display_title=display(item.title)))
     return out
 

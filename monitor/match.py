@@ -19,7 +19,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.models import Match, WatchEntry
-from monitor.text import Words, fold, token_columns
+from monitor.text import Words, fold, strip_boilerplate, token_columns
 
 __all__ = ["Hit", "Matcher", "DEFAULT_SUFFIXES"]
 
@@ -135,6 +135,12 @@ class Matcher:
             snippet = _snippet(text, words.span(first.first)[0], words.span(first.last)[1], snippet_chars)
             result.append(Match(entry.name, entry.kind, terms, len(found), snippet))
         return result
+
+    def item_matches(self, title: str, body: str, snippet_chars: int = 240) -> list[Match]:
+        """matches() of a feed item: its title and its body without related-headline and "read more" blocks
+        (text.strip_boilerplate, the text duplicate detection compares too): a watched name that appears
+        only in a list of other articles' headlines is not a mention of this one."""
+        return self.matches(f"{title}\n{strip_boilerplate(body)}", snippet_chars)
 
     def candidates(self, folds: Sequence[str]) -> set[int]:
         """Indexes of the texts, given by their folds (text.fold), in which some term or exclude phrase occurs

@@ -49,7 +49,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
                 break
             with store.transaction():
                 for item_id, title, body, old in rows:
-                    found = matcher.matches(f"{title}\n{body}")
+                    found = matcher.item_matches(title, body)
                     new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count) for m in found}
                     if new != old:
                         store.matches.replace(item_id, [_displayed(m) for m in found])

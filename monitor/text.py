@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 __all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "PREFIXES", "SUFFIXES",
            "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "html_to_text",
-           "display"]
+           "strip_boilerplate", "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
 
@@ -413,6 +413,58 @@ def _spaces_and_newlines_only(text: str) -> bool:
     and which is not whitespace."""
     flat = text.replace("\n", " ")
     return flat.isprintable() or ("\u200c" in flat and flat.replace("\u200c", "").isprintable())
+
+
+# --- what is not the article ---------------------------------------------------------------------------------
+
+# Headings of the blocks sites put inside or after an article: related headlines, "read more", tags. Compared by
+# fold, so «برچسب ها», «برچسب‌ها» and «برچسبها» are one heading.
+RELATED_HEADINGS = ("مطالب مرتبط", "اخبار مرتبط", "خبرهای مرتبط", "مطالب مشابه", "اخبار مشابه", "بیشتر بخوانید",
+                    "بخوانید", "مطالب پیشنهادی", "اخبار پیشنهادی", "پیشنهاد سردبیر", "سایر اخبار", "سایر اخبار مهم",
+                    "برچسب ها", "برچسب‌ها", "کلید واژه ها")
+_HEADING_FOLDS = frozenset(fold(h) for h in RELATED_HEADINGS)
+_HEADING_MAX = max(len(h) for h in RELATED_HEADINGS) + 4
+# After a heading, the block runs on while its lines look like list entries: a bullet or a number, or a line
+# as short as a headline. A paragraph (a longer line) ends it.
+_HEADLINE_WORDS = 20
+_HEAD_END = re.compile(r"[:：]")
+_LIST_MARK = re.compile(r"^\s*([-•*–—·»]|\d+\s*[.)\-])")
+_SOURCE_LINE = re.compile(r"^\s*منبع\s*(خبر)?\s*[:：]|^\s*منبع خبر\b")
+# A disclaimer is a short line; a paragraph that says «تمامی حقوق» or «مسئولیتی ندارد» is the article's.
+_DISCLAIMER = re.compile(r"مسئولیتی\s*(ن|را\s*ن)دارد|(تمامی|کلیه)\s*حقوق.*محفوظ")
+_DISCLAIMER_WORDS = 30
+
+
+def strip_boilerplate(text: str) -> str:
+    """The text without what sites and syndicators put around an article: related-headline and "read more"
+    blocks («مطالب مرتبط», «بیشتر بخوانید» and their list of titles, whether bulleted or one title a line as
+    html_to_text leaves an HTML list), a «بیشتر بخوانید: ...» line, source lines («منبع: ...») and short
+    disclaimers.
+
+    One function for both readers of an item's text: duplicate detection compares articles without them (a
+    copy with its own footer compares like the original), and the watch matcher does not count a name that
+    appears only in them as a mention (monitor.match.Matcher.item_matches).
+    """
+    if not text:
+        return ""
+    out: list[str] = []
+    in_block = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        head = _HEAD_END.split(stripped, 1)[0]
+        if len(head) <= _HEADING_MAX and fold(head) in _HEADING_FOLDS:
+            in_block = True  # the heading, or «بیشتر بخوانید: a title» on one line
+            continue
+        words = len(stripped.split())
+        if in_block and (_LIST_MARK.match(stripped) or words <= _HEADLINE_WORDS):
+            continue
+        in_block = False
+        if _SOURCE_LINE.match(stripped) or (words <= _DISCLAIMER_WORDS and _DISCLAIMER.search(stripped)):
+            continue
+        out.append(line)
+    return "\n".join(out).strip()
 
 
 # --- display ----------------------------------------------------------------------------------------------------
