@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from monitor.dates import parse_feed_date, to_iso
 from monitor.models import Source, Verdict
 from monitor import textbatch
-from monitor.text import key_hash
+from monitor.text import key_hash, strip_boilerplate  # strip_boilerplate: also dedup's
 
 MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a near-duplicate
 # Winnowing window (monitor.textbatch.WINDOW): about 2 / (WINDOW + 1) = 22% of an item's shingles become its
@@ -40,6 +40,8 @@ MIN_SHINGLES = 8  # fewer shingles than this say too little to call an item a ne
 # another keeps containment 1.0. Measured on the fixtures: copies of the seeds score 0.94-1.00 with 8.
 WINNOW_WINDOW = textbatch.WINDOW
 MIN_FINGERPRINTS = 3
+# A title of fewer words («ویدئو», «عکس روز») is a rubric, not the name of one article.
+MIN_TITLE_WORDS = 3
 # Names what fingerprint() computes. Stored fingerprints made under another scheme are recomputed (housekeeping).
 FINGERPRINT_SCHEME = textbatch.SCHEME
 # A fingerprint held by more known texts than this is boilerplate («به گزارش خبرگزاری مهر», a site's standard
@@ -52,7 +54,8 @@ COMMON_FINGERPRINT_SOURCES = 64
 class KnownItems(Protocol):
     """The stored items' questions (store.items)."""
 
-    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]: ...
+    def exact_matches(self, keys: Sequence[tuple], since: str | None = None) -> list[tuple]: ...
+    def roots(self, ids: Iterable[int]) -> dict[int, tuple[str, str, float | None]]: ...
     def last_id(self) -> int: ...
 
 
@@ -79,6 +82,13 @@ class Fingerprint(NamedTuple):
     title_body_hash: str
     hashes: tuple[int, ...]  # the winnowed fingerprints, sorted: what is indexed and looked up
     size: int = 0  # word shingles before winnowing (repeats included): how much text there is to judge
+    # key_hash(fold(title)) for a title of MIN_TITLE_WORDS words or more, else "": what finds a known article by
+    # its title when an item has no text of its own (then its title is all there is to compare).
+    title_hash: str = ""
+
+    def title_key(self) -> str:
+        """The title hash to look up: only for an item with no text (a known text is not judged by title)."""
+        return "" if self.body_hash else self.title_hash
 
 
 @dataclass(frozen=True)
@@ -91,53 +101,25 @@ class CorpusDoc:
 
 
 # ------------------------------------------------------------------------------------------ fingerprints
-_FOOTER_HEADINGS = ("مطالب مرتبط", "اخبار مرتبط", "بیشتر بخوانید", "مطالب پیشنهادی", "برچسب ها", "برچسب‌ها")
-_FOOTER_LINE = re.compile(r"^\s*(منبع\s*(خبر)?\s*[:：]|منبع خبر\b|.*هیچ مسئولیتی ندارد|.*تمامی حقوق)")
-_LIST_LINE = re.compile(r"^\s*([-•*–—·]|\d+[.)-])\s*")
-
-
-def strip_boilerplate(text: str) -> str:
-    """Drop what syndicators add around an article: related-links lists, source lines, disclaimers.
-
-    Applied to both sides of a comparison, so a copy with its own footer compares like the original.
-    """
-    out: list[str] = []
-    in_list = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped in _FOOTER_HEADINGS or stripped.rstrip(":：") in _FOOTER_HEADINGS:
-            in_list = True
-            continue
-        if in_list and (not stripped or _LIST_LINE.match(line)):
-            continue
-        in_list = False
-        if _FOOTER_LINE.match(line):
-            continue
-        out.append(line)
-    return "\n".join(out).strip()
-
-
 def fingerprint(title: str, body: str) -> Fingerprint:
     """Hashes and winnowed fingerprints of one item (see fingerprints)."""
     return fingerprints([(title, body)])[0][0]
 
 
 def fingerprints(items: Sequence[tuple[str, str]]) -> list[tuple[Fingerprint, str, str]]:
-    """For each (title, body): its Fingerprint, fold(title) and fold(body), with the text work of all the
-    items done together (monitor.textbatch: a feed's items cost a few array passes, not a loop per word).
+    """For each (title, body): its Fingerprint, fold(title) and fold(strip_boilerplate(body)), with the text work
+    of all the items done together (monitor.textbatch: a feed's items cost a few array passes, not a loop per
+    word).
 
-    The body is judged without the boilerplate syndicators add (strip_boilerplate); the folds are of the
-    texts as given, for the watch matcher."""
+    The body is judged without the boilerplate sites and syndicators add (strip_boilerplate), and the watch
+    matcher reads the same text (Matcher.item_matches), so the fold returned is the stripped body's."""
     n = len(items)
     cores = [strip_boilerplate(body) for _, body in items]
-    stripped = [i for i in range(n) if cores[i] != items[i][1]]
-    digests = textbatch.digest([title for title, _ in items] + cores + [items[i][1] for i in stripped],
-                               [False] * n + [True] * n + [False] * len(stripped))
-    body_folds = {i: digests[2 * n + j].fold for j, i in enumerate(stripped)}
+    digests = textbatch.digest([title for title, _ in items] + cores, [False] * n + [True] * n)
     out = []
     for i, (title, _) in enumerate(items):
         title_fold, core = digests[i].fold, digests[n + i]
-        out.append((_fingerprint(title, cores[i], title_fold, core), title_fold, body_folds.get(i, core.fold)))
+        out.append((_fingerprint(title, cores[i], title_fold, core), title_fold, core.fold))
     return out
 
 
@@ -155,6 +137,7 @@ def _fingerprint(title: str, core: str, title_fold: str, digest: textbatch.Diges
         title_body_hash=title_body_hash,
         hashes=tuple(digest.fingerprints.tolist()),
         size=digest.size,
+        title_hash=key_hash(title_fold) if len(title.split()) >= MIN_TITLE_WORDS else "",
     )
 
 
@@ -195,35 +178,60 @@ def canonical_link(link: str | None) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------ verdicts
+def exact_keys(feed: str | None, guid: str | None, link: str | None, fp: Fingerprint) -> tuple:
+    """What store.items.exact_matches looks up for one item of `feed`."""
+    return (feed, guid, link, fp.body_hash, fp.title_body_hash, fp.title_key())
+
+
 def classify(*, guid: str | None, link: str | None, fp: Fingerprint, known: KnownTexts, since: str,
-             threshold: float) -> Verdict | None:
-    """Why this item is a duplicate, or None when it is new."""
-    row = known.items.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)])[0]
-    return exact_verdict(guid, link, fp, row) or near_duplicate(fp.hashes, known.fingerprints, since, threshold,
-                                                                size=fp.size)
+             threshold: float, feed: str | None = None) -> Verdict | None:
+    """Why this item of `feed` is a duplicate, or None when it is new. Without a feed, guids decide nothing."""
+    row = known.items.exact_matches([exact_keys(feed, guid, link, fp)], since)[0]
+    return exact_verdict(guid, link, fp, row, roots=known.items.roots(_item_refs([row]))) \
+        or near_duplicate(fp.hashes, known.fingerprints, since, threshold, size=fp.size)
+
+
+# The row's item columns (store.items.exact_matches): guid, link, body, title+body, title.
+_ITEM_COLUMNS = (0, 1, 3, 5, 7)
+
+
+def _item_refs(rows: Sequence[tuple]) -> set[int]:
+    return {row[c] for row in rows for c in _ITEM_COLUMNS if row[c] is not None}
 
 
 def exact_verdict(guid: str | None, link: str | None, fp: Fingerprint, row: tuple,
-                  earlier: tuple[dict, dict, dict, dict] | None = None) -> Verdict | None:
-    """The exact duplicate an item is, checking in order: the same guid, the same canonical link, the same body
-    hash (corpus first, then items), the same title+body hash; or None. `row` is the store's answer
-    (store.items.exact_matches); `earlier`, the same four keys -> item id for items stored since that answer (the
-    feed's earlier items, FeedJudge), which have larger ids than any in `row`, so `row` comes first."""
-    by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb = row
-    guids, links, bodies, title_bodies = earlier or ({}, {}, {}, {})
-    if guid and (by_guid if by_guid is not None else guids.get(guid)) is not None:
-        return Verdict("item", str(by_guid if by_guid is not None else guids[guid]), 1.0, "guid")
-    if link and (by_link if by_link is not None else links.get(link)) is not None:
-        return Verdict("item", str(by_link if by_link is not None else links[link]), 1.0, "link")
+                  earlier: tuple[dict, ...] | None = None,
+                  roots: dict[int, tuple[str, str, float | None]] | None = None) -> Verdict | None:
+    """The exact duplicate an item is, checking in order: the same guid in its feed, the same canonical link, the
+    same body hash (corpus first, then items), the same title+body hash, and, for an item with no text, the same
+    title; or None. `row` is the store's answer (store.items.exact_matches); `earlier`, the same five keys ->
+    the root verdict of the item first stored with it, for items stored since that answer (the feed's earlier
+    items, FeedJudge), which have larger ids than any in `row`, so `row` comes first.
+
+    The verdict names the root: when the item found is itself a duplicate (`roots`, store.items.roots), the
+    corpus document or first item it is a duplicate of, with the weaker of the two scores."""
+    by_guid, by_link, corpus_body, item_body, corpus_tb, item_tb, corpus_title, item_title = row
+    guids, links, bodies, title_bodies, titles = earlier or ({}, {}, {}, {}, {})
+    title_key = fp.title_key()
     for corpus_ref, item_ref, later, key, reason in (
+            (None, by_guid, guids, guid, "guid"),
+            (None, by_link, links, link, "link"),
             (corpus_body, item_body, bodies, fp.body_hash, "body"),
-            (corpus_tb, item_tb, title_bodies, fp.title_body_hash, "title+body")):
+            (corpus_tb, item_tb, title_bodies, fp.title_body_hash, "title+body"),
+            (corpus_title, item_title, titles, title_key, "title")):
+        if not key:
+            continue
         if corpus_ref is not None:
             return Verdict("corpus", corpus_ref, 1.0, reason)
-        if item_ref is None and key:
-            item_ref = later.get(key)
         if item_ref is not None:
-            return Verdict("item", str(item_ref), 1.0, reason)
+            root = (roots or {}).get(item_ref)
+            if root is None:
+                return Verdict("item", str(item_ref), 1.0, reason)
+            kind, ref, score = root
+            return Verdict(kind, str(ref), 1.0 if score is None else min(1.0, float(score)), reason)
+        if key in later:
+            root = later[key]
+            return Verdict(root.kind, root.ref, root.score, reason)
     return None
 
 
@@ -335,13 +343,16 @@ class FeedJudge:
 
     def __init__(self, known: KnownTexts, since: str, threshold: float,
                  items: Sequence[tuple[str | None, str | None, Fingerprint]],
-                 snapshot: HeldSnapshot | None = None, keys: Sequence[str] | None = None) -> None:
+                 snapshot: HeldSnapshot | None = None, keys: Sequence[str] | None = None,
+                 feed: str | None = None) -> None:
         """`snapshot`, with the items' `keys`, is what a worker already asked of the database (held_snapshot);
-        then only what was stored after it is looked for, in the storing process's memory."""
+        then only what was stored after it is looked for, in the storing process's memory. `feed`: the items'
+        feed, in which alone their guids are looked up."""
         self._known, self._since, self._threshold = known, since, threshold
         self._items = list(items)
-        self._exact = known.items.exact_matches([(guid, link, fp.body_hash, fp.title_body_hash)
-                                                 for guid, link, fp in self._items])
+        self._exact = known.items.exact_matches([exact_keys(feed, guid, link, fp)
+                                                 for guid, link, fp in self._items], since)
+        self._roots = known.items.roots(_item_refs(self._exact))
         # Nothing held of an item's probe means new, without the full lookup.
         self._probes = probes_of([fp for _, _, fp in self._items], threshold)
         asked = {h for probe in self._probes for h in probe}
@@ -362,8 +373,9 @@ class FeedJudge:
             self._full = {i for i in self._second if keys[i] not in snapshot.second}
             self._held_all = set(snapshot.held_all) | known.fingerprints.recent_held(
                 {h for i in self._second for h in self._items[i][2].hashes}, snapshot.upto)
-        # The feed's earlier items: guid, link, body hash, title+body hash -> the first id; new items' hashes.
-        self._earlier: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        # The feed's earlier items: guid, link, body hash, title+body hash, title hash -> the root verdict of the
+        # first (the item itself when new); new items' hashes.
+        self._earlier: tuple[dict, ...] = ({}, {}, {}, {}, {})
         self._earlier_fingerprints: set[int] = set()
         self._next = 0
 
@@ -372,7 +384,7 @@ class FeedJudge:
         i = self._next
         self._next += 1
         guid, link, fp = self._items[i]
-        verdict = exact_verdict(guid, link, fp, self._exact[i], self._earlier)
+        verdict = exact_verdict(guid, link, fp, self._exact[i], self._earlier, self._roots)
         if verdict is None and _eligible(fp):
             held, earlier = self._held, self._earlier_fingerprints
             if any(h in held or h in earlier for h in self._probes[i]):
@@ -385,9 +397,10 @@ class FeedJudge:
                 else:  # only the feed's earlier items were hit: those are few, ask in full
                     verdict = near_duplicate(fp.hashes, self._known.fingerprints, self._since, self._threshold,
                                              size=fp.size)
-        for index, key in zip(self._earlier, (guid, link, fp.body_hash, fp.title_body_hash)):
+        root = verdict or Verdict("item", str(item_id), 1.0, "")
+        for index, key in zip(self._earlier, (guid, link, fp.body_hash, fp.title_body_hash, fp.title_hash)):
             if key:
-                index.setdefault(key, item_id)
+                index.setdefault(key, root)
         if verdict is None:
             self._earlier_fingerprints.update(fp.hashes)
         return verdict

@@ -65,7 +65,8 @@ def sync_corpus(config: Config, store: Store) -> int:
             store.corpus.put(
                 {"ref": ref, "path": str(path), "mtime": stat.st_mtime, "size": stat.st_size,
                  "title": doc.title, "published": doc.published, "body_hash": fp.body_hash,
-                 "title_body_hash": fp.title_body_hash, "fingerprint_count": len(fp.hashes)},
+                 "title_body_hash": fp.title_body_hash, "title_hash": fp.title_hash or None,
+                 "fingerprint_count": len(fp.hashes)},
                 fp.hashes)
         changes += 1
     for ref in set(known) - seen:

@@ -280,7 +280,7 @@ class Writer:
         window_start = to_iso(now - timedelta(days=self.config.dedup.window_days))
         judge = dedup.FeedJudge(self.store, window_start, self.config.dedup.threshold,
                                 [(a.item.guid, a.item.canonical_link, a.fingerprint) for a in items],
-                                snapshot=held, keys=[a.item.key for a in items])
+                                snapshot=held, keys=[a.item.key for a in items], feed=feed)
         ids = self.store.items.reserve_ids(len(items))
         fetched_at = to_iso(now)
         rows, matches = [], []
@@ -295,6 +295,7 @@ class Writer:
                 "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
                 "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
                 "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
+                "title_hash": fp.title_hash or None,
             })
             matches.extend((item_id, m) for m in analysed.matches)
             if verdict:

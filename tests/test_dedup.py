@@ -184,6 +184,12 @@ def test_canonical_link_of_generated_paths(scheme, host, path, query):
         assert canonical_link(f"{scheme}{host}/{lower}{query}") == canonical_link(link)
 
 
+def dup_columns(verdict) -> dict:
+    """The verdict's columns of an item row, as a poll stores them (a later verdict names their root)."""
+    return {"dup_kind": verdict and verdict.kind, "dup_ref": verdict and verdict.ref,
+            "dup_score": verdict and verdict.score, "dup_reason": verdict and verdict.reason}
+
+
 def _judge_feed(store: Store, items, batch: bool):
     """Store a feed's (guid, link, title, body) items as a poll does: each judged, then stored with its id and,
     when new, its fingerprints. batch: dedup.FeedJudge for the feed; else classify() item by item."""
@@ -192,17 +198,17 @@ def _judge_feed(store: Store, items, batch: bool):
     printed = [fp for fp, _, _ in fingerprints([(title, body) for _, _, title, body in items])]
     verdicts = []
     with store.transaction():
-        judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(items, printed)]) \
-            if batch else None
+        judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(items, printed)],
+                          feed="f") if batch else None
         for (guid, link, _, _), fp in zip(items, printed):
             item_id = store.items.reserve_ids(1)[0]
             verdict = judge.next(item_id) if batch else \
-                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
+                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5, feed="f")
             n = store.items.count()
             store.items.insert_new([{"id": item_id, "feed": "f", "key": f"k{n}", "guid": guid,
                                      "canonical_link": link, "title": "", "body": "", "status":
                                      "duplicate" if verdict else "new", "body_hash": fp.body_hash or None,
-                                     "title_body_hash": fp.title_body_hash or None,
+                                     "title_body_hash": fp.title_body_hash or None, **dup_columns(verdict),
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
                 store.fingerprints.add(Source.item(item_id), fp.hashes)
@@ -292,11 +298,11 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
         for (guid, link, _, _), fp in zip(items, printed):
             item_id = store.items.reserve_ids(1)[0]
             verdict = judge.next(item_id) if judge else \
-                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5)
+                classify(guid=guid, link=link, fp=fp, known=store, since=SINCE, threshold=0.5, feed=feed)
             store.items.insert_new([{"id": item_id, "feed": feed, "key": guid, "guid": guid, "title": "",
                                      "body": "", "status": "duplicate" if verdict else "new",
                                      "body_hash": fp.body_hash or None,
-                                     "title_body_hash": fp.title_body_hash or None,
+                                     "title_body_hash": fp.title_body_hash or None, **dup_columns(verdict),
                                      "fetched_at": "2025-11-17T00:00:00+00:00"}])
             if verdict is None:
                 store.fingerprints.add(Source.item(item_id), fp.hashes)
@@ -329,7 +335,7 @@ def test_a_workers_older_view_plus_what_was_stored_after_gives_the_same_verdicts
                 store.fingerprints.write_pending()
         with store.transaction():
             judge = FeedJudge(store, SINCE, 0.5, [(g, ln, fp) for (g, ln, _, _), fp in zip(f_items, printed)],
-                              snapshot=snap, keys=[g for g, _, _, _ in f_items])
+                              snapshot=snap, keys=[g for g, _, _, _ in f_items], feed="f")
             got = store_feed(store, f_items, "f", judge)
         store.close()
         assert got == expected, commit_g

@@ -8,7 +8,7 @@ what the fingerprint window relies on.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from monitor.store.db import Db, chunks
 
@@ -29,26 +29,43 @@ class Items:
                 f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", [feed, *chunk]))
         return found
 
-    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str, str]]) -> list[tuple]:
-        """The exact-duplicate lookups of items: for each (guid, canonical link, body hash, title+body hash), the
-        row (item by guid, item by link, corpus by body, item by body, corpus by title+body, item by title+body),
-        each the lowest id (or ref) or None; dedup.exact_verdict decides. One statement for a whole feed, each
-        lookup an index search (speed issue: a round trip per lookup cost far more)."""
+    def exact_matches(self, keys: Sequence[tuple[str | None, str | None, str | None, str, str, str]],
+                      since: str | None = None) -> list[tuple]:
+        """The exact-duplicate lookups of items: for each (feed, guid, canonical link, body hash, title+body hash,
+        title hash), the row (item of that feed by guid, item by link, corpus by body, item by body, corpus by
+        title+body, item by title+body, corpus by title, item fetched since `since` by title), each the lowest
+        id (or ref) or None; dedup.exact_verdict decides. A guid is looked up in its own feed only: it names an
+        item within its feed, and two sites may both number theirs 12345. An empty key is not looked up. One
+        statement for a whole feed, each lookup an index search (speed issue: a round trip per lookup cost far
+        more)."""
         out: list[tuple] = []
         for chunk in chunks(list(keys), 500):
             rows = self._db.conn.execute(
                 "SELECT j.key,"
-                " (SELECT id FROM items WHERE guid = j.value ->> 0 ORDER BY id LIMIT 1),"
-                " (SELECT id FROM items WHERE canonical_link = j.value ->> 1 ORDER BY id LIMIT 1),"
-                " (SELECT ref FROM corpus_docs WHERE body_hash = j.value ->> 2 ORDER BY ref LIMIT 1),"
-                " (SELECT id FROM items WHERE body_hash = j.value ->> 2 ORDER BY id LIMIT 1),"
-                " (SELECT ref FROM corpus_docs WHERE title_body_hash = j.value ->> 3 ORDER BY ref LIMIT 1),"
-                " (SELECT id FROM items WHERE title_body_hash = j.value ->> 3 ORDER BY id LIMIT 1)"
+                " (SELECT id FROM items WHERE feed = j.value ->> 0 AND guid = j.value ->> 1 ORDER BY id LIMIT 1),"
+                " (SELECT id FROM items WHERE canonical_link = j.value ->> 2 ORDER BY id LIMIT 1),"
+                " (SELECT ref FROM corpus_docs WHERE body_hash = j.value ->> 3 ORDER BY ref LIMIT 1),"
+                " (SELECT id FROM items WHERE body_hash = j.value ->> 3 ORDER BY id LIMIT 1),"
+                " (SELECT ref FROM corpus_docs WHERE title_body_hash = j.value ->> 4 ORDER BY ref LIMIT 1),"
+                " (SELECT id FROM items WHERE title_body_hash = j.value ->> 4 ORDER BY id LIMIT 1),"
+                " (SELECT ref FROM corpus_docs WHERE title_hash = j.value ->> 5 ORDER BY ref LIMIT 1),"
+                " (SELECT id FROM items WHERE title_hash = j.value ->> 5 AND fetched_at >= ? ORDER BY id LIMIT 1)"
                 " FROM json_each(?) j ORDER BY j.key",
-                [json.dumps([[g, ln, b or None, t or None] for g, ln, b, t in chunk], ensure_ascii=False)]
+                [since or "", json.dumps([[f if g else None, g, ln, b or None, t or None, h or None]
+                                          for f, g, ln, b, t, h in chunk], ensure_ascii=False)]
             ).fetchall()
             out.extend(tuple(r[1:]) for r in rows)
         return out
+
+    def roots(self, ids: Iterable[int]) -> dict[int, tuple[str, str, float | None]]:
+        """Of the items `ids`, those stored as duplicates: id -> (dup_kind, dup_ref, dup_score), what they are a
+        duplicate of. A verdict names that root, never the duplicate in the middle (dedup.exact_verdict)."""
+        found: dict[int, tuple[str, str, float | None]] = {}
+        for chunk in chunks(sorted(set(ids)), 500):
+            found.update((r[0], (r[1], r[2], r[3])) for r in self._db.execute(
+                f"SELECT id, dup_kind, dup_ref, dup_score FROM items WHERE id IN ({','.join('?' * len(chunk))})"
+                " AND status = 'duplicate' AND dup_kind IS NOT NULL", chunk))
+        return found
 
     def last_id(self) -> int:
         """The largest item id stored (0 for none): what a view holds, the items after it it did not see."""

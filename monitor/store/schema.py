@@ -135,6 +135,23 @@ def m005_fingerprint_count(db: Database) -> None:
     db.execute("ALTER TABLE corpus_docs RENAME COLUMN shingle_count TO fingerprint_count")
 
 
+@migrations()
+def m006_guid_per_feed_and_title_hash(db: Database) -> None:
+    """A guid is looked up within its feed (it names an item there, not across sites): index (feed, guid). A
+    hash of the folded title, for items and corpus documents, finds a known article by its title when an item
+    has no text to compare. Corpus documents are marked changed so the next cycle reads them again and fills it;
+    items stored before have none (they are still found by link and text)."""
+    _run_script(db, """
+        DROP INDEX IF EXISTS items_guid;
+        CREATE INDEX items_feed_guid ON items(feed, guid);
+        ALTER TABLE items ADD COLUMN title_hash TEXT;
+        CREATE INDEX items_title_hash ON items(title_hash);
+        ALTER TABLE corpus_docs ADD COLUMN title_hash TEXT;
+        CREATE INDEX corpus_title_hash ON corpus_docs(title_hash);
+        UPDATE corpus_docs SET mtime = -1
+        """)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet."""
     migrations.apply(db)
