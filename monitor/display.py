@@ -7,6 +7,8 @@ built once when this module is imported, so threads only ever read it.
 
 from __future__ import annotations
 
+import re
+
 from monitor.display_table import HAZM_CHARS
 
 __all__ = ["display", "DIRECTION_MARKS"]
@@ -17,6 +19,10 @@ __all__ = ["display", "DIRECTION_MARKS"]
 DIRECTION_MARKS = frozenset([0x200E, 0x200F, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 _DISPLAY: dict[int, str] = {**HAZM_CHARS, **dict.fromkeys(DIRECTION_MARKS, "")}
+# An LRM or RLM between two Arabic-script letters is a half-space typed with the wrong key (Tabnak: «تحریم‎ها»):
+# deleting it would join the words, so it becomes the ZWNJ that was meant (fold deletes both alike).
+_HALF_SPACE_MARK = re.compile("(?<=[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff])[\u200e\u200f]+"
+                              "(?=[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff])")
 
 
 def display(s: str) -> str:
@@ -32,4 +38,8 @@ def display(s: str) -> str:
 
     Never use it on URLs, GUIDs or dates: digits change («1404/08/26» becomes Persian digits).
     """
-    return " ".join(s.translate(_DISPLAY).split()) if s else ""
+    if not s:
+        return ""
+    if "\u200e" in s or "\u200f" in s:
+        s = _HALF_SPACE_MARK.sub("\u200c", s)
+    return " ".join(s.translate(_DISPLAY).split())

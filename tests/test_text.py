@@ -339,3 +339,37 @@ def test_hazm_not_imported_by_text_module() -> None:
 
 
 SEED_003 = Path(__file__).resolve().parent.parent / "fixtures" / "seeds" / "003_92515b26929f40ee.txt"
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 12
+HALF_SPACE_MARKS = ("\u200c", "\u200e", "\u200f")  # ZWNJ, and LRM / RLM typed where a half-space was meant
+
+
+@pytest.mark.parametrize("mark", HALF_SPACE_MARKS[1:])
+def test_a_direction_mark_between_persian_letters_is_a_half_space(mark):
+    """Tabnak writes «تحریم‎ها» with an LRM: folding, words and fingerprints treat it as the ZWNJ it stands for,
+    and the display form keeps the half-space instead of joining the words («تحریمها»)."""
+    from monitor.text import Words
+
+    marked, zwnj = f"اعمال تحریم{mark}ها و می{mark}شود", "اعمال تحریم\u200cها و می\u200cشود"
+    assert fold(marked) == fold(zwnj)
+    assert [t.text for t in tokens(marked)] == [t.text for t in tokens(zwnj)]
+    assert [(t.start, t.end) for t in tokens(marked)] == [(t.start, t.end) for t in tokens(zwnj)]
+    assert Words(marked).texts == Words(zwnj).texts
+    a, b = digest([marked, zwnj])
+    assert a.fold == b.fold and a.fingerprints.tolist() == b.fingerprints.tolist() and a.size == b.size
+    assert display(marked) == display(zwnj) == "اعمال تحریم\u200cها و می\u200cشود"
+    # Elsewhere a direction mark is only a direction mark: it goes.
+    assert display(f"{mark}خبر{mark} {mark}abc{mark}def ۱۴۰۴{mark}") == "خبر abcdef ۱۴۰۴"
+
+
+@pytest.mark.parametrize("mark", HALF_SPACE_MARKS)
+def test_a_term_matches_across_a_direction_mark_as_across_zwnj(mark):
+    from monitor.match import Matcher
+    from monitor.models import WatchEntry
+
+    matcher = Matcher([WatchEntry(name="sanctions", kind="other", terms=("تحریم",)),
+                       WatchEntry(name="plural", kind="figure", terms=("تحریم‌ها",))])
+    found = matcher.matches(f"خبر تازه: اعمال تحریم{mark}ها بر کشتیرانی.")
+    assert [m.watch for m in found] == ["sanctions", "plural"]
+    assert display(found[0].snippet) == "خبر تازه: اعمال تحریم\u200cها بر کشتیرانی."

@@ -215,3 +215,31 @@ def test_a_feeds_items_analysed_together_are_analysed_as_alone(items) -> None:
     for i, (title, body) in enumerate(pairs):
         if _SHARED_MATCHER.item_matches(title, body):
             assert i in found
+
+
+_PERSIAN_WORDS = st.lists(st.sampled_from(["می", "تحریم", "ها", "همکاری", "های", "امانی", "کشور", "ۀ"]),
+                          min_size=1, max_size=8)
+
+
+@FAST
+@given(words=_PERSIAN_WORDS, marks=st.lists(st.sampled_from(["\u200e", "\u200f", "\u200e\u200f"]), min_size=8,
+                                            max_size=8), spaces=st.lists(st.booleans(), min_size=8, max_size=8))
+def test_a_direction_mark_between_letters_is_whatever_zwnj_is(words, marks, spaces) -> None:
+    """Issue 12, point 12: LRM/RLM where a half-space was meant give the same fold, words (with their spans),
+    Words and fingerprints as ZWNJ there, and the same display form."""
+    from monitor.text import Words, display, tokens
+    from monitor.textbatch import digest
+
+    def joined(use_marks: bool) -> str:
+        out = words[0]
+        for i, w in enumerate(words[1:]):
+            out += (" " if spaces[i] else (marks[i] if use_marks else "\u200c" * len(marks[i]))) + w
+        return out
+
+    marked, zwnj = joined(True), joined(False)
+    assert fold(marked) == fold(zwnj)
+    assert [(t.text, t.start, t.end) for t in tokens(marked)] == [(t.text, t.start, t.end) for t in tokens(zwnj)]
+    assert Words(marked).texts == Words(zwnj).texts
+    a, b = digest([marked, zwnj])
+    assert (a.fold, a.fingerprints.tolist(), a.size) == (b.fold, b.fingerprints.tolist(), b.size)
+    assert display(marked) == display(zwnj).replace("\u200c\u200c", "\u200c")
