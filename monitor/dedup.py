@@ -1,9 +1,10 @@
 """Fingerprints and duplicate verdicts: is this item an article the user already has?
 
 Checks run cheapest first and the first hit wins:
-  1. the same guid in any feed;
+  1. the same guid in the item's own feed (a guid names an item within its feed, not across sites);
   2. the same canonical link (utm_* and fragment dropped, host case and `www.` folded, percent-encoding unified);
-  3. the same folded body, or the same folded title + body (spelling differences fold away, see text.fold);
+  3. the same folded body, or the same folded title + body (spelling differences fold away, see text.fold), or,
+     for an item with no text at all, the same folded title (then the title is all there is to compare);
   4. near-duplicate: the share of the item's winnowed fingerprints found in one known text (a corpus document, or an
      item stored within the window) reaches the threshold. Containment, not Jaccard: a lead paragraph alone is
      fully contained in its article (1.0) while its Jaccard similarity is tiny (../shared/notes/persian-text.md).
@@ -13,6 +14,8 @@ The default threshold, 0.5 (config `dedup.threshold`), sits in the middle of a w
 0.99; a windows-1256 copy 1.00), while distinct articles that share phrasing score at most 0.24 (seed 001's lead
 in seed 003 0.22-0.24, an article quoting one 98-word paragraph 0.22, full 001 in 003 0.12). Below about 0.3 the
 quoting article would merge; above about 0.9 a copy with a long added footer or a light rewrite would not.
+
+A verdict names the root: the corpus document or first stored item, never a duplicate in between.
 
 This module never imports the store: lookups go through the `KnownTexts` protocol, which store.Store satisfies.
 """

@@ -432,7 +432,7 @@ _LIST_MARK = re.compile(r"^\s*([-•*–—·»]|\d+\s*[.)\-])")
 _SOURCE_LINE = re.compile(r"^\s*منبع\s*(خبر)?\s*[:：]|^\s*منبع خبر\b")
 # A disclaimer is a short line; a paragraph that says «تمامی حقوق» or «مسئولیتی ندارد» is the article's.
 _DISCLAIMER = re.compile(r"مسئولیتی\s*(ن|را\s*ن)دارد|(تمامی|کلیه)\s*حقوق.*محفوظ")
-_DISCLAIMER_WORDS = 30
+_DISCLAIMER_WORDS = 16  # shorter than any lead worth comparing
 
 
 def strip_boilerplate(text: str) -> str:

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import run_cli, run_json
+from conftest import SEEDS, SHARED, run_cli, run_json
 from test_dedup_e2e import DATE, html, paragraphs, seed
 from test_e2e import write_config
 from monitor.feedserver import FeedServer
@@ -184,3 +184,58 @@ def test_a_name_only_in_a_related_headlines_block_is_not_a_mention(tmp_path, ser
     assert items["mention"]["matches"]
     assert {m["watch"] for m in items["mention"]["matches"]} == {"Mohammad-Ali Amani", "Motalefeh Islamic Party"}
     assert all("پاکستان" not in m["snippet"] for m in items["mention"]["matches"])
+
+
+# ------------------------------------------------------------------------------------------------ point 10
+GOLDS = sorted((SHARED / "corpora" / "article-pages").glob("*.gold.txt"))
+
+
+def known_articles(tmp_path):
+    """The seeds, the real article pages' gold texts (when present) and two articles whose lead paragraph says
+    what a disclaimer or a copyright line says («مسئولیتی ندارد», «تمامی حقوق ... محفوظ»), as a corpus."""
+    from monitor.dedup import parse_corpus_document
+
+    docs = [parse_corpus_document(p) for p in sorted(SEEDS.glob("*.txt")) + GOLDS]
+    base = seed("002")
+    for ref, phrase, text in (
+            ("x-rights", "سخنگوی حزب گفت این حزب از تمامی حقوق قانونی خود که در قانون اساسی محفوظ است دفاع"
+                         " می‌کند.", FRESH),
+            ("x-disclaimer", "وزیر افزود دولت در قبال تصمیم شورای شهر هیچ مسئولیتی ندارد.", OTHER)):
+        docs.append(base.__class__(ref, ref, "عنوان", f"{phrase} {text}\n{text}", None))
+    return docs
+
+
+def test_every_verbatim_lead_of_thirty_words_or_more_is_a_duplicate_and_distinct_articles_stay_apart(tmp_path):
+    """A verbatim lead of 30 to 60 words of any known article is a duplicate of it (a lead paragraph that
+    happens to say «تمامی حقوق» or «مسئولیتی ندارد» was dropped as a footer, leaving nothing to compare), and
+    the lead of seed 001 is not a duplicate of seed 003, nor 003's of 001 (they share sentences)."""
+    from monitor.dedup import classify, fingerprint
+    from monitor.models import Source
+    from monitor.store import Store
+
+    docs = known_articles(tmp_path)
+    store = Store.open(tmp_path / "t.db")
+    with store.transaction():
+        for doc in docs:
+            fp = fingerprint(doc.title, doc.body)
+            store.corpus.put({"ref": doc.ref, "path": doc.ref, "mtime": 0.0, "size": 0}, fp.hashes)
+    wrong = []
+    for doc in docs:
+        words = doc.body.split()
+        for n in range(30, 61):
+            verdict = classify(guid=None, link=None, fp=fingerprint("", " ".join(words[:n])), known=store,
+                               since="2025-01-01", threshold=0.5)
+            if verdict is None or (verdict.kind, verdict.ref) != ("corpus", doc.ref):
+                wrong.append((doc.ref, n, verdict))
+    store.close()
+    assert wrong == []
+    for lead_of, other in (("001", "003"), ("003", "001")):
+        alone = Store.open(tmp_path / f"{other}.db")
+        with alone.transaction():
+            alone.corpus.put({"ref": other, "path": other, "mtime": 0.0, "size": 0},
+                             fingerprint("", seed(other).body).hashes)
+        words = seed(lead_of).body.split()
+        for n in range(30, 61):
+            assert classify(guid=None, link=None, fp=fingerprint("", " ".join(words[:n])), known=alone,
+                            since="2025-01-01", threshold=0.5) is None, (lead_of, n)
+        alone.close()
