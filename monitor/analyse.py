@@ -13,6 +13,8 @@ its fingerprint, its watch matches with display snippets, and its display title.
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from dataclasses import replace
 from typing import Callable, NamedTuple
 
@@ -21,6 +23,8 @@ from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, RawItem
 from monitor.text import display, html_to_text
+
+log = logging.getLogger("monitor.analyse")
 
 
 class PreparedItem(NamedTuple):
@@ -46,24 +50,51 @@ class AnalysedItem(NamedTuple):
 
 
 def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
-            known: Callable[[list[str]], set[str]]) -> list[AnalysedItem]:
-    """The items of one feed body that `known` does not already have, analysed, in feed order.
+            known: Callable[[list[str]], set[str]], *, max_items: int | None = None) -> list[AnalysedItem]:
+    """The items of analyse_feed, without its notes."""
+    return analyse_feed(body, content_type, url, matcher, known, max_items=max_items)[0]
+
+
+def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
+                 known: Callable[[list[str]], set[str]], *,
+                 max_items: int | None = None) -> tuple[list[AnalysedItem], list[str]]:
+    """The items of one feed body that `known` does not already have, analysed, in feed order, and notes on
+    what was wrong in the body (for the feed's last_error): items over `max_items` (the newest are kept), an
+    item that could not be read (skipped: one bad item never fails the feed, the others are stored).
 
     Known items are skipped right after parsing, before any HTML or text work: a busy feed re-sends mostly
     what is stored. An entry repeated within the body is analysed once. The text work is done for the feed's
     items together (dedup.fingerprints, Matcher.candidates): a few passes per feed rather than a loop per item
     (speed issue). Raises ParseError for bytes that are not a feed.
     """
-    keyed = parse_keyed(body, content_type, url)
+    from monitor.parse import parse_capped
+
+    raws, total = parse_capped(body, content_type=content_type, url=url, max_items=max_items)
+    notes = [f"kept the newest {len(raws):,} of {total:,} items (http.max_items)"] if total > len(raws) else []
+    keyed, skipped = [], []
+    for position, raw in enumerate(raws, 1):
+        try:
+            raw = clean_raw(raw)
+            keyed.append((item_key(raw), raw))
+        except Exception as exc:  # noqa: BLE001 - whatever one item holds, the feed's other items are stored
+            skipped.append(_unreadable(position, raw, exc))
     have = known([key for key, _ in keyed]) if keyed else set()
     items: list[PreparedItem] = []
-    for key, raw in keyed:
+    for position, (key, raw) in enumerate(keyed, 1):
         if key in have:
             continue
         have.add(key)
-        items.append(prepare(raw, key))
+        try:
+            items.append(prepare(raw, key))
+        except Exception as exc:  # noqa: BLE001
+            skipped.append(_unreadable(position, raw, exc))
+    if skipped:
+        for reason in skipped:
+            log.warning("%s", reason)
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        notes.append(f"skipped {len(skipped)} unreadable item{'s' if len(skipped) > 1 else ''}: {skipped[0]}{more}")
     if not items:
-        return []
+        return [], notes
     printed = dedup.fingerprints([(item.title, item.body) for item in items])
     # The watch terms are looked for in each item's fold (title and body) in one automaton pass for the feed;
     # only the few items with a possible hit are matched exactly, word boundaries and all.
@@ -72,7 +103,47 @@ def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Mat
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
         matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
         out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, display_title=display(item.title)))
-    return out
+    return out, notes
+
+
+def _unreadable(position: int, raw: RawItem, exc: BaseException) -> str:
+    who = raw.guid or raw.link or (raw.title or "")[:60]
+    label = f"item {position}" + (f" ({who!r})" if who else "")
+    return f"{label}: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+# Characters no stored text should hold: lone surrogates (a `&#xD800;`; SQLite cannot even encode them) become
+# U+FFFD; NUL and the other C0 controls but tab and newlines (a title cut short at a NUL by whatever reads it in
+# C) become a space between the words they stood between.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?")
+
+
+def clean_text(value: str) -> str:
+    """A text with lone surrogates as U+FFFD and control characters as one space (see above)."""
+    if _SURROGATES.search(value):
+        value = _SURROGATES.sub("\ufffd", value)
+    if _CONTROLS.search(value):
+        value = _CONTROLS.sub(" ", value).strip()
+    return value
+
+
+def clean_raw(raw: RawItem) -> RawItem:
+    """A parsed entry whose texts hold no lone surrogate or control character (the same entry when none does)."""
+    fields = {name: clean_text(value) for name in ("guid", "link", "title", "summary", "content", "author")
+              if isinstance(value := getattr(raw, name), str)}
+    changed = {name: value or None if name in ("guid", "link", "author") else value
+               for name, value in fields.items() if value != getattr(raw, name)}
+    return replace(raw, **changed) if changed else raw
+
+
+def _canonical(link: str | None) -> str | None:
+    """dedup.canonical_link, or None for a link no URL parser reads (`http://example.com:99999/a`): the item is
+    kept with its link as written, only not compared by link."""
+    try:
+        return dedup.canonical_link(link)
+    except ValueError:
+        return None
 
 
 def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
@@ -90,7 +161,7 @@ def item_key(raw: RawItem) -> str:
     """
     if raw.guid:
         return f"guid:{raw.guid}"
-    link = dedup.canonical_link(raw.link)
+    link = _canonical(raw.link)
     if link:
         return f"link:{link}"
     title, published = html_to_text(raw.title), to_iso(raw.published)
@@ -105,7 +176,7 @@ def prepare(raw: RawItem, key: str | None = None) -> PreparedItem:
     summary = html_to_text(raw.summary)
     body = _body(summary, html_to_text(raw.content))
     return PreparedItem(key=key or item_key(raw), guid=raw.guid, link=raw.link,
-                        canonical_link=dedup.canonical_link(raw.link), title=title,
+                        canonical_link=_canonical(raw.link), title=title,
                         summary=summary[:1000], body=body, published=to_iso(raw.published))
 
 
@@ -119,4 +190,5 @@ def _body(summary: str, content: str) -> str:
     return content if len(content) >= len(summary) else summary
 
 
-__all__ = ["AnalysedItem", "PreparedItem", "analyse", "parse_keyed", "item_key", "prepare", "displayed"]
+__all__ = ["AnalysedItem", "PreparedItem", "analyse", "analyse_feed", "clean_raw", "clean_text", "parse_keyed",
+           "item_key", "prepare", "displayed"]

@@ -476,6 +476,7 @@ _HTTP: dict[str, Field] = {
     "user_agent": Field(_header_string),
     "concurrency": Field(_integer(minimum=1)),
     "max_redirects": Field(_integer(minimum=0)),
+    "max_items": Field(_integer(minimum=1)),
 }
 
 _DEDUP: dict[str, Field] = {

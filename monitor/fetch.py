@@ -7,6 +7,7 @@ a bounded number of redirects, and conditional requests with the validators the 
 
 from __future__ import annotations
 
+import re
 import time
 from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,10 @@ from monitor.models import FetchResult, HTTPSettings
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 MAX_RETRY_AFTER = 86_400.0  # a server may ask for a day's pause, not more
+MAX_VALIDATOR = 1024  # characters: a longer ETag or Last-Modified is not kept (a server may refuse to read it back)
+NO_VALIDATOR_304 = "answered 304 Not Modified to a request without validators"
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]+")  # visible ASCII and space: what every HTTP stack sends back unchanged
+_ASCII_NUMBER = re.compile(r"[0-9]+")  # str.isdigit() also takes ², and int() takes ٣: neither is a header number
 
 
 def make_client(settings: HTTPSettings) -> httpx.Client:
@@ -37,8 +42,12 @@ def make_client(settings: HTTPSettings) -> httpx.Client:
 
 def fetch(client: httpx.Client, url: str, settings: HTTPSettings, *, etag: str | None = None,
           last_modified: str | None = None) -> FetchResult:
-    """GET url. Raises FetchError (or a subclass) with a message a person understands."""
+    """GET url. Raises FetchError (or a subclass) with a message a person understands.
+
+    A stored validator that is not header-safe (usable_validator) is left out rather than sent: the request
+    still goes, so a feed that once sent a bad one is not stuck failing while its request is being built."""
     headers = {}
+    etag, last_modified = usable_validator(etag), usable_validator(last_modified)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -181,7 +190,9 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str], settings: HTTP
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
-                return _result(response, None, started)
+                if not headers:  # nothing was asked of it: a 304 here would mean "healthy" forever
+                    raise FetchError(NO_VALIDATOR_304)
+                return _result(response, None, started, sent=headers)
             if response.status_code >= 400:
                 raise _status_error(response)
             body = _read_capped(response, settings.max_bytes)
@@ -203,8 +214,8 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str], settings: HTTP
 
 
 def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and "Content-Encoding" not in response.headers \
+    declared = (response.headers.get("Content-Length") or "").strip()
+    if _ASCII_NUMBER.fullmatch(declared) and "Content-Encoding" not in response.headers \
             and int(declared) > max_bytes:
         raise BodyTooLargeError(f"body of {int(declared):,} bytes is over the {max_bytes:,}-byte limit")
     chunks, size = [], 0
@@ -216,21 +227,53 @@ def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _result(response: httpx.Response, body: bytes | None, started: float) -> FetchResult:
+def _result(response: httpx.Response, body: bytes | None, started: float,
+            sent: dict[str, str] | None = None) -> FetchResult:
+    """The response as a FetchResult. A 304 confirms the validators that were sent: they are its validators,
+    unless it carries new ones (RFC 9110 lets a 304 update them), so the store keeps only what was usable."""
+    sent = sent or {}
+    etag = usable_validator(response.headers.get("ETag"))
+    last_modified = usable_validator(response.headers.get("Last-Modified"))
+    if body is None:
+        etag = etag or sent.get("If-None-Match")
+        last_modified = last_modified or sent.get("If-Modified-Since")
     return FetchResult(
         url=str(response.url), status=response.status_code, body=body,
-        content_type=response.headers.get("Content-Type"), etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"), elapsed=time.monotonic() - started,
+        content_type=response.headers.get("Content-Type"), etag=etag,
+        last_modified=last_modified, elapsed=time.monotonic() - started,
         max_age=cache_max_age(response.headers.get("Cache-Control")))
 
 
+def usable_validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified as it may be stored and sent back, or None when it is not header-safe.
+
+    Header values go out as ASCII: one that is not (a Latin-1 `"caf\xe9"`, a UTF-8 date, a control character, a
+    CR LF that would start a second header) cannot be sent, and one longer than MAX_VALIDATOR may be refused by
+    the server it came from. Such a value is dropped, never stored: the next poll is unconditional, not broken.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_VALIDATOR or not _HEADER_SAFE.fullmatch(value):
+        return None
+    return value
+
+
+def header_seconds(value: str | None) -> float | None:
+    """A header's delta-seconds (ASCII digits only, RFC 9110's 1*DIGIT) capped at a day, or None."""
+    value = (value or "").strip().strip('"').strip()
+    if not _ASCII_NUMBER.fullmatch(value):
+        return None
+    return min(float(value), MAX_RETRY_AFTER)  # float("9" * 400) is inf, which the cap makes a day
+
+
 def cache_max_age(value: str | None) -> float | None:
-    """max-age of a Cache-Control header in seconds (None when absent or unreadable): how long the feed
-    says its copy stays fresh, so the daemon does not ask again sooner."""
+    """max-age of a Cache-Control header in seconds, capped at a day (None when absent or unreadable): how
+    long the feed says its copy stays fresh, so the daemon does not ask again sooner."""
     for part in (value or "").split(","):
         name, _, number = part.strip().partition("=")
-        if name.strip().lower() == "max-age" and number.strip().strip('"').isdigit():
-            return float(number.strip().strip('"'))
+        if name.strip().lower() == "max-age":
+            return header_seconds(number)
     return None
 
 
@@ -250,18 +293,18 @@ def _status_error(response: httpx.Response) -> HTTPStatusError:
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped at a day."""
-    if not value:
+    if not value or not value.strip():
         return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
+    seconds = header_seconds(value)
+    if seconds is not None or not value.isascii():
+        return seconds
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = parsedate_to_datetime(value.strip())
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        delta = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return min(max(delta, 0.0), MAX_RETRY_AFTER)
 
 

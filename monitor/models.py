@@ -37,6 +37,7 @@ class HTTPSettings:
     user_agent: str = "persian-news-monitor/0.1 (+https://github.com/)"
     concurrency: int = 4
     max_redirects: int = 5
+    max_items: int = 1000  # most items kept from one feed body per poll, the newest: a feed cannot flood the store
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Sequence
 
 from monitor import housekeeping
 from monitor.config import Config
+from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import FeedSpec
 from monitor.refresh import FeedOutcome, FeedReply, Writer
@@ -37,6 +38,7 @@ class CycleSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
     corpus_changes: int = 0
+    waiting: dict[str, str] = field(default_factory=dict)  # feed -> when its server's Retry-After ends (not polled)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -46,7 +48,8 @@ class CycleSummary:
 
     def line(self) -> str:
         return (f"cycle: {len(self.outcomes)} feeds ({self.count('ok')} ok, {self.count('not_modified')} not modified,"
-                f" {self.count('error')} failed); items {self.total('new')} new, {self.total('duplicate')} duplicate,"
+                f" {self.count('error')} failed){f', {len(self.waiting)} skipped' if self.waiting else ''};"
+                f" items {self.total('new')} new, {self.total('duplicate')} duplicate,"
                 f" {self.total('flagged')} flagged; {self.seconds:.1f}s")
 
 
@@ -58,10 +61,13 @@ class Engine:
         self.store = store
         self.matcher = Matcher(config.watch)
 
-    def run_cycle(self, feeds: Sequence[FeedSpec] | None = None, runner: Runner | None = None) -> CycleSummary:
+    def run_cycle(self, feeds: Sequence[FeedSpec] | None = None, runner: Runner | None = None, *,
+                  honour_retry_after: bool = False) -> CycleSummary:
         """Poll `feeds` (all by default) once. `runner`, when given, is this cycle's worker processes, already
         started (`monitor poll` starts them before loading this module, so they start while it does); it is
-        closed here. Otherwise the pure steps run in threads of this process."""
+        closed here. Otherwise the pure steps run in threads of this process. `honour_retry_after` leaves out
+        the feeds whose server asked (429/503 Retry-After) for a wait that has not ended, as the daemon's
+        schedule does; they are in the summary's `waiting`."""
         started = time.monotonic()
         relax_gc()
         feeds = list(self.config.feeds if feeds is None else feeds)
@@ -71,6 +77,10 @@ class Engine:
         spare: ThreadRunner | None = None  # for the feeds of a dead worker, made on first need
         try:  # workers start (imports, about a second) while the corpus and the feed rows are brought up to date
             summary.corpus_changes = housekeeping.prepare(self.config, self.store)
+            if honour_retry_after:
+                waiting = self.store.feeds.waiting(to_iso(writer.clock()))
+                summary.waiting = {spec.name: waiting[spec.name] for spec in feeds if spec.name in waiting}
+                feeds = [spec for spec in feeds if spec.name not in summary.waiting]
             checkpoints = self.store.background_checkpoints() if runner.processes else contextlib.nullcontext()
             with self.store.commit_group(GROUP_COMMIT_SECONDS) as group, checkpoints:
                 by_name = {spec.name: spec for spec in feeds}

@@ -68,13 +68,14 @@ class FeedReply(NamedTuple):
     lost: bool = False
     held: Any = None  # dedup.HeldSnapshot of the items, from the view of the store the step asked
     trace: str | None = None
+    note: str | None = None  # what was wrong in a body stored all the same (items skipped, the item cap)
 
 
 @dataclass
 class FeedOutcome:
     name: str
     status: str  # ok | not_modified | error
-    error: str | None = None
+    error: str | None = None  # the failure; for ok, a note on what was wrong in a feed stored all the same
     new: int = 0
     duplicate: int = 0
     flagged: int = 0
@@ -100,11 +101,12 @@ def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: An
         headers = replace(result, body=b"")
         if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
             return FeedReply(job, headers, digest, ttl)
-        from monitor.analyse import analyse
+        from monitor.analyse import analyse_feed
 
-        items = analyse(result.body, result.content_type, result.url, matcher() if callable(matcher) else matcher,
-                        lambda keys: view.known(job.name, keys))
-        return FeedReply(job, headers, digest, ttl, items, held=view.held(items))
+        items, notes = analyse_feed(result.body, result.content_type, result.url,
+                                    matcher() if callable(matcher) else matcher,
+                                    lambda keys: view.known(job.name, keys), max_items=http.max_items)
+        return FeedReply(job, headers, digest, ttl, items, held=view.held(items), note="; ".join(notes) or None)
     except (FetchError, ParseError) as exc:  # the feed's or the network's fault: recorded, backed off
         return FeedReply(job, error=exc)
     except Exception as exc:  # the monitor's own bug: recorded with its traceback, never backed off
@@ -197,7 +199,7 @@ class Writer:
         outcome.seconds = time.monotonic() - started
         level = logging.WARNING if outcome.status == "error" else logging.INFO
         log.log(level, "feed %s: %s%s", spec.name, outcome.status,
-                f" ({outcome.error})" if outcome.error else
+                f" ({outcome.error})" if outcome.status == "error" else
                 f" {outcome.new} new, {outcome.duplicate} duplicate, {outcome.flagged} flagged")
         return outcome
 
@@ -226,32 +228,47 @@ class Writer:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         delay, why = schedule.backoff_delay(self.interval(spec)[0], failures, retry_after)
         log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why)
+        retry_until = next_poll_at(now, retry_after) if retry_after else None  # a one-shot poll honours it too
         with self.store.transaction():
             self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
-                                        next_poll=next_poll_at(now, delay), next_poll_reason=why)
+                                        next_poll=next_poll_at(now, delay), next_poll_reason=why,
+                                        retry_until=retry_until)
         return FeedOutcome(spec.name, "error", error=message)
 
     # ---------------------------------------------------------------- a good fetch
     def _store_fetched(self, spec: FeedSpec, reply: FeedReply) -> FeedOutcome:
         """`reply.result.body` is None for a 304; `reply.items` is None when the body was the one stored last
-        time, which a server ignoring validators re-sends: nothing new."""
+        time, which a server ignoring validators re-sends: nothing new.
+
+        A 304 carries no body, so no <ttl>, and often no Cache-Control: the feed's are remembered from the
+        response that had them, and a 304's validators are those that were sent (fetch keeps only usable ones),
+        which repairs a feed that held an unusable one."""
         result, items = reply.result, reply.items
         now = self.clock()
+        state = self.store.feeds.state(spec.name)
+        ttl, max_age = reply.ttl, result.max_age
+        if result.body is None and state is not None:
+            ttl = state.ttl
+            max_age = max_age if max_age is not None else state.max_age
         interval, auto_why = self.interval(spec)
-        delay, why = schedule.success_delay(interval, ttl=reply.ttl, max_age=result.max_age)
+        delay, why = schedule.success_delay(interval, ttl=ttl, max_age=max_age)
         if why or auto_why:
             log.info("feed %s: next poll in %.0fs (%s)", spec.name, delay, why or auto_why)
-        plan = dict(fetched_at=to_iso(now), next_poll=next_poll_at(now, delay), next_poll_reason=why or auto_why)
+        if reply.note:
+            log.warning("feed %s: %s", spec.name, reply.note)
+        plan = dict(fetched_at=to_iso(now), next_poll=next_poll_at(now, delay), next_poll_reason=why or auto_why,
+                    ttl=ttl, max_age=max_age)
         if result.body is None:
             with self.store.transaction():
-                self.store.feeds.save_result(spec.name, status="not_modified", keep_validators=True, **plan)
+                self.store.feeds.save_result(spec.name, status="not_modified", etag=result.etag,
+                                            last_modified=result.last_modified, **plan)
             return FeedOutcome(spec.name, "not_modified")
         if items is None:
             with self.store.transaction():
                 self.store.feeds.save_result(spec.name, status="not_modified", etag=result.etag,
                                             last_modified=result.last_modified, **plan)
             return FeedOutcome(spec.name, "not_modified")
-        outcome = FeedOutcome(spec.name, "ok")
+        outcome = FeedOutcome(spec.name, "ok", error=reply.note)
         with self.store.transaction():
             # The authoritative check: what the view saw as unknown may have been stored since.
             known = self.store.items.known_keys(spec.name, [a.item.key for a in items])
@@ -262,7 +279,7 @@ class Writer:
                     fresh.append(analysed)
             self._store_items(spec.name, fresh, now, outcome, reply.held)
             self.store.feeds.save_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
-                                        last_modified=result.last_modified, **plan)
+                                        last_modified=result.last_modified, error=reply.note, **plan)
         return outcome
 
     def _store_items(self, feed: str, items: list, now: datetime, outcome: FeedOutcome,

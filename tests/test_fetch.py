@@ -185,3 +185,89 @@ def test_transport_maps_httpcore_errors_as_httpx_does():
     for core_error, httpx_error in _load_httpcore_exceptions().items():
         assert type(_as_httpx(core_error("x"), request)) is httpx_error, core_error
     assert isinstance(_as_httpx(httpcore.ReadTimeout("x"), request), httpx.ReadTimeout)
+
+
+# ------------------------------------------------------------------------------------------ one bad header
+def _mock(handler, **kw):
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        return fetch(client, "http://feeds.test/rss", SETTINGS, **kw)
+
+
+@pytest.mark.parametrize("bad", ['"caf\u00e9"', "Di, 18 M\u00e4r 2025", "a\r\nX-Injected: 1", "a\x00b", "x" * 5000,
+                                 "\u200f\"rtl\""])
+def test_a_stored_validator_that_is_not_ascii_safe_is_dropped_and_the_request_still_goes(bad):
+    seen = []
+
+    def handler(request):
+        seen.append(dict(request.headers))
+        return httpx.Response(200, content=b"<rss/>", headers={"ETag": '"fresh"'})
+
+    result = _mock(handler, etag=bad, last_modified=bad)
+    assert result.status == 200 and result.etag == '"fresh"'
+    assert "if-none-match" not in seen[0] and "if-modified-since" not in seen[0]
+
+
+def test_a_good_validator_beside_a_bad_one_is_still_sent():
+    seen = {}
+
+    def handler(request):
+        seen.update(request.headers)
+        return httpx.Response(304)
+
+    result = _mock(handler, etag='"caf\u00e9"', last_modified="Tue, 01 Jan 2025 00:00:00 GMT")
+    assert result.status == 304 and "if-none-match" not in seen
+    assert seen["if-modified-since"] == "Tue, 01 Jan 2025 00:00:00 GMT"
+    # A 304 confirms what was sent: those are the validators to keep, the bad one is not.
+    assert result.etag is None and result.last_modified == "Tue, 01 Jan 2025 00:00:00 GMT"
+
+
+@pytest.mark.parametrize("raw", [b'"caf\xe9"', b'"caf\xc3\xa9"', b"a\x01b", b"x" * 5000])
+def test_a_received_validator_that_is_not_ascii_safe_is_not_kept(raw):
+    def handler(request):
+        return httpx.Response(200, content=b"<rss/>", headers=[(b"ETag", raw), (b"Last-Modified", raw)])
+
+    result = _mock(handler)
+    assert result.etag is None and result.last_modified is None
+
+
+def test_304_to_a_request_without_validators_is_an_error():
+    with pytest.raises(FetchError, match="^answered 304 Not Modified to a request without validators$"):
+        _mock(lambda request: httpx.Response(304))
+    with pytest.raises(FetchError, match="without validators"):  # the only validator it had was unusable
+        _mock(lambda request: httpx.Response(304), etag='"caf\u00e9"')
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663\u0660", "\u0968", "1\u00b2", "\uff11\uff12", " ", "-5", "+5",
+                                   "1_000", "1.5", "0x10", ""])
+def test_header_numbers_are_ascii_digits_only(value):
+    from monitor.fetch import cache_max_age
+
+    assert parse_retry_after(value) is None
+    assert cache_max_age(f"max-age={value}") is None
+    assert cache_max_age(f'public, max-age="{value}"') is None
+
+
+def test_header_numbers_in_ascii_digits_still_count():
+    from monitor.fetch import cache_max_age
+
+    assert parse_retry_after(" 120 ") == 120
+    assert cache_max_age("public, max-age=600") == 600 and cache_max_age('max-age="60"') == 60
+    assert parse_retry_after("9" * 400) == 86_400 and cache_max_age("max-age=" + "9" * 400) == 86_400
+
+
+@pytest.mark.parametrize("value", ["Mon, 01 Jan 99999 00:00:00 GMT",
+                                   "Mon, 32 Jan 2025 00:00:00 GMT", "Mon, 01 Jan 2025 99:00:00 GMT", "\u00b2\u00b2"])
+def test_an_unreadable_retry_after_date_is_ignored(value):
+    assert parse_retry_after(value) is None
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "\u0663", "1\u00b2", "-1", "9" * 400])
+def test_a_content_length_in_other_digits_does_not_fail_the_fetch(length):
+    def handler(request):
+        return httpx.Response(200, content=b"<rss/>", headers=[(b"Content-Length", length.encode())])
+
+    try:
+        result = _mock(handler)
+    except FetchError:
+        return  # refused with a readable message (h11 or the cap), never an exception of another kind
+    assert result.body == b"<rss/>"

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import FEEDS, SHARED
 from monitor.errors import ParseError
+from monitor.models import RawItem
 from monitor.parse import parse_feed
 
 PERSIAN = SHARED / "corpora" / "persian-feeds"
@@ -138,3 +139,50 @@ def test_parse_feed_equals_settling_the_encoding_first(body, content_type):
             return str(exc)
 
     assert outcome(lambda b, c, u: parse_feed(b, content_type=c, url=u)) == outcome(_parse_settling_first)
+
+
+# ------------------------------------------------------------------------------------------ one bad value
+def _feed(titles, decl='<?xml version="1.0" encoding="utf-8"?>'):
+    items = "".join(f'<item><guid isPermaLink="false">g{i}</guid><title>{t}</title></item>' for i, t in enumerate(titles))
+    return f'{decl}<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+
+
+@pytest.mark.parametrize("fast", ["1", "0"])
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#xdfff;", "&#55296;", "&#x110000;", "&#99999999999999999999;"])
+def test_a_character_reference_to_no_character_is_u_fffd_not_a_failed_feed(monkeypatch, fast, ref):
+    monkeypatch.setenv("MONITOR_FAST_PARSE", fast)
+    for body in (_feed(["ok", f"a {ref} b"]).encode(), _feed(["ok", f"a {ref} b"], decl='<?xml version="1.0" '
+                                                                "encoding=\"utf-16\"?>").encode("utf-16")):
+        items = parse_feed(body, content_type="application/rss+xml")
+        assert [i.title for i in items] == ["ok", "a \ufffd b"]
+
+
+@pytest.mark.parametrize("charset", ["undefined", "base64", "rot13", "no-such-charset", "zip"])
+def test_a_charset_python_cannot_decode_with_is_read_as_undeclared(charset):
+    for body, ctype in ((_feed(["خبر"], decl=f'<?xml version="1.0" encoding="{charset}"?>'), "application/rss+xml"),
+                        (_feed(["خبر"]), f"application/rss+xml; charset={charset}")):
+        assert [i.title for i in parse_feed(body.encode(), content_type=ctype)] == ["خبر"]
+    cp = _feed(["خبر فارسي"], decl=f'<?xml version="1.0" encoding="{charset}"?>').encode("cp1256")
+    assert [i.title for i in parse_feed(cp, content_type="application/rss+xml")] == ["خبر فارسي"]
+
+
+def test_the_cap_keeps_the_newest_dated_items_then_feed_order():
+    from datetime import datetime, timezone
+
+    from monitor.parse import newest, parse_capped
+
+    def at(day):
+        return datetime(2025, 1, day, tzinfo=timezone.utc) if day else None
+
+    raws = [RawItem(guid=str(i), link=None, title="", summary="", content="", published=at(day))
+            for i, day in enumerate([3, None, 9, 1, None, 9, 5])]
+    assert [r.guid for r in newest(raws, 4)] == ["0", "2", "5", "6"]  # 9, 9 (feed order), 5, 3: in feed order
+    assert [r.guid for r in newest(raws, 6)] == ["0", "1", "2", "3", "5", "6"]  # then the first undated
+    dates = ["Tue, 18 Nov 2025 10:00:00 GMT", "", "1404/08/27 14:30", "Wed, 19 Nov 2025 10:00:00 GMT", "junk"]
+    items = "".join(f"<item><guid>g{i}</guid><pubDate>{d}</pubDate></item>" if d else f"<item><guid>g{i}</guid></item>"
+                    for i, d in enumerate(dates))
+    body = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    kept, total = parse_capped(body, content_type="application/rss+xml", max_items=3)
+    assert total == 5 and [i.guid for i in kept] == ["g0", "g2", "g3"]
+    kept, total = parse_capped(body, content_type="application/rss+xml", max_items=10)
+    assert total == 5 and len(kept) == 5

@@ -92,3 +92,100 @@ def test_a_good_fetch_then_the_same_feed_again_is_not_modified(tmp_path, server)
     assert store.items.counts()["items"] == 5
     runner.close()
     store.close()
+
+
+# ------------------------------------------------------------------------------------ freshness across 304s
+class ConditionalServer:
+    """/ttl: a feed with <ttl>60</ttl> (an hour) and an ETag; /max-age: Cache-Control max-age=1800 on its 200
+    only. Both answer 304 to their own ETag, with no Cache-Control, as many servers do."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{ttl}'
+                '<item><guid isPermaLink="false">a</guid><title>خبر</title></item></channel></rss>')
+        bodies = {"/ttl": feed.format(ttl="<ttl>60</ttl>").encode(), "/max-age": feed.format(ttl="").encode()}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                etag = f'"{self.path}"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = bodies[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("ETag", etag)
+                if self.path == "/max-age":
+                    self.send_header("Cache-Control", "public, max-age=1800")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("path, delay, reason", [("ttl", 3600, "the feed's <ttl> of 3600s"),
+                                                 ("max-age", 1800, "Cache-Control max-age of 1800s")])
+def test_ttl_and_max_age_survive_304s(tmp_path, path, delay, reason):
+    server = ConditionalServer()
+    spec = FeedSpec(name="f", url=server.url(path))
+    config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=(spec,),
+                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5))
+    store = Store.open(config.database)
+    store.feeds.sync([(spec.name, spec.url)])
+    clock = Clock()
+    writer, runner = Writer(config, store, clock=clock), ThreadRunner(config, Matcher(()))
+    try:
+        outcome, state = refresh(writer, runner, spec)
+        assert outcome.status == "ok" and delay_of(state, clock) == delay
+        for _ in range(3):  # every later poll is a 304 that carries neither the body nor Cache-Control
+            clock.now += timedelta(seconds=delay)
+            outcome, state = refresh(writer, runner, spec)
+            assert outcome.status == "not_modified", outcome
+            assert delay_of(state, clock) == delay
+            assert store.feeds.summary()[0]["next_poll_reason"] == reason
+    finally:
+        runner.close()
+        store.close()
+        server.close()
+
+
+def test_a_bad_stored_validator_is_repaired_by_the_next_poll(tmp_path):
+    server = ConditionalServer()
+    spec = FeedSpec(name="f", url=server.url("ttl"))
+    config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=(spec,),
+                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5))
+    store = Store.open(config.database)
+    store.feeds.sync([(spec.name, spec.url)])
+    with store.transaction():  # what a database from before the fix may hold
+        store.feeds.save_result("f", status="ok", fetched_at="2025-01-01T00:00:00+00:00", etag='"caf\u00e9"',
+                                last_modified="Tue, 01 Jan 2025 00:00:00 GMT\r\nX: 1")
+    clock = Clock()
+    writer, runner = Writer(config, store, clock=clock), ThreadRunner(config, Matcher(()))
+    try:
+        outcome, state = refresh(writer, runner, spec)
+        assert outcome.status == "ok" and outcome.new == 1, outcome
+        assert (state.etag, state.last_modified) == ('"/ttl"', None)
+        outcome, state = refresh(writer, runner, spec)
+        assert outcome.status == "not_modified" and state.etag == '"/ttl"'
+    finally:
+        runner.close()
+        store.close()
+        server.close()

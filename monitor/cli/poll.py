@@ -11,10 +11,15 @@ from monitor.errors import UsageError
 @main.command()
 @config_option
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Poll only this feed (repeatable).")
+@click.option("--force", is_flag=True, help="Poll feeds whose server asked to wait (Retry-After) all the same.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @handle_errors
-def poll(config_path: str, feed_names: tuple[str, ...], verbose: int) -> None:
+def poll(config_path: str, feed_names: tuple[str, ...], force: bool, verbose: int) -> None:
     """Run one poll cycle over the feeds now, then exit.
+
+    A feed whose server answered 429 or 503 with a Retry-After that has not ended is skipped (a line says
+    until when), as the daemon would; --force polls it anyway. Other schedules (the interval, backoff) do
+    not hold a one-shot poll back.
 
     Exit 0 when the cycle ran, even if some feeds failed (each failure is recorded on its feed: see
     `monitor feeds`); 2 for a bad config or an unknown feed name; 1 for other fatal errors.
@@ -26,7 +31,7 @@ def poll(config_path: str, feed_names: tuple[str, ...], verbose: int) -> None:
     setup_logging(verbose)
     config = read_config(config_path)
     feeds = _select_feeds(config, feed_names)
-    summary = _run_cycle(config, feeds)
+    summary = _run_cycle(config, feeds, honour_retry_after=not force)
     _print_cycle(summary)
 
 
@@ -41,7 +46,7 @@ def _select_feeds(config, names: tuple[str, ...]):
     return [by_name[n] for n in names]
 
 
-def _run_cycle(config, feeds):
+def _run_cycle(config, feeds, honour_retry_after: bool = False):
     from monitor.workers import start_farm
 
     # The workers start first: their imports then run while this process does its own and opens the store.
@@ -52,7 +57,8 @@ def _run_cycle(config, feeds):
 
         store = Store.open(config.database)
         try:
-            return Engine(config, store).run_cycle(feeds, runner=farm)  # closes the farm
+            return Engine(config, store).run_cycle(feeds, runner=farm,  # closes the farm
+                                                   honour_retry_after=honour_retry_after)
         finally:
             store.close()
     finally:
@@ -61,13 +67,17 @@ def _run_cycle(config, feeds):
 
 
 def _print_cycle(summary) -> None:
+    for name, until in summary.waiting.items():
+        when = until.replace("T", " ").replace("+00:00", " UTC")
+        click.echo(f"{name}: skipped: server asked to wait until {when} (Retry-After; --force polls it now)")
     for o in summary.outcomes:
         if o.status == "error":
             click.echo(f"{o.name}: error: {o.error}")
         elif o.status == "not_modified":
             click.echo(f"{o.name}: not modified")
         else:
-            click.echo(f"{o.name}: {o.new} new, {o.duplicate} duplicate, {o.flagged} flagged")
+            note = f" ({o.error})" if o.error else ""
+            click.echo(f"{o.name}: {o.new} new, {o.duplicate} duplicate, {o.flagged} flagged{note}")
     click.echo(summary.line())
 
 

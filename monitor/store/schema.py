@@ -152,6 +152,16 @@ def m006_guid_per_feed_and_title_hash(db: Database) -> None:
         """)
 
 
+@migrations()
+def m007_feed_freshness(db: Database) -> None:
+    """What a feed asked for, remembered across polls: its RSS <ttl> and Cache-Control max-age (seconds), which
+    a 304 carries neither of, and the moment its server's Retry-After ends, which a one-shot `monitor poll`
+    honours as the daemon does."""
+    db.execute("ALTER TABLE feeds ADD COLUMN ttl REAL")
+    db.execute("ALTER TABLE feeds ADD COLUMN max_age REAL")
+    db.execute("ALTER TABLE feeds ADD COLUMN retry_until TEXT")
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet."""
     migrations.apply(db)

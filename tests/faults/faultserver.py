@@ -48,13 +48,16 @@ class FaultServer:
         self.secret_file = secret_file
         self.stop = threading.Event()
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.hits: dict[str, int] = {}  # path -> requests served
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802
-                route = server.routes.get(self.path.split("?", 1)[0])
+                path = self.path.split("?", 1)[0]
+                server.hits[path] = server.hits.get(path, 0) + 1
+                route = server.routes.get(path)
                 try:
                     if route is None:
                         self.send_error(404)
@@ -153,6 +156,33 @@ class FaultServer:
             "pre-1970": "Thu, 01 Jan 1960 10:00:00 GMT",
         }
         self.static("/dates", rss([item(f"date-{k}", title=k, date=v) for k, v in dates.items()]))
+        self._register_bad_values()
+
+    # ------------------------------------------------------------------ one bad value in a good feed
+    def _register_bad_values(self) -> None:
+        """Feeds that are good but for one value: a header, one item's field, the XML declaration."""
+        three = lambda tag: rss([item(f"{tag}-{i}", title=f"خبر {tag} {i}") for i in range(3)])  # noqa: E731
+        # Validators that are not ASCII (http.server sends header values as Latin-1 bytes).
+        self.static("/bad-etag", three("etag"), ETag='"caf\xe9"', Last_Modified="Di, 18 Mär 2025 10:00:00 GMT")
+        self.static("/bad-port", rss([item("port-0", title="خبر سالم"),
+                                      "<item><title>پیوند با درگاه ناممکن</title>"
+                                      "<link>http://example.com:99999/a</link></item>\n",
+                                      "<item><title>شناسه با درگاه ناممکن</title>"
+                                      "<guid>http://example.com:99999/b</guid></item>\n",
+                                      item("port-3", title="خبر سالم دیگر")]))
+        self.static("/surrogate", rss([item("sur-0", title="خبر سالم"), item("sur-1", title="پیش &#xD800; پس"),
+                                       item("sur-2", title="بزرگ &#x110000; پس", desc="متن &#55296; خبر"),
+                                       item("sur-3", title="خبر سالم دیگر")]))
+        self.static("/superscript-max-age", three("maxage"), Cache_Control="max-age=\u00b2")
+        self.static("/superscript-retry-after", b"busy", "text/plain", 503, Retry_After="\u00b2")
+        self.static("/arabic-digit-retry-after", b"busy", "text/plain", 429, Retry_After="\u0663\u0660\u0660".encode().decode("latin-1"))  # sent as UTF-8
+        self.static("/encoding-undefined", rss([item(f"undef-{i}", title=f"خبر {i}") for i in range(2)],
+                                               decl='<?xml version="1.0" encoding="undefined"?>'))
+        self.static("/charset-undefined", three("cs"), "application/rss+xml; charset=undefined")
+        self.static("/nul-title", rss([item("nul-0", title="پیش\x00پس از صفر"), item("nul-1", title="خبر سالم")]))
+        self.routes["/always-304"] = lambda h: self.send(h, b"", status=304)
+        days = [formatdate(1_700_000_000 + i * 60, usegmt=True) for i in range(1500)]  # oldest first
+        self.static("/capped-by-date", rss([item(f"cap-{i}", title=f"خبر {i}", date=d) for i, d in enumerate(days)]))
 
     # ------------------------------------------------------------------ slow and big
     def _hang(self, h: BaseHTTPRequestHandler) -> None:
