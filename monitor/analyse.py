@@ -137,15 +137,6 @@ def clean_raw(raw: RawItem) -> RawItem:
     return replace(raw, **changed) if changed else raw
 
 
-def _canonical(link: str | None) -> str | None:
-    """dedup.canonical_link, or None for a link no URL parser reads (`http://example.com:99999/a`): the item is
-    kept with its link as written, only not compared by link."""
-    try:
-        return dedup.canonical_link(link)
-    except ValueError:
-        return None
-
-
 def parse_keyed(body: bytes, content_type: str | None, url: str | None) -> list[tuple[str, RawItem]]:
     """Parse a body and key its entries. feedparser is imported here, so only the commands that poll pay for it."""
     from monitor.parse import parse_feed
@@ -161,7 +152,7 @@ def item_key(raw: RawItem) -> str:
     """
     if raw.guid:
         return f"guid:{raw.guid}"
-    link = _canonical(raw.link)
+    link = dedup.canonical_link(raw.link)
     if link:
         return f"link:{link}"
     title, published = html_to_text(raw.title), to_iso(raw.published)
@@ -176,7 +167,7 @@ def prepare(raw: RawItem, key: str | None = None) -> PreparedItem:
     summary = html_to_text(raw.summary)
     body = _body(summary, html_to_text(raw.content))
     return PreparedItem(key=key or item_key(raw), guid=raw.guid, link=raw.link,
-                        canonical_link=_canonical(raw.link), title=title,
+                        canonical_link=dedup.canonical_link(raw.link), title=title,
                         summary=summary[:1000], body=body, published=to_iso(raw.published))
 
 

@@ -160,15 +160,16 @@ def canonical_link(link: str | None) -> str | None:
         return None
     try:
         parts = urlsplit("".join(link.split()))
-    except ValueError:
+        port = parts.port if ":" in parts.netloc else None  # .port parses, and raises for 99999 or "x"
+    except ValueError:  # not a URL a browser could open: no canonical form, the link is kept as written
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
-    if ":" in parts.netloc and parts.port and parts.port not in (80, 443):  # .port parses: only when there is one
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     path = parts.path
     if not _QUOTED_PATH.fullmatch(path):  # most paths are already quoted: quote(unquote()) would not change them
         path = quote(unquote(path), safe=_PATH_SAFE)  # raw Persian, %d9%86 and %D9%86 all become %D9%86
