@@ -135,9 +135,12 @@ def test_canonical_link(link, expected):
     assert canonical_link(link) == expected
 
 
-def test_canonical_link_of_a_port_out_of_range_raises():
-    with pytest.raises(ValueError):
-        canonical_link("https://x.ir:99999/a")
+def test_a_link_no_url_parser_reads_has_no_canonical_form():
+    """A port out of range or not a number (issue 12, point 2: it failed the whole feed) gives None; the item
+    keeps its link as written and is compared by text."""
+    for link in ("https://x.ir:99999/a", "http://example.com:99999/a", "https://x.ir:abc/a", "http://[::1/a"):
+        assert canonical_link(link) is None, link
+    assert canonical_link("https://x.ir:8080/a") == "https://x.ir:8080/a"
 
 
 _URL_PIECES = st.sampled_from(["http", "https", "HTTP", "hTTps", "ftp", "", ":", "://", "//", "/", "www.", "WWW.",
