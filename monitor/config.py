@@ -309,6 +309,19 @@ def _paths(ctx: _Ctx, node: Node, key: str) -> tuple[str, ...]:
     return tuple(_path(ctx, item, item_key) for item, item_key in _sequence(ctx, node, key, allow_single=True))
 
 
+def _corpus_paths(ctx: _Ctx, node: Node, key: str) -> tuple[str, ...]:
+    """Corpus folders or files that exist: a typo would otherwise turn dedup against the corpus off silently."""
+    paths = []
+    for item, item_key in _sequence(ctx, node, key, allow_single=True):
+        path = _path(ctx, item, item_key)
+        if not os.path.exists(path):
+            ctx.fail(item, item_key, f"{_quote(path)} does not exist (a folder of .txt files or one .txt file)")
+        if not (os.path.isdir(path) or os.path.isfile(path)):
+            ctx.fail(item, item_key, f"{_quote(path)} is neither a folder nor a file")
+        paths.append(path)
+    return tuple(paths)
+
+
 def _strings(*, allow_empty: bool) -> Converter:
     """A list of words (or a single one); duplicates are dropped, order kept."""
 
@@ -500,7 +513,7 @@ _WATCH: dict[str, Field] = {
 # The top level. Adding `report:` or `log:` later is one entry here (and its field on Config).
 _TOP_LEVEL: dict[str, Field] = {
     "database": Field(_path),
-    "corpus": Field(_paths),
+    "corpus": Field(_corpus_paths),
     "schedule": Field(_schedule),
     "http": Field(_section(_HTTP, HTTPSettings)),
     "dedup": Field(_section(_DEDUP, DedupSettings)),

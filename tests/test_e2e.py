@@ -299,3 +299,37 @@ def test_every_command_help_ends_with_an_example():
 def test_python_dash_m_and_version():
     proc = run_cli("--version")
     assert proc.returncode == 0 and "0.1.0" in proc.stdout
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 17
+def test_a_corpus_path_that_does_not_exist_is_a_config_error(tmp_path):
+    config = write_config(tmp_path, {}, corpus=[str(SEEDS), str(tmp_path / "seedz")])
+    for command in ("poll", "corpus"):
+        proc = run_cli(command, "--config", str(config))
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "config.yaml:" in proc.stderr and "corpus[1]" in proc.stderr and "seedz" in proc.stderr
+        assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_corpus_file_without_a_title_line_is_all_body_in_linear_time(tmp_path):
+    import random
+
+    rng = random.Random(12)
+    words = "مجلس دولت ایران سفیر نشست گفت‌وگو روابط اقتصاد همکاری تهران مسکو پکن".split()
+    corpus = tmp_path / "known"
+    corpus.mkdir()
+    # One paragraph of about 6 MB on a single line, and one after many blank lines: neither has a title line.
+    big = " ".join(f"{rng.choice(words)}{rng.randrange(10_000)}" for _ in range(450_000))
+    (corpus / "one_line.txt").write_text(big, encoding="utf-8")
+    (corpus / "blank_first.txt").write_text("\n" * 300_000 + big[:2_000_000] + "\n" + big[:1000], encoding="utf-8")
+    lead = " ".join(words * 3)  # longer than a title: the first paragraph
+    (corpus / "lead_first.txt").write_text(f"{lead}\n\n{' '.join(words)}", encoding="utf-8")
+    (corpus / "titled.txt").write_text(f"عنوان کوتاه خبر\n\n{lead}", encoding="utf-8")
+    config = write_config(tmp_path, {}, corpus=[str(corpus)])
+    proc = run_cli("corpus", "--config", str(config), timeout=60)  # the table: it rendered the 6 MB "title"
+    assert proc.returncode == 0, proc.stderr
+    docs = {d["ref"]: d for d in run_json("corpus", "--config", str(config), "--format", "json")["documents"]}
+    assert docs["one_line"]["title"] == "" and docs["one_line"]["fingerprint_count"] > 10_000
+    assert docs["blank_first"]["title"] == "" and docs["blank_first"]["fingerprint_count"] > 1_000
+    assert docs["lead_first"]["title"] == "" and docs["lead_first"]["fingerprint_count"] > 0
+    assert docs["titled"]["title"] == "عنوان کوتاه خبر" and docs["titled"]["fingerprint_count"] > 0
