@@ -230,7 +230,7 @@ def test_bad_config_exits_2_naming_file_line_and_key(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("feeds:\n  - {name: a, url: 'http://x/rss'}\n  - {name: b, url: 'ftp://x/rss'}\n",
                     encoding="utf-8")
-    for command in ("poll", "items", "report", "feeds", "match"):
+    for command in ("poll", "report", "feeds", "match"):  # items and status still answer: point 19 below
         proc = run_cli(command, "--config", str(path), *(["x"] if command == "match" else []))
         assert proc.returncode == 2, (command, proc.stderr)
         assert "config.yaml:3" in proc.stderr and "feeds[1].url" in proc.stderr
@@ -333,3 +333,101 @@ def test_a_corpus_file_without_a_title_line_is_all_body_in_linear_time(tmp_path)
     assert docs["blank_first"]["title"] == "" and docs["blank_first"]["fingerprint_count"] > 1_000
     assert docs["lead_first"]["title"] == "" and docs["lead_first"]["fingerprint_count"] > 0
     assert docs["titled"]["title"] == "عنوان کوتاه خبر" and docs["titled"]["fingerprint_count"] > 0
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 18
+def rss(*items: tuple[str, str, str, str]) -> bytes:
+    """An RSS 2.0 body of (guid, title, description, RFC 822 pubDate) items."""
+    body = "".join(f"<item><guid isPermaLink=\"false\">{g}</guid><title>{t}</title><description>{d}</description>"
+                   f"<pubDate>{p}</pubDate></item>" for g, t, d, p in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<link>http://example.com/</link><description>d</description>{body}</channel></rss>").encode()
+
+
+def rfc822(when) -> str:
+    from email.utils import format_datetime
+
+    return format_datetime(when)
+
+
+def test_report_refuses_a_backwards_or_future_period(polled):
+    config, _, _ = polled
+    for args, words in ((("--since", "2019-01-01", "--until", "2018-01-01"), ("--since", "--until")),
+                        (("--since", "2019-01-01", "--until", "2019-01-01"), ("--since", "--until")),
+                        (("--since", "1404-09-01", "--until", "1404-08-01"), ("--since", "--until")),
+                        (("--since", "2099-01-01"), ("--since", "future")),
+                        (("--since", "1499-01-01"), ("--since", "future"))):
+        proc = run_cli("report", "--config", str(config), *args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert all(w in proc.stderr for w in words), proc.stderr
+    proc = run_cli("items", "--config", str(config), "--since", "2099-01-01")
+    assert proc.returncode == 2 and "future" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    # A period that ends in the future is fine: it is the report of everything since.
+    assert run_cli("report", "--config", str(config), "--since", "2025-11-01", "--until", "2099-01-01"
+                   ).returncode == 0
+
+
+def test_status_and_report_mean_the_same_today_and_say_which_time(tmp_path, httpserver):
+    from datetime import timedelta
+
+    from monitor.dates import now_utc
+
+    now = now_utc()
+    httpserver.expect_request("/rss").respond_with_data(rss(
+        ("a", "خبر امروز", "دیدار دبیرکل حزب موتلفه اسلامی با سفیر", rfc822(now - timedelta(minutes=5))),
+        ("b", "خبر امروز دیگر", "گزارشی از بازار کتاب تهران و نمایشگاه", rfc822(now - timedelta(minutes=9))),
+        ("c", "خبر کهنه", "نشست حزب موتلفه اسلامی در هفته گذشته برگزار شد", rfc822(now - timedelta(days=3))),
+        ("d", "خبر کهنه دیگر", "سفر گروهی از دانشجویان به شیراز", rfc822(now - timedelta(days=4)))),
+        content_type="application/rss+xml")
+    config = write_config(tmp_path, {"one": httpserver.url_for("/rss")}, corpus=[])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    status = run_json("status", "--config", str(config), "--format", "json")
+    report = run_json("report", "--config", str(config), "--since", "today", "--format", "json")["items"]
+    new_today = run_json("items", "--config", str(config), "--status", "new", "--since", "today",
+                         "--format", "json")["items"]
+    assert (status["new_today"], status["flagged_today"]) == (len(new_today), len(report)) == (2, 1)
+    assert status["today"]["by"] == "published" and status["today"]["since"].endswith("+03:30")
+    text = run_cli("status", "--config", str(config))
+    assert text.returncode == 0 and "published" in text.stdout and "Tehran" in text.stdout
+    table = run_cli("report", "--config", str(config), "--since", "today")
+    assert table.returncode == 0 and "published" in table.stdout
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 19
+def test_read_only_commands_that_need_only_the_database_answer_with_an_invalid_config(polled):
+    config, _, _ = polled
+    before = run_json("items", "--config", str(config), "--format", "json")
+    assert len(before["items"]) == 14
+    good = config.read_text(encoding="utf-8")
+    broken = config.parent / "broken.yaml"
+    cases = [  # (text, line, key)
+        (good + "schedule: {interval: soon}\n", None, "schedule.interval"),
+        (good.replace("feeds:\n", "feeds:\n- {name: bad, url: 'ftp://x/rss'}\n", 1), None, "feeds[0].url"),
+        (good + "watch: [oops\n", None, None),  # YAML that does not parse: its `database:` line still does
+    ]
+    for text, _, key in cases:
+        broken.write_text(text, encoding="utf-8")
+        for command in ("items", "status"):
+            proc = run_cli(command, "--config", str(broken), "--format", "json")
+            assert proc.returncode == 0, (command, key, proc.stderr)
+            warning = proc.stderr.strip().splitlines()
+            assert len(warning) == 1 and warning[0].startswith("warning: ") and "broken.yaml:" in warning[0]
+            assert key is None or key in warning[0], warning
+            assert "Traceback" not in proc.stderr
+            if command == "items":
+                assert run_json_text(proc.stdout) == before
+            else:
+                assert run_json_text(proc.stdout)["database"] == str(config.parent / "state" / "test.db")
+    # Commands that need the feeds or the watch list still refuse, and so does a file whose database is unknown.
+    proc = run_cli("report", "--config", str(broken))
+    assert proc.returncode == 2 and "broken.yaml:" in proc.stderr
+    broken.write_text("database: [a, b]\nfeeds: []\n", encoding="utf-8")
+    proc = run_cli("status", "--config", str(broken))
+    assert proc.returncode == 2 and "database" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def run_json_text(text: str) -> dict:
+    import json
+
+    return json.loads(text)
