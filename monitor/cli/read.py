@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import click
 
 from monitor.cli import FORMATS, console, emit_items, read_config, open_readonly, since_option_value, config_option, handle_errors, main
+from monitor.cli.rematch import stale_notice
 from monitor.cli.report import check_period
 from monitor.errors import ConfigError
 
@@ -55,6 +56,7 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     since_iso = since_option_value(since)
     check_period(since, since_iso)
     store = open_readonly(config)
+    stale_notice(store, config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
     emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
 

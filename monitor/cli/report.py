@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
+from monitor.cli.rematch import stale_notice
 from monitor.errors import UsageError
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
@@ -42,6 +43,7 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     since_iso, until_iso = since_option_value(since), _when("--until", until)
     check_period(since, since_iso, until, until_iso)
     store = open_readonly(config)
+    stale_notice(store, config)
     rows = store.items.query(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
                              kind=kinds) if store else []
     from datetime import datetime
