@@ -431,3 +431,40 @@ def run_json_text(text: str) -> dict:
     import json
 
     return json.loads(text)
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 16
+def test_titles_are_stored_as_the_feed_wrote_them_and_shown_in_display_form_never_for_latin(tmp_path, httpserver):
+    import json
+
+    from datetime import timedelta
+
+    from monitor.dates import now_utc
+
+    when = rfc822(now_utc() - timedelta(hours=1))
+    persian = "نشست G20 و حزب موتلفه اسلامی در كشور 1404"  # an Arabic kaf, ASCII digits in Latin and Persian runs
+    english = "Motalefeh party at the G20 summit, 2025 (Tehran 3:30)"
+    httpserver.expect_request("/rss").respond_with_data(rss(
+        ("p", persian, "متن خبر درباره حزب موتلفه اسلامی و نشست G20 در سال 1404", when),
+        ("e", english, "خبر حزب موتلفه اسلامی", when)), content_type="application/rss+xml")
+    config = write_config(tmp_path, {"one": httpserver.url_for("/rss")}, corpus=[])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    conn = sqlite3.connect(tmp_path / "state" / "test.db")
+    stored = {r[0] for r in conn.execute("SELECT title FROM items")}
+    conn.close()
+    assert stored == {persian, english}  # what the feed said, for quoting
+    items = run_json("items", "--config", str(config), "--format", "json")["items"]
+    assert {it["title"] for it in items} == {persian, english}
+    shown = "نشست G20 و حزب موتلفه اسلامی در کشور ۱۴۰۴"  # display form in the Persian runs only
+    for args in (("report", "--since", "today"), ("items",)):
+        proc = run_cli(*args, "--config", str(config), env={"COLUMNS": "200"})
+        assert proc.returncode == 0, proc.stderr
+        out = " ".join(proc.stdout.split())
+        assert shown in out and english in out, (args, out)
+        assert "G۲۰" not in out and "۲۰۲۵" not in out
+    html = run_cli("report", "--config", str(config), "--since", "today", "--format", "html").stdout
+    assert shown in html and english in html and "G۲۰" not in html
+    report = json.loads(run_cli("report", "--config", str(config), "--since", "today", "--format", "json").stdout)
+    assert {it["title"] for it in report["items"]} == {persian, english}  # JSON for programs: as stored
+    snippets = [m["snippet"] for it in report["items"] for m in it["matches"]]
+    assert any("G20" in s for s in snippets) and not any("G۲۰" in s for s in snippets)

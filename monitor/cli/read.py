@@ -58,6 +58,10 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     store = open_readonly(config)
     stale_notice(store, config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
+    if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
+        from monitor.display import display
+
+        rows = [{**row, "title": display(row["title"])} for row in rows]
     emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
 
 
