@@ -401,12 +401,12 @@ def test_read_only_commands_that_need_only_the_database_answer_with_an_invalid_c
     assert len(before["items"]) == 14
     good = config.read_text(encoding="utf-8")
     broken = config.parent / "broken.yaml"
-    cases = [  # (text, line, key)
-        (good + "schedule: {interval: soon}\n", None, "schedule.interval"),
-        (good.replace("feeds:\n", "feeds:\n- {name: bad, url: 'ftp://x/rss'}\n", 1), None, "feeds[0].url"),
-        (good + "watch: [oops\n", None, None),  # YAML that does not parse: its `database:` line still does
+    cases = [  # (text, the key the warning names)
+        (good + "schedule: {interval: soon}\n", "schedule.interval"),
+        (good.replace("feeds:\n", "feeds:\n- {name: bad, url: 'ftp://x/rss'}\n", 1), "feeds[0].url"),
+        (good + "watch: [oops\n", None),  # YAML that does not parse: its `database:` line still does
     ]
-    for text, _, key in cases:
+    for text, key in cases:
         broken.write_text(text, encoding="utf-8")
         for command in ("items", "status"):
             proc = run_cli(command, "--config", str(broken), "--format", "json")
