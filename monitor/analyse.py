@@ -7,7 +7,8 @@ writer. The only outside state it reads is which keys a feed already has, throug
 answer it from a read-only connection and the main process from its own.
 
 What comes back is everything the store needs, so the main process does no text work: the item's plain text,
-its fingerprint, its watch matches with display snippets, and its display title.
+its fingerprint and its watch matches with display snippets. The title is stored as the feed wrote it (display
+form is applied when it is shown, so its spelling can be quoted).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ class AnalysedItem(NamedTuple):
     item: PreparedItem
     fingerprint: dedup.Fingerprint
     matches: tuple[Match, ...]  # snippets already in display form
-    display_title: str
 
 
 def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
@@ -102,7 +102,7 @@ def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher
     out: list[AnalysedItem] = []
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
         matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, display_title=display(item.title)))
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches))
     return out, notes
 
 

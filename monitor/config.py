@@ -38,7 +38,7 @@ from monitor.errors import ConfigError
 from monitor.models import AUTO, WATCH_KINDS, Config, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
 from monitor.units import parse_duration, parse_size
 
-__all__ = ["load_config", "parse_duration", "parse_size", "DEFAULT_DATABASE"]
+__all__ = ["load_config", "database_of", "parse_duration", "parse_size", "DEFAULT_DATABASE"]
 
 DEFAULT_DATABASE = "state/monitor.db"
 FEED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -101,6 +101,44 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     values.setdefault("corpus", ())
     values.setdefault("watch", ())
     return Config(path=absolute, **values)
+
+
+def database_of(path: str | os.PathLike[str]) -> str | None:
+    """The database a config file names, read on its own from a file that may be invalid elsewhere; None when
+    the file cannot be read or its `database:` cannot be made out.
+
+    Why: read-only commands that need only the database (`monitor status`, `monitor items`) still answer while
+    an invalid edit waits to be fixed (the running daemon keeps its last valid config meanwhile). The value is
+    resolved exactly as load_config resolves it; YAML that does not parse is searched for its one top-level
+    `database:` line."""
+    shown = os.fspath(path)
+    absolute = os.path.abspath(shown)
+    ctx = _Ctx(file=shown, base=os.path.dirname(absolute))
+    try:
+        text = _read_text(ctx, absolute)
+    except ConfigError:
+        return None
+    try:
+        root: Node | None = _compose(ctx, text)
+        pairs = _pairs(ctx, root, "") if isinstance(root, MappingNode) and root.tag == _MAP else None
+    except (ConfigError, RecursionError):
+        pairs = None
+    if pairs is not None:
+        found = pairs.get("database")
+        if found is None or found[1].tag == _NULL:
+            return ctx.resolve(DEFAULT_DATABASE)
+        try:
+            return _path(ctx, found[1], "database")
+        except ConfigError:
+            return None
+    lines = re.findall(r"^database:[ \t]*(\S.*?)[ \t]*$", text, re.M)
+    if len(lines) != 1:
+        return None
+    try:
+        value = yaml.safe_load(lines[0])
+    except yaml.YAMLError:
+        return None
+    return ctx.resolve(value.strip()) if isinstance(value, str) and value.strip() else None
 
 
 # --------------------------------------------------------------------------- reading and parsing
@@ -309,6 +347,19 @@ def _paths(ctx: _Ctx, node: Node, key: str) -> tuple[str, ...]:
     return tuple(_path(ctx, item, item_key) for item, item_key in _sequence(ctx, node, key, allow_single=True))
 
 
+def _corpus_paths(ctx: _Ctx, node: Node, key: str) -> tuple[str, ...]:
+    """Corpus folders or files that exist: a typo would otherwise turn dedup against the corpus off silently."""
+    paths = []
+    for item, item_key in _sequence(ctx, node, key, allow_single=True):
+        path = _path(ctx, item, item_key)
+        if not os.path.exists(path):
+            ctx.fail(item, item_key, f"{_quote(path)} does not exist (a folder of .txt files or one .txt file)")
+        if not (os.path.isdir(path) or os.path.isfile(path)):
+            ctx.fail(item, item_key, f"{_quote(path)} is neither a folder nor a file")
+        paths.append(path)
+    return tuple(paths)
+
+
 def _strings(*, allow_empty: bool) -> Converter:
     """A list of words (or a single one); duplicates are dropped, order kept."""
 
@@ -501,7 +552,7 @@ _WATCH: dict[str, Field] = {
 # The top level. Adding `report:` or `log:` later is one entry here (and its field on Config).
 _TOP_LEVEL: dict[str, Field] = {
     "database": Field(_path),
-    "corpus": Field(_paths),
+    "corpus": Field(_corpus_paths),
     "schedule": Field(_schedule),
     "http": Field(_section(_HTTP, HTTPSettings)),
     "dedup": Field(_section(_DEDUP, DedupSettings)),

@@ -435,27 +435,35 @@ def corpus_files(paths: Iterable[str]) -> list[Path]:
     return sorted(found.values(), key=lambda f: (f.stem, str(f)))
 
 
+TITLE_MAX_CHARS = 200  # a first line longer than this is the article's first paragraph, not its title
+
+
 def parse_corpus_document(path: Path) -> CorpusDoc:
     """The seed format: a leading `date YYYY-MM-DD` then the body; or a title line, an optional source and date
-    line («خبرگزاری مهر دوشنبه 26 آبان 1404 - 14:19»), then the body. Raises UnicodeDecodeError/OSError."""
+    line («خبرگزاری مهر دوشنبه 26 آبان 1404 - 14:19»), then the body. Raises UnicodeDecodeError/OSError.
+
+    The first line is the title only when it is short (TITLE_MAX_CHARS) and more text follows: a file that is
+    one long paragraph, or starts with one, has no title line, and all of its text is the body (fingerprinted,
+    as a title is not). Every step is one pass over the text, so a file of many megabytes costs in proportion.
+    """
     text = path.read_text(encoding="utf-8-sig")
     lines = [ln.rstrip() for ln in text.splitlines()]
-    while lines and not lines[0].strip():
-        lines.pop(0)
+    start = next((i for i, ln in enumerate(lines) if ln.strip()), len(lines))
+    lines = lines[start:]
     title, published = "", None
     if lines:
         m = _DATE_LINE.match(lines[0])
         if m:
             published = parse_feed_date(m.group(1) + "T00:00:00")  # midnight in Tehran (monitor.dates)
             lines[0] = m.group(2)
-        else:
+        elif len(lines[0].strip()) <= TITLE_MAX_CHARS and len(lines) > 1:
             title = lines.pop(0).strip()
-            rest = [i for i, ln in enumerate(lines) if ln.strip()]
-            if rest:
-                first = lines[rest[0]]
+            rest = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+            if rest is not None:
+                first = lines[rest]
                 if len(first) < 120 and _SOURCE_LINE.search(first):
                     published = parse_feed_date(first) or parse_feed_date(_SOURCE_LINE.search(first).group(0))
-                    lines.pop(rest[0])
+                    lines.pop(rest)
     body = "\n".join(lines).strip()
     return CorpusDoc(ref=path.stem, path=str(path), title=title, body=body,
                      published=to_iso(published))

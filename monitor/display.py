@@ -25,10 +25,21 @@ _HALF_SPACE_MARK = re.compile("(?<=[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff])[\u
                               "(?=[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff])")
 
 
+# Latin text is left as written («G20», «COVID-19», «50%»): the display table turns ASCII digits and % into
+# Persian ones, right in a Persian run and wrong in a Latin one. A Latin run is a Latin letter with the letters,
+# digits and word punctuation joined to it; a number standing apart takes the script of the nearest letter.
+_LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+_HAS_LATIN = re.compile(f"[{_LATIN}]")
+_LATIN_RUN = re.compile(f"[0-9]*[{_LATIN}][{_LATIN}0-9'’.\\-_/:@#&+%]*")
+_NUMBER = re.compile(r"[0-9]+(?:[.,:/\-][0-9]+)*%?")
+_NEAR = 64  # characters looked at on each side of a number for the nearest letter
+
+
 def display(s: str) -> str:
     """Readable Persian for people (titles, snippets): hazm's character normalisation, no direction marks, one
     line. Arabic yeh and kaf become Persian ones, presentation forms plain letters, digits Persian digits,
-    diacritics and special marks go, ligature words («ﷲ») are written out; spacing stays as written.
+    diacritics and special marks go, ligature words («ﷲ») are written out; spacing stays as written. Latin runs
+    are kept as written («G20», an English title's «2025»): only the Persian text is put in display form.
 
     Why not hazm's whole Normalizer (its spacing and ZWNJ fixes), as this did once: it needs
     hazm's word lists and all of hazm's imports in every process that displays, and costs far more per title
@@ -36,10 +47,42 @@ def display(s: str) -> str:
     live feeds mostly carry their ZWNJs. The character normalisation is the part that matters for reading
     (windows-1256 feeds always carry Arabic letters and ASCII digits), and it costs one str.translate.
 
-    Never use it on URLs, GUIDs or dates: digits change («1404/08/26» becomes Persian digits).
+    Apply it when showing text, never to what is stored (the feed's own spelling is kept for quoting), and
+    never on URLs, GUIDs or dates.
     """
     if not s:
         return ""
     if "\u200e" in s or "\u200f" in s:
         s = _HALF_SPACE_MARK.sub("\u200c", s)
-    return " ".join(s.translate(_DISPLAY).split())
+    if not _HAS_LATIN.search(s):
+        return " ".join(s.translate(_DISPLAY).split())
+    out: list[str] = []
+    pos = 0
+    for run in _LATIN_RUN.finditer(s):
+        out.append(_persian_part(s, pos, run.start()))
+        out.append(run.group())
+        pos = run.end()
+    out.append(_persian_part(s, pos, len(s)))
+    return " ".join("".join(out).split())
+
+
+def _persian_part(s: str, start: int, end: int) -> str:
+    """s[start:end] (no Latin letters in it) in display form, but a number nearest to a Latin letter as is."""
+    out: list[str] = []
+    pos = start
+    for number in _NUMBER.finditer(s, start, end):
+        if _latin_context(s, number.start(), number.end()):
+            out.append(s[pos:number.start()].translate(_DISPLAY))
+            out.append(number.group())
+            pos = number.end()
+    out.append(s[pos:end].translate(_DISPLAY))
+    return "".join(out)
+
+
+def _latin_context(s: str, start: int, end: int) -> bool:
+    """Whether the letter nearest to s[start:end] (the one before on a tie) is Latin."""
+    before = next(((start - i, s[i]) for i in range(start - 1, max(start - _NEAR, 0) - 1, -1) if s[i].isalpha()),
+                  None)
+    after = next(((i - end + 1, s[i]) for i in range(end, min(end + _NEAR, len(s))) if s[i].isalpha()), None)
+    nearest = min((c for c in (before, after) if c is not None), key=lambda c: c[0], default=None)
+    return nearest is not None and _HAS_LATIN.match(nearest[1]) is not None

@@ -306,7 +306,7 @@ class Writer:
             verdict = judge.next(item_id)
             rows.append({
                 "id": item_id, "feed": feed, "key": item.key, "guid": item.guid, "link": item.link,
-                "canonical_link": item.canonical_link, "title": analysed.display_title, "summary": item.summary,
+                "canonical_link": item.canonical_link, "title": item.title, "summary": item.summary,
                 "body": item.body, "published": item.published, "fetched_at": fetched_at,
                 "status": "duplicate" if verdict else "new",
                 "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,

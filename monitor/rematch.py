@@ -2,21 +2,39 @@
 
 Batches in id order, one transaction each, holding the writer lock only for a batch, so polls interleave with a
 long re-match. Only items whose matches really changed are rewritten (a changed watch entry usually touches a
-few items out of many). Used by the daemon after an edit and by bench/rematch.py.
+few items out of many). Used by the daemon after an edit, by `monitor poll` before a cycle when the watch list
+changed since the stored matches were made, by `monitor rematch`, and by bench/rematch.py.
+
+Every writer records the same "matched with" hash (store.meta.matched_with), so whichever of them sees an edit
+first brings the matches up to date, and the read commands can tell when they would show stale flags.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable, ContextManager
+from typing import TYPE_CHECKING, Callable, ContextManager
 
-from monitor.match import Matcher
-from monitor.store import Store
+from monitor.models import Config
+
+if TYPE_CHECKING:  # not imported at run time: the read commands ask is_stale() and must start fast
+    from monitor.match import Matcher
+    from monitor.store import Store
 
 BATCH = 2000  # items per transaction: a poll waits at most one batch for the writer lock
+
+
+def watch_hash(config: Config) -> str:
+    """What identifies a watch list: equal for equal lists, whoever loaded them."""
+    return hashlib.sha1(repr(config.watch).encode()).hexdigest()
+
+
+def is_stale(store: Store, config: Config) -> bool:
+    """Whether stored items were matched with another watch list than config's (or with one never recorded)."""
+    return store.meta.matched_with() != watch_hash(config) and store.items.count() > 0
 
 
 @dataclass
@@ -62,3 +80,14 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
         progress(state)
     state.seconds = time.monotonic() - started
     return state
+
+
+def rematch_to(store: Store, config: Config, matcher: Matcher, *,
+               progress: Callable[[Progress], None] = lambda p: None) -> Progress:
+    """Re-match every stored item with config's watch list (`matcher` compiled from it), then record that list
+    as the one the stored matches were made with: a run cut short records nothing and is redone next time."""
+    result = rematch(store, matcher, progress=progress)
+    if result.finished:
+        with store.transaction():
+            store.meta.set_matched_with(watch_hash(config))
+    return result

@@ -85,14 +85,21 @@ FULL = """
 """
 
 
+def write_full(tmp_path: Path) -> Path:
+    """FULL with its corpus paths made (a corpus path that does not exist is an error)."""
+    (tmp_path / "fixtures" / "seeds").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "abs" / "corpus").mkdir(parents=True, exist_ok=True)
+    return write(tmp_path, FULL.replace("/abs/corpus", str(tmp_path / "abs" / "corpus")))
+
+
 def test_full_config_round_trips(tmp_path: Path) -> None:
-    path = write(tmp_path, FULL)
+    path = write_full(tmp_path)
     config = load_config(path)
     base = str(tmp_path)
     assert config == Config(
         path=str(path),
         database=os.path.join(base, "data", "m.db"),
-        corpus=(os.path.join(base, "fixtures", "seeds"), "/abs/corpus"),
+        corpus=(os.path.join(base, "fixtures", "seeds"), os.path.join(base, "abs", "corpus")),
         feeds=(
             FeedSpec("mehr", "https://www.mehrnews.com/rss", 600.0),
             FeedSpec("isna.fa", "http://www.isna.ir/rss", "auto"),
@@ -123,6 +130,7 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
 
 def test_relative_config_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "feeds: []\ncorpus: seeds\n")
+    (tmp_path / "seeds").mkdir()
     monkeypatch.chdir(tmp_path)
     config = load_config("config.yaml")
     assert config.path == str(tmp_path / "config.yaml")
@@ -206,7 +214,7 @@ def test_terms_are_stripped_and_deduplicated(tmp_path: Path) -> None:
 
 
 def test_loading_twice_gives_equal_configs(tmp_path: Path) -> None:
-    path = write(tmp_path, FULL)
+    path = write_full(tmp_path)
     assert load_config(path) == load_config(path)
 
 
@@ -371,7 +379,7 @@ def test_non_string_key(tmp_path: Path) -> None:
     ("feeds: []\ndedup:\n  window_days: false\n", 3, "dedup.window_days", ("true/false",)),
     ("feeds: []\ndatabase: [a, b]\n", 2, "database", ("expected a single value",)),
     ("feeds: []\ndatabase: \"  \"\n", 2, "database", ("cannot be empty",)),
-    ("feeds: []\ncorpus: [a, 3]\n", 2, "corpus[1]", ("expected text",)),
+    ("feeds: []\ncorpus: [., 3]\n", 2, "corpus[1]", ("expected text",)),
     ("feeds: []\ncorpus: {a: b}\n", 2, "corpus", ("expected a list",)),
     ("feeds: []\nschedule:\n  interval: 0\n", 3, "schedule.interval", ("longer than 0",)),
     ("feeds: []\nschedule:\n  jitter: -5\n", 3, "schedule.jitter", ("-5",)),
@@ -595,3 +603,24 @@ def test_libyaml_and_pure_python_loaders_read_configs_alike(tmp_path: Path, monk
         results[libyaml] = (load_config(str(REPO_CONFIG)), load_config(str(merged)), str(error.value))
     assert results[True] == results[False]
     assert ":3" in results[True][2] or "line 3" in results[True][2]
+
+
+# --------------------------------------------------------------------------- corpus paths (issue 12, point 17)
+
+
+def test_a_corpus_path_that_does_not_exist_is_an_error_naming_line_and_key(tmp_path: Path) -> None:
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "one.txt").write_text("عنوان\nمتن", encoding="utf-8")
+    assert load_config(write(tmp_path, "feeds: []\ncorpus: [seeds, one.txt]\n")).corpus == (
+        str(tmp_path / "seeds"), str(tmp_path / "one.txt"))
+    err = load_error(tmp_path, "feeds: []\ncorpus:\n  - sedes\n  - seeds\n")
+    assert_error(err, 3, "corpus[0]", "sedes", "does not exist")
+    err = load_error(tmp_path, "feeds: []\ncorpus:\n  - seeds\n  - ~/no/such/corpus\n")
+    assert_error(err, 4, "corpus[1]", "does not exist")
+    err = load_error(tmp_path, "feeds: []\n\ncorpus: seedz\n")  # a single path, not a list
+    assert_error(err, 3, "corpus", "seedz", "does not exist")
+
+
+def test_a_corpus_path_that_is_neither_folder_nor_file_is_an_error(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    assert_error(load_error(tmp_path, "feeds: []\ncorpus: [pipe]\n"), 2, "corpus[0]", "neither a folder nor a file")

@@ -134,7 +134,11 @@ def test_items_arrive_on_schedule_one_instance_status_and_sigterm(tmp_path, feed
     status = run_json("status", "--config", str(config), "--format", "json")
     assert status["running"] is True and status["pid"] == daemon.proc.pid
     assert status["feeds_ok"] == 4 and status["feeds_failing"] == 0
-    assert status["new_today"] == 9 and status["flagged_today"] == 6
+    # "Today" as `report --since today` means it (published time; the fixture items are from 2025-11).
+    today = run_json("report", "--config", str(config), "--since", "today", "--format", "json")["items"]
+    new = run_json("items", "--config", str(config), "--status", "new", "--since", "today", "--format", "json")
+    assert (status["new_today"], status["flagged_today"]) == (len(new["items"]), len(today))
+    assert status["today"]["by"] == "published"
     wait_for(lambda: run_json("status", "--config", str(config), "--format", "json")["last_cycle"],
              what="a recorded cycle", daemon=daemon)
 
@@ -181,6 +185,14 @@ def test_watch_edits_apply_to_stored_items_and_invalid_edit_keeps_old_config(tmp
     assert entry["level"] == "error" and "config.yaml" in entry["message"]
     assert entry["config_error"]["line"] == line and entry["config_error"]["key"].endswith(".kind")
     assert daemon.proc.poll() is None and flagged_with(config, MEDVEDEV) == 2
+    # Meanwhile `monitor status` still answers: the config error as one warning line, the daemon seen running.
+    for fmt in ("text", "json"):
+        proc = run_cli("status", "--config", str(config), "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.startswith("warning: ") and len(proc.stderr.strip().splitlines()) == 1
+        assert f"config.yaml:{line}" in proc.stderr and ".kind" in proc.stderr and "Traceback" not in proc.stderr
+        assert f"pid {daemon.proc.pid}" in proc.stdout if fmt == "text" else \
+            json.loads(proc.stdout)["pid"] == daemon.proc.pid
 
     # Back to the original watch list: the flags go again.
     config.write_text(original, encoding="utf-8")

@@ -18,6 +18,8 @@ which therefore never match a single character).
 
 from __future__ import annotations
 
+import re
+
 import json
 import random
 import subprocess
@@ -134,7 +136,7 @@ def test_display_is_hazms_normalisation_of_real_and_generated_texts(survey: dict
     allowed = {chr(cp) for cp, (since, _) in LATER_HAZM.items() if version >= since}
     compared = 0
     for text, normalized in zip(_texts(), survey["texts"]):
-        if allowed.isdisjoint(text):
+        if allowed.isdisjoint(text) and not re.search("[A-Za-z]", text):  # Latin runs are kept as written
             assert display(text) == " ".join(normalized.split()), text
             compared += 1
     assert compared > 250

@@ -230,7 +230,7 @@ def test_bad_config_exits_2_naming_file_line_and_key(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("feeds:\n  - {name: a, url: 'http://x/rss'}\n  - {name: b, url: 'ftp://x/rss'}\n",
                     encoding="utf-8")
-    for command in ("poll", "items", "report", "feeds", "match"):
+    for command in ("poll", "report", "feeds", "match"):  # items and status still answer: point 19 below
         proc = run_cli(command, "--config", str(path), *(["x"] if command == "match" else []))
         assert proc.returncode == 2, (command, proc.stderr)
         assert "config.yaml:3" in proc.stderr and "feeds[1].url" in proc.stderr
@@ -299,3 +299,172 @@ def test_every_command_help_ends_with_an_example():
 def test_python_dash_m_and_version():
     proc = run_cli("--version")
     assert proc.returncode == 0 and "0.1.0" in proc.stdout
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 17
+def test_a_corpus_path_that_does_not_exist_is_a_config_error(tmp_path):
+    config = write_config(tmp_path, {}, corpus=[str(SEEDS), str(tmp_path / "seedz")])
+    for command in ("poll", "corpus"):
+        proc = run_cli(command, "--config", str(config))
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "config.yaml:" in proc.stderr and "corpus[1]" in proc.stderr and "seedz" in proc.stderr
+        assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_corpus_file_without_a_title_line_is_all_body_in_linear_time(tmp_path):
+    import random
+
+    rng = random.Random(12)
+    words = "مجلس دولت ایران سفیر نشست گفت‌وگو روابط اقتصاد همکاری تهران مسکو پکن".split()
+    corpus = tmp_path / "known"
+    corpus.mkdir()
+    # One paragraph of about 6 MB on a single line, and one after many blank lines: neither has a title line.
+    big = " ".join(f"{rng.choice(words)}{rng.randrange(10_000)}" for _ in range(450_000))
+    (corpus / "one_line.txt").write_text(big, encoding="utf-8")
+    (corpus / "blank_first.txt").write_text("\n" * 300_000 + big[:2_000_000] + "\n" + big[:1000], encoding="utf-8")
+    lead = " ".join(words * 3)  # longer than a title: the first paragraph
+    (corpus / "lead_first.txt").write_text(f"{lead}\n\n{' '.join(words)}", encoding="utf-8")
+    (corpus / "titled.txt").write_text(f"عنوان کوتاه خبر\n\n{lead}", encoding="utf-8")
+    config = write_config(tmp_path, {}, corpus=[str(corpus)])
+    proc = run_cli("corpus", "--config", str(config), timeout=60)  # the table: it rendered the 6 MB "title"
+    assert proc.returncode == 0, proc.stderr
+    docs = {d["ref"]: d for d in run_json("corpus", "--config", str(config), "--format", "json")["documents"]}
+    assert docs["one_line"]["title"] == "" and docs["one_line"]["fingerprint_count"] > 10_000
+    assert docs["blank_first"]["title"] == "" and docs["blank_first"]["fingerprint_count"] > 1_000
+    assert docs["lead_first"]["title"] == "" and docs["lead_first"]["fingerprint_count"] > 0
+    assert docs["titled"]["title"] == "عنوان کوتاه خبر" and docs["titled"]["fingerprint_count"] > 0
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 18
+def rss(*items: tuple[str, str, str, str]) -> bytes:
+    """An RSS 2.0 body of (guid, title, description, RFC 822 pubDate) items."""
+    body = "".join(f"<item><guid isPermaLink=\"false\">{g}</guid><title>{t}</title><description>{d}</description>"
+                   f"<pubDate>{p}</pubDate></item>" for g, t, d, p in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<link>http://example.com/</link><description>d</description>{body}</channel></rss>").encode()
+
+
+def rfc822(when) -> str:
+    from email.utils import format_datetime
+
+    return format_datetime(when)
+
+
+def test_report_refuses_a_backwards_or_future_period(polled):
+    config, _, _ = polled
+    for args, words in ((("--since", "2019-01-01", "--until", "2018-01-01"), ("--since", "--until")),
+                        (("--since", "2019-01-01", "--until", "2019-01-01"), ("--since", "--until")),
+                        (("--since", "1404-09-01", "--until", "1404-08-01"), ("--since", "--until")),
+                        (("--since", "2099-01-01"), ("--since", "future")),
+                        (("--since", "1499-01-01"), ("--since", "future"))):
+        proc = run_cli("report", "--config", str(config), *args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert all(w in proc.stderr for w in words), proc.stderr
+    proc = run_cli("items", "--config", str(config), "--since", "2099-01-01")
+    assert proc.returncode == 2 and "future" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    # A period that ends in the future is fine: it is the report of everything since.
+    assert run_cli("report", "--config", str(config), "--since", "2025-11-01", "--until", "2099-01-01"
+                   ).returncode == 0
+
+
+def test_status_and_report_mean_the_same_today_and_say_which_time(tmp_path, httpserver):
+    from datetime import timedelta
+
+    from monitor.dates import now_utc
+
+    now = now_utc()
+    httpserver.expect_request("/rss").respond_with_data(rss(
+        ("a", "خبر امروز", "دیدار دبیرکل حزب موتلفه اسلامی با سفیر", rfc822(now - timedelta(minutes=5))),
+        ("b", "خبر امروز دیگر", "گزارشی از بازار کتاب تهران و نمایشگاه", rfc822(now - timedelta(minutes=9))),
+        ("c", "خبر کهنه", "نشست حزب موتلفه اسلامی در هفته گذشته برگزار شد", rfc822(now - timedelta(days=3))),
+        ("d", "خبر کهنه دیگر", "سفر گروهی از دانشجویان به شیراز", rfc822(now - timedelta(days=4)))),
+        content_type="application/rss+xml")
+    config = write_config(tmp_path, {"one": httpserver.url_for("/rss")}, corpus=[])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    status = run_json("status", "--config", str(config), "--format", "json")
+    report = run_json("report", "--config", str(config), "--since", "today", "--format", "json")["items"]
+    new_today = run_json("items", "--config", str(config), "--status", "new", "--since", "today",
+                         "--format", "json")["items"]
+    assert (status["new_today"], status["flagged_today"]) == (len(new_today), len(report)) == (2, 1)
+    assert status["today"]["by"] == "published" and status["today"]["since"].endswith("+03:30")
+    text = run_cli("status", "--config", str(config))
+    assert text.returncode == 0 and "published" in text.stdout and "Tehran" in text.stdout
+    table = run_cli("report", "--config", str(config), "--since", "today")
+    assert table.returncode == 0 and "published" in table.stdout
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 19
+def test_read_only_commands_that_need_only_the_database_answer_with_an_invalid_config(polled):
+    config, _, _ = polled
+    before = run_json("items", "--config", str(config), "--format", "json")
+    assert len(before["items"]) == 14
+    good = config.read_text(encoding="utf-8")
+    broken = config.parent / "broken.yaml"
+    cases = [  # (text, the key the warning names)
+        (good + "schedule: {interval: soon}\n", "schedule.interval"),
+        (good.replace("feeds:\n", "feeds:\n- {name: bad, url: 'ftp://x/rss'}\n", 1), "feeds[0].url"),
+        (good + "watch: [oops\n", None),  # YAML that does not parse: its `database:` line still does
+    ]
+    for text, key in cases:
+        broken.write_text(text, encoding="utf-8")
+        for command in ("items", "status"):
+            proc = run_cli(command, "--config", str(broken), "--format", "json")
+            assert proc.returncode == 0, (command, key, proc.stderr)
+            warning = proc.stderr.strip().splitlines()
+            assert len(warning) == 1 and warning[0].startswith("warning: ") and "broken.yaml:" in warning[0]
+            assert key is None or key in warning[0], warning
+            assert "Traceback" not in proc.stderr
+            if command == "items":
+                assert run_json_text(proc.stdout) == before
+            else:
+                assert run_json_text(proc.stdout)["database"] == str(config.parent / "state" / "test.db")
+    # Commands that need the feeds or the watch list still refuse, and so does a file whose database is unknown.
+    proc = run_cli("report", "--config", str(broken))
+    assert proc.returncode == 2 and "broken.yaml:" in proc.stderr
+    broken.write_text("database: [a, b]\nfeeds: []\n", encoding="utf-8")
+    proc = run_cli("status", "--config", str(broken))
+    assert proc.returncode == 2 and "database" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def run_json_text(text: str) -> dict:
+    import json
+
+    return json.loads(text)
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 16
+def test_titles_are_stored_as_the_feed_wrote_them_and_shown_in_display_form_never_for_latin(tmp_path, httpserver):
+    import json
+
+    from datetime import timedelta
+
+    from monitor.dates import now_utc
+
+    when = rfc822(now_utc() - timedelta(hours=1))
+    persian = "نشست G20 و حزب موتلفه اسلامی در كشور 1404"  # an Arabic kaf, ASCII digits in Latin and Persian runs
+    english = "Motalefeh party at the G20 summit, 2025 (Tehran 3:30)"
+    httpserver.expect_request("/rss").respond_with_data(rss(
+        ("p", persian, "متن خبر درباره حزب موتلفه اسلامی و نشست G20 در سال 1404", when),
+        ("e", english, "خبر حزب موتلفه اسلامی", when)), content_type="application/rss+xml")
+    config = write_config(tmp_path, {"one": httpserver.url_for("/rss")}, corpus=[])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    conn = sqlite3.connect(tmp_path / "state" / "test.db")
+    stored = {r[0] for r in conn.execute("SELECT title FROM items")}
+    conn.close()
+    assert stored == {persian, english}  # what the feed said, for quoting
+    items = run_json("items", "--config", str(config), "--format", "json")["items"]
+    assert {it["title"] for it in items} == {persian, english}
+    shown = "نشست G20 و حزب موتلفه اسلامی در کشور ۱۴۰۴"  # display form in the Persian runs only
+    for args in (("report", "--since", "today"), ("items",)):
+        proc = run_cli(*args, "--config", str(config), env={"COLUMNS": "200"})
+        assert proc.returncode == 0, proc.stderr
+        out = " ".join(proc.stdout.split())
+        assert shown in out and english in out, (args, out)
+        assert "G۲۰" not in out and "۲۰۲۵" not in out
+    html = run_cli("report", "--config", str(config), "--since", "today", "--format", "html").stdout
+    assert shown in html and english in html and "G۲۰" not in html
+    report = json.loads(run_cli("report", "--config", str(config), "--since", "today", "--format", "json").stdout)
+    assert {it["title"] for it in report["items"]} == {persian, english}  # JSON for programs: as stored
+    snippets = [m["snippet"] for it in report["items"] for m in it["matches"]]
+    assert any("G20" in s for s in snippets) and not any("G۲۰" in s for s in snippets)

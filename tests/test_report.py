@@ -219,3 +219,25 @@ def test_scheduled_report_is_dated_and_covers_the_last_day(tmp_path, store):
         Config(path=config.path, database=store.path, corpus=(), feeds=(), watch=WATCH, report=weekly), store, now)
     assert atom_path.name == "flagged-2025-11-21.atom" and atom_path.read_text().count("<entry>") == 3  # the week to 11-21 04:30 UTC: 2 hostile, the good one
     assert weekly.cron() == {"hour": 8, "minute": 0, "timezone": "UTC", "day_of_week": "mon"}
+
+
+def test_display_form_is_for_persian_runs_only_never_latin():
+    """Issue 12, point 16: display() turned «G20» into «G۲۰» and an English title's year into Persian digits."""
+    from monitor.display import display
+
+    cases = {
+        "نشست G20 در سال 1404": "نشست G20 در سال ۱۴۰۴",
+        "G20 summit, 2025 (Tehran 3:30)": "G20 summit, 2025 (Tehran 3:30)",
+        "COVID-19 در ايران 50%": "COVID-19 در ایران ۵۰٪",
+        "رشد 50% در G7": "رشد ۵۰٪ در G7",
+        "سال 1404 - Reuters": "سال ۱۴۰۴ - Reuters",
+        "iPhone 15 در بازار 1404": "iPhone 15 در بازار ۱۴۰۴",
+        "Café 2 و كافه 3": "Café 2 و کافه ۳",
+        "\u200fBBC\u200e گزارش 12": "BBC گزارش ۱۲",
+        "كتاب 12": "کتاب ۱۲",  # no Latin at all: as before
+        "2025": "۲۰۲۵",
+        "G۲۰": "G۲۰",  # a title stored in display form before stays as it is
+    }
+    for raw, shown in cases.items():
+        assert display(raw) == shown, raw
+        assert display(shown) == shown, shown  # applying it again changes nothing

@@ -147,7 +147,7 @@ def deliver(result: Any, output: str | None) -> None:
 
 
 # Register the commands: each module adds its commands to `main` when imported.
-COMMAND_MODULES = ("poll", "read", "report", "daemon")
+COMMAND_MODULES = ("poll", "read", "report", "daemon", "rematch")
 for _name in COMMAND_MODULES:
     if importlib.util.find_spec(f"monitor.cli.{_name}") is not None:
         importlib.import_module(f"monitor.cli.{_name}")

@@ -13,7 +13,8 @@ import time
 
 import click
 
-from monitor.cli import read_config, open_readonly, config_option, handle_errors, main
+from monitor.cli import open_readonly, config_option, handle_errors, main
+from monitor.cli.read import config_for_database
 
 
 class JSONFormatter(logging.Formatter):
@@ -84,6 +85,11 @@ def run(config_path: str, log_format: str, verbose: int) -> None:
 def status(config_path: str, fmt: str) -> None:
     """Is the daemon running (pid, since), its last cycle, feeds ok and failing, items new and flagged today.
 
+    "Today" is since midnight in Tehran, and items are dated as `monitor report` dates them: by published time
+    (fetched time for an item whose feed gives none), so `monitor report --since today` lists the same items.
+    An invalid config.yaml is reported as a warning and the database it names is still read (a running daemon
+    keeps its last valid config meanwhile).
+
     \b
     Example:
         monitor status --format json
@@ -91,15 +97,17 @@ def status(config_path: str, fmt: str) -> None:
     from monitor.dates import now_utc, to_iso
     from monitor.daemon.lock import running_daemon
 
-    config = read_config(config_path)
+    config = config_for_database(config_path)
     holder = running_daemon(config.database)
     store = open_readonly(config)
+    today = _tehran_midnight(now_utc())
     data: dict = {"running": holder is not None, "pid": (holder or {}).get("pid"),
-                  "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None}
+                  "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None,
+                  "today": {"since": today.isoformat(), "by": "published"}}
     if store is not None:
         last = store.meta.get("daemon.last_cycle")
         data["last_cycle"] = json.loads(last) if last else None
-        data.update(store.items.daemon_counts(to_iso(_tehran_midnight(now_utc()))))
+        data.update(store.items.daemon_counts(to_iso(today)))
         store.close()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -114,7 +122,8 @@ def status(config_path: str, fmt: str) -> None:
     click.echo(f"last cycle: {cycle['at']}: {cycle['summary']}" if cycle else "last cycle: none yet")
     click.echo(f"feeds: {data['feeds_ok']} ok, {data['feeds_failing']} failing, "
                f"{data['feeds_never_polled']} not polled yet (details: monitor feeds)")
-    click.echo(f"today (Tehran): {data['new_today']} new items, {data['flagged_today']} flagged")
+    click.echo(f"today (since 00:00 Tehran, by published time): {data['new_today']} new items, "
+               f"{data['flagged_today']} flagged")
 
 
 def _tehran_midnight(now):

@@ -52,13 +52,16 @@ def _run_cycle(config, feeds, honour_retry_after: bool = False):
     # The workers start first: their imports then run while this process does its own and opens the store.
     farm = start_farm(config, len(feeds), fork=True)  # no database is open yet, no thread runs
     try:
+        from monitor.cli.rematch import rematch_if_stale
         from monitor.pipeline import Engine
         from monitor.store import Store
 
         store = Store.open(config.database)
         try:
-            return Engine(config, store).run_cycle(feeds, runner=farm,  # closes the farm
-                                                   honour_retry_after=honour_retry_after)
+            engine = Engine(config, store)
+            rematch_if_stale(engine)  # a watch-list edit applies to the stored items before new ones come
+            return engine.run_cycle(feeds, runner=farm,  # closes the farm
+                                    honour_retry_after=honour_retry_after)
         finally:
             store.close()
     finally:

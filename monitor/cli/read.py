@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any, NamedTuple
 
 import click
 
 from monitor.cli import FORMATS, console, emit_items, read_config, open_readonly, since_option_value, config_option, handle_errors, main
+from monitor.cli.rematch import stale_notice
+from monitor.cli.report import check_period
+from monitor.errors import ConfigError
+
+
+class DatabaseOnly(NamedTuple):
+    """What a command that reads only the database needs of a config file that is invalid elsewhere."""
+
+    path: str
+    database: str
+
+
+def config_for_database(config_path: str) -> Any:
+    """The config, or when it is invalid and its `database:` can still be made out, that database (with the
+    config error printed as a warning line): commands that only read the database keep answering while an
+    invalid edit waits to be fixed. Raises the ConfigError when even the database cannot be found."""
+    try:
+        return read_config(config_path)
+    except ConfigError as exc:
+        from monitor.config import database_of
+
+        database = database_of(config_path)
+        if database is None:
+            raise
+        click.echo(f"warning: {exc}; reading {database}, the database it names", err=True)
+        return DatabaseOnly(os.path.abspath(config_path), database)
 
 # ------------------------------------------------------------------------------------------ items
 @main.command()
@@ -24,10 +52,16 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     Example:
         monitor items --status new --flagged --since 24h --format json
     """
-    config = read_config(config_path)
+    config = config_for_database(config_path)
     since_iso = since_option_value(since)
+    check_period(since, since_iso)
     store = open_readonly(config)
+    stale_notice(store, config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
+    if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
+        from monitor.display import display
+
+        rows = [{**row, "title": display(row["title"])} for row in rows]
     emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
+from monitor.cli.rematch import stale_notice
 from monitor.errors import UsageError
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")  # as monitor.report.REPORT_FORMATS
@@ -40,7 +41,9 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     _check_names("--watch", "watch entry", watch_names, {w.name for w in config.watch}, config.path)
     _check_names("--feed", "feed", feed_names, {f.name for f in config.feeds}, config.path)
     since_iso, until_iso = since_option_value(since), _when("--until", until)
+    check_period(since, since_iso, until, until_iso)
     store = open_readonly(config)
+    stale_notice(store, config)
     rows = store.items.query(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
                              kind=kinds) if store else []
     from datetime import datetime
@@ -59,6 +62,20 @@ def _check_names(option: str, what: str, given: tuple[str, ...], known: set[str]
     unknown = [n for n in given if n not in known]
     if unknown:
         raise UsageError(f"{option}: no {what} named {', '.join(map(repr, unknown))} in {path}")
+
+
+def check_period(since: str | None, since_iso: str | None, until: str | None = None,
+                 until_iso: str | None = None) -> None:
+    """Refuse a period that cannot hold anything: --since in the future, or not before --until. Printed as it
+    was, such a period reads as a real (backwards) one with nothing in it, which says something untrue."""
+    from datetime import datetime
+
+    from monitor.dates import now_utc
+
+    if since_iso and datetime.fromisoformat(since_iso) > now_utc():
+        raise UsageError(f"--since {since}: {since_iso} is in the future; nothing has been published since then")
+    if since_iso and until_iso and datetime.fromisoformat(since_iso) >= datetime.fromisoformat(until_iso):
+        raise UsageError(f"--since {since} ({since_iso}) must be before --until {until} ({until_iso})")
 
 
 def _when(option: str, value: str | None) -> str | None:

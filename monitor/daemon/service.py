@@ -17,7 +17,6 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import queue
@@ -72,10 +71,6 @@ class WriterLock:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
-
-
-def watch_hash(config: Config) -> str:
-    return hashlib.sha1(repr(config.watch).encode()).hexdigest()
 
 
 class Daemon:

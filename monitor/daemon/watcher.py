@@ -44,13 +44,13 @@ class ConfigWatcher:
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _loop(self) -> None:
-        from monitor.daemon.service import watch_hash
+        from monitor.rematch import watch_hash
 
         daemon = self.daemon
         self._seen = self._signature()
         try:
             with daemon.lock:
-                matched_with = daemon.store.meta.get("daemon.watch_hash")
+                matched_with = daemon.store.meta.matched_with()
             if matched_with != watch_hash(daemon.config):
                 self.rematch(daemon.engine, "the watch list differs from the one the stored items were matched with")
         except MonitorError as exc:  # Stopped, or the database locked or full: the next edit or start redoes it
@@ -96,7 +96,7 @@ class ConfigWatcher:
     def rematch(self, engine: "Engine", why: str) -> bool:
         """Match every stored item against the engine's watch list again (monitor.rematch), with progress in
         the log. False when a stop or a newer config interrupted it; it is then redone with the newer one."""
-        from monitor.daemon.service import watch_hash
+        from monitor.rematch import watch_hash
         from monitor.rematch import rematch
 
         daemon = self.daemon
@@ -119,7 +119,7 @@ class ConfigWatcher:
                      p.done, p.total)
             return False
         with daemon.lock, daemon.store.transaction():
-            daemon.store.meta.set("daemon.watch_hash", watch_hash(engine.config))
+            daemon.store.meta.set_matched_with(watch_hash(engine.config))
         log.info("rematch: done: %d items in %.1fs; %d items changed, %d flags added, %d removed", p.done,
                  p.seconds, p.changed, p.added, p.removed,
                  extra={"rematch": {"items": p.done, "changed": p.changed, "added": p.added, "removed": p.removed,

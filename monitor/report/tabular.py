@@ -12,6 +12,7 @@ from monitor.report.view import ItemView, Report, period_text
 CSV_COLUMNS = ("id", "feed", "published_utc", "published_jalali", "published_date", "title", "link",
                "watch", "terms", "snippet")
 BOM = "\ufeff"
+DATED_BY = "items dated by published time (fetched time when the feed gives none)"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -68,6 +69,8 @@ def table(report: Report):
     period = period_text(report)
     parts.append(Text(f"{len(report.items)} flagged items" + (f" · {period} (Jalali, Tehran)" if period else ""),
                       style="bold"))
+    if period:  # the period, like `monitor status`'s "today", is of published times
+        parts.append(Text(DATED_BY, style="dim"))
     if report.watch_counts:
         counts = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         counts.add_column("watch entry", overflow="fold")

@@ -1,6 +1,9 @@
 """What every report format shows, computed once: times in Tehran (Jalali and Gregorian), safe links, marked
 snippets, groups, and counts per watch entry and per day.
 
+Titles are stored as the feed wrote them; the display form (monitor.display: Persian letters and digits in the
+Persian runs, Latin runs as written) is applied here, for people; the JSON report keeps the stored text.
+
 Why here and not in each format: the HTML, Atom, markdown, CSV and table reports must agree on what an item
 is. Formats only escape and lay out. Snippets are stored as plain text; the matched terms are found again with
 monitor.match.Matcher (the same folding that flagged the item), so «مؤتلفه» is marked in «موتلفه‌ای‌ها» too.
@@ -16,6 +19,7 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from monitor.dates import TEHRAN
+from monitor.display import display
 from monitor.models import WatchEntry
 
 GROUP_BY = ("watch", "feed", "day")
@@ -176,7 +180,7 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
             seen |= marked | {m["snippet"]}
             snippets.append(segments)
     return ItemView(
-        id=row["id"], guid=row.get("guid"), feed=row["feed"], title=clean(row.get("title")) or "(no title)",
+        id=row["id"], guid=row.get("guid"), feed=row["feed"], title=display(clean(row.get("title"))) or "(no title)",
         link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
         published_utc=row.get("published") or row.get("fetched_at"), matches=matches, snippets=snippets)

@@ -192,15 +192,17 @@ class Items:
         return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
 
     def daemon_counts(self, today: str) -> dict[str, int]:
-        """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`."""
+        """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`: dated as
+        `query` dates them (published, else fetched), so status and `report --since today` count the same."""
         one = self._db.one
         return {
             "feeds_ok": one("SELECT count(*) FROM feeds WHERE last_status IN ('ok', 'not_modified')"),
             "feeds_failing": one("SELECT count(*) FROM feeds WHERE last_status = 'error'"),
             "feeds_never_polled": one("SELECT count(*) FROM feeds WHERE last_status IS NULL"),
-            "new_today": one("SELECT count(*) FROM items WHERE status = 'new' AND fetched_at >= ?", [today]),
+            "new_today": one("SELECT count(*) FROM items WHERE status = 'new'"
+                             " AND coalesce(published, fetched_at) >= ?", [today]),
             "flagged_today": one(
-                "SELECT count(*) FROM items i WHERE status = 'new' AND fetched_at >= ?"
+                "SELECT count(*) FROM items i WHERE status = 'new' AND coalesce(published, fetched_at) >= ?"
                 " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)", [today]),
         }
 

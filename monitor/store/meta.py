@@ -6,6 +6,11 @@ from __future__ import annotations
 from monitor.store.db import Db
 
 
+# The hash of the watch list the stored matches were made with, one key for every writer (the daemon, `monitor
+# poll`, `monitor rematch`); the name is the daemon's, which wrote it first, so its databases stay current.
+WATCH_HASH_KEY = "daemon.watch_hash"
+
+
 class Meta:
     """The key/value state of one database (store.meta)."""
 
@@ -19,5 +24,12 @@ class Meta:
         self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
 
+    def matched_with(self) -> str | None:
+        """The hash of the watch list the stored matches were made with (monitor.rematch.watch_hash), if known."""
+        return self.get(WATCH_HASH_KEY)
 
-__all__ = ["Meta"]
+    def set_matched_with(self, watch_hash: str) -> None:
+        self.set(WATCH_HASH_KEY, watch_hash)
+
+
+__all__ = ["Meta", "WATCH_HASH_KEY"]
