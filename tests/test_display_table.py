@@ -136,10 +136,13 @@ def test_display_is_hazms_normalisation_of_real_and_generated_texts(survey: dict
     allowed = {chr(cp) for cp, (since, _) in LATER_HAZM.items() if version >= since}
     compared = 0
     for text, normalized in zip(_texts(), survey["texts"]):
-        if allowed.isdisjoint(text) and not re.search("[A-Za-z]", text):  # Latin runs are kept as written
+        # Latin runs are kept as written, and a direction mark after an Arabic-script letter is the half-space
+        # that was meant (issue 12): hazm deletes both, display() keeps them by design.
+        if allowed.isdisjoint(text) and not re.search("[A-Za-z]", text) \
+                and not re.search("[\u0620-\u06ff][\u200e\u200f]", text):
             assert display(text) == " ".join(normalized.split()), text
             compared += 1
-    assert compared > 250
+    assert compared > 200
 
 
 def test_display_examples() -> None:
