@@ -28,7 +28,7 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     since_iso = since_option_value(since)
     store = open_readonly(config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
-    emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
+    emit_items(rows, fmt, key="items")
 
 
 # ------------------------------------------------------------------------------------------ feeds

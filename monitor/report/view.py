@@ -20,13 +20,22 @@ from monitor.models import WatchEntry
 
 GROUP_BY = ("watch", "feed", "day")
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-# C0/C1 controls other than tab and newlines: illegal in XML 1.0, invisible and confusing everywhere else.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0/C1 controls other than tab and newlines: illegal in XML 1.0, and in a terminal ESC and CSI (\x9b) start
+# escape sequences that move the cursor, clear the screen or retitle the window. Bidi embeddings, overrides and
+# isolates (U+202A-202E, U+2066-2069) reorder whatever follows them on the line, so a feed could make a title
+# read backwards or hide text; the marks LRM/RLM and ZWNJ are kept, they are how Persian is written.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 def clean(text: str | None) -> str:
-    """Feed text with the characters no report format can carry removed."""
+    """Feed text with the characters no output can carry safely removed: the one cleaning every table and
+    report format applies (a terminal table too: monitor.report.CleanHook)."""
     return _CONTROL.sub("", text or "")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """"1 flagged item", "2 flagged items", "0 flagged items"."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def safe_link(link: str | None) -> str | None:
@@ -89,7 +98,7 @@ class Report:
     items: list[ItemView]
     groups: list[tuple[str, list[ItemView]]]
     watch_counts: list[tuple[str, int, int]]  # (watch, items, mentions), most items first
-    days: list[date]  # every day of the period that has items, oldest first, gaps filled
+    days: list[date]  # every Tehran day of the requested period (of the items' days without one), oldest first
     per_day: dict[str, dict[date, int]]  # watch -> day -> mentions
     since: datetime | None
     until: datetime | None
@@ -204,17 +213,30 @@ def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), g
                 per_day[m.watch][it.day] += m.count
     watch_counts = sorted(((w, items_per_watch[w], mentions[w]) for w in items_per_watch),
                           key=lambda t: (-t[1], -t[2], t[0]))
-    known = [it.day for it in items if it.day]
-    days = []
-    if known:
-        day, last = min(known), max(known)
-        while day <= last:
-            days.append(day)
-            day += timedelta(days=1)
     now = generated or datetime.now(timezone.utc)
+    days = period_days(since, until or (now if since else None), [it.day for it in items if it.day])
     return Report(items=items, groups=group(items, group_by, [w for w, _, _ in watch_counts]),
                   watch_counts=watch_counts, days=days, per_day={w: dict(d) for w, d in per_day.items()},
                   since=since, until=until, generated=now.astimezone(TEHRAN), title=title)
+
+
+def period_days(since: datetime | None, until: datetime | None, known: list[date]) -> list[date]:
+    """Every Tehran day from since to until (exclusive; the day of the last instant before it), so the chart's
+    axis spans the period asked for, not only the days that happen to have items; the items' own days when
+    no period is given."""
+    first = since.astimezone(TEHRAN).date() if since else min(known, default=None)
+    last = (until - timedelta(microseconds=1)).astimezone(TEHRAN).date() if until else max(known, default=None)
+    if known:  # an item outside the period (its published date differs from when it was fetched) still shows
+        first, last = min(first or min(known), min(known)), max(last or max(known), max(known))
+    if first is None or last is None or last < first:
+        return []
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def jalali_year(day: date) -> int:
+    import jdatetime
+
+    return jdatetime.date.fromgregorian(date=day).year
 
 
 def group(items: list[ItemView], by: str | None, watch_order: list[str]) -> list[tuple[str, list[ItemView]]]:
