@@ -221,9 +221,10 @@ EXTENSIONS = {"table": "txt", "markdown": "md", "html": "html", "csv": "csv", "j
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (), group_by: str | None = None,
            since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
-           title: str = "", excel: bool = False, feed_key: str = "") -> Any:
+           title: str = "", excel: bool = False, feed_key: str = "", stream: bool = False) -> Any:
     """The flagged-items report over rows from store.items.query(flagged=True, ...): a string, or for "table"
-    a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms."""
+    a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms. `stream`: HTML as
+    an iterator of chunks (monitor.files.write_private and the CLI's deliver take either)."""
     from monitor.report import view
 
     report = view.build(rows, watch=watch, group_by=group_by, since=since, until=until, generated=generated,
@@ -231,7 +232,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (
     if fmt == "html":
         from monitor.report import html
 
-        return html.render(report)
+        return html.stream(report) if stream else html.render(report)
     if fmt == "atom":
         from monitor.report import atom
 
@@ -256,7 +257,8 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
 
     It covers the period since the previous run (a day, or a week for "monday at 08:00"), is named by the
     date in the report's time zone (flagged-2025-11-25.html) and is written to a temporary file first and
-    renamed, so a web server serving the folder never hands out half a report.
+    renamed, so a web server serving the folder never hands out half a report. `store` may be a read-only
+    store: the daemon passes one of its own, so rendering never holds the writer (monitor.daemon.jobs).
     """
 
     from monitor.dates import now_utc, to_iso
@@ -270,8 +272,8 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
     rows = store.items.query(flagged=True, since=to_iso(since), until=to_iso(now))
     local = now.astimezone(zone(settings.timezone))
     text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
-                  feed_key=f"scheduled:{config.path}")
-    if not isinstance(text, str):  # a rich table: rendered plain, as `monitor report --output` does
+                  feed_key=f"scheduled:{config.path}", stream=True)
+    if is_renderable(text):  # a rich table: rendered plain, as `monitor report --output` does
         text = render_text(text)
     return write_private(Path(settings.output) / f"flagged-{local:%Y-%m-%d}.{EXTENSIONS[settings.format]}", text)
 

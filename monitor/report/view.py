@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Sequence
@@ -84,11 +85,29 @@ class ItemView:
     gregorian: str  # "2025-11-18"
     published_utc: str | None
     matches: list[MatchView]
-    snippets: list[list[Segment]] = field(default_factory=list)
+    # The stored snippets and what marks them: segments are computed when a format asks (`snippets`), not
+    # kept, so a report of 100,000 items holds one item's marked snippets at a time while it streams.
+    snippet_texts: tuple[str, ...] = ()
+    matcher: Any = field(default=None, repr=False, compare=False)
 
     @property
     def day(self) -> date | None:
         return self.when.date() if self.when else None
+
+    @property
+    def snippets(self) -> list[list[Segment]]:
+        """The snippets with the matched terms marked; entries named side by side get near-identical snippets:
+        one is kept unless it marks something new."""
+        watches = {m.watch for m in self.matches}
+        out: list[list[Segment]] = []
+        seen: set[str] = set()
+        for text in self.snippet_texts:
+            segments = mark(text, self.matcher, watches) if text else []
+            marked = {s.text for s in segments if s.marked}
+            if segments and (not marked or not marked <= seen) and text not in seen:
+                seen |= marked | {text}
+                out.append(segments)
+        return out
 
 
 @dataclass
@@ -110,11 +129,18 @@ def jalali(when: datetime | None, *, seconds: bool = False) -> str:
     """The Jalali date and time of an aware datetime in Tehran, "1404-08-27 19:42"."""
     if when is None:
         return ""
+    local = when.astimezone(TEHRAN)
+    y, m, d = jalali_ymd(local.date())
+    return f"{y:04d}-{m:02d}-{d:02d} {local:%H:%M}" + (f":{local:%S}" if seconds else "")
+
+
+@lru_cache(maxsize=4096)
+def jalali_ymd(day: date) -> tuple[int, int, int]:
+    """(year, month, day) in the Jalali calendar; cached, since a report's items share a few days."""
     import jdatetime  # lazy: only reports that show dates pay for it
 
-    local = when.astimezone(TEHRAN)
-    j = jdatetime.date.fromgregorian(date=local.date())
-    return f"{j.year:04d}-{j.month:02d}-{j.day:02d} {local:%H:%M}" + (f":{local:%S}" if seconds else "")
+    j = jdatetime.date.fromgregorian(date=day)
+    return j.year, j.month, j.day
 
 
 _MONTHS = "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند".split()
@@ -125,18 +151,14 @@ def jalali_words(when: datetime | None) -> str:
     1404-08-27 it cannot be reordered by the bidi algorithm in a right-to-left line."""
     if when is None:
         return ""
-    import jdatetime
-
     local = when.astimezone(TEHRAN)
-    j = jdatetime.date.fromgregorian(date=local.date())
-    return persian_digits(f"{j.day} {_MONTHS[j.month - 1]} {j.year}، {local:%H:%M}")
+    y, m, d = jalali_ymd(local.date())
+    return persian_digits(f"{d} {_MONTHS[m - 1]} {y}، {local:%H:%M}")
 
 
 def jalali_day(day: date) -> str:
-    import jdatetime
-
-    j = jdatetime.date.fromgregorian(date=day)
-    return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+    y, m, d = jalali_ymd(day)
+    return f"{y:04d}-{m:02d}-{d:02d}"
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -174,21 +196,12 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
     local = when.astimezone(TEHRAN) if when else None
     matches = [MatchView(clean(m["watch"]), m["kind"], tuple(clean(t) for t in m["terms"]), m["count"])
                for m in row.get("matches", [])]
-    watches = {m["watch"] for m in row.get("matches", [])}
-    snippets: list[list[Segment]] = []
-    seen: set[str] = set()
-    for m in row.get("matches", []):
-        # Entries named side by side get near-identical snippets: keep one unless it marks something new.
-        segments = mark(m["snippet"], matcher, watches) if m["snippet"] else []
-        marked = {s.text for s in segments if s.marked}
-        if segments and (not marked or not marked <= seen) and m["snippet"] not in seen:
-            seen |= marked | {m["snippet"]}
-            snippets.append(segments)
     return ItemView(
         id=row["id"], guid=row.get("guid"), feed=row["feed"], title=clean(row.get("title")) or "(no title)",
         link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
-        published_utc=row.get("published") or row.get("fetched_at"), matches=matches, snippets=snippets)
+        published_utc=row.get("published") or row.get("fetched_at"), matches=matches,
+        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher)
 
 
 def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), group_by: str | None = None,
@@ -234,9 +247,7 @@ def period_days(since: datetime | None, until: datetime | None, known: list[date
 
 
 def jalali_year(day: date) -> int:
-    import jdatetime
-
-    return jdatetime.date.fromgregorian(date=day).year
+    return jalali_ymd(day)[0]
 
 
 def group(items: list[ItemView], by: str | None, watch_order: list[str]) -> list[tuple[str, list[ItemView]]]:
