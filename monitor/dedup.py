@@ -431,6 +431,11 @@ def corpus_files(paths: Iterable[str]) -> list[Path]:
         p = Path(entry)
         candidates = sorted(p.rglob("*.txt")) if p.is_dir() else [p] if p.is_file() else []
         for f in candidates:
+            if not f.exists():  # a dangling symlink: nothing to read, and never a reason to stop
+                import logging
+
+                logging.getLogger("monitor.corpus").warning("corpus: %s is a broken symlink; skipped", f)
+                continue
             found.setdefault(str(f.resolve()), f)
     return sorted(found.values(), key=lambda f: (f.stem, str(f)))
 

@@ -241,3 +241,158 @@ def test_display_form_is_for_persian_runs_only_never_latin():
     for raw, shown in cases.items():
         assert display(raw) == shown, raw
         assert display(shown) == shown, shown  # applying it again changes nothing
+
+
+# ------------------------------------------------------------------------------------------ issue 12, point 24
+def _elements(page: str):
+    """(tag, attrs, text) for every text node: the open elements' (tag, attrs) at that point."""
+    from html.parser import HTMLParser
+
+    found: list = []
+
+    class Walk(HTMLParser):
+        VOID = {"meta", "line", "circle", "br", "img", "polyline"}
+
+        def __init__(self):
+            super().__init__()
+            self.stack: list = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in self.VOID:
+                self.stack.append((tag, dict(attrs)))
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+        def handle_data(self, data):
+            if data.strip():
+                found.append((list(self.stack), data))
+
+    Walk().feed(page)
+    return found
+
+
+def test_html_every_feed_text_has_its_own_direction(tmp_path):
+    """An English title's final period stays at its end: every feed-supplied text sits in dir="auto" or <bdi>."""
+    s = Store.open(tmp_path / "m.db")
+    english = "Talks with Motalefeh ended."
+    put(s, "Reuters EN", "en", english, "https://r.example/1", "2025-11-20T10:00:00+00:00",
+        [Match(PARTY.name, "party", ("موتلفه",), 1, "He met Motalefeh leaders (موتلفه) today.")])
+    fill_hostile(s)
+    rows = s.items.query(flagged=True)
+    s.close()
+    page = render(rows, "html", watch=WATCH)
+    feed_texts = {english, "He met Motalefeh leaders", "Reuters EN", "evil", "mehr"}
+    checked = 0
+    for stack, data in _elements(page):
+        if any(t in data for t in feed_texts) and not any(tag in ("title", "style") for tag, _ in stack):
+            checked += 1
+            assert any(tag == "bdi" or attrs.get("dir") == "auto" for tag, attrs in stack), (data, stack)
+    assert checked >= 5
+
+
+def _labels(svg: str) -> list[tuple[float, float, str]]:
+    """The x-axis labels as (left, right, text), from their x, anchor and estimated width."""
+    import re
+
+    from monitor.report.chart import CHAR_WIDTH, FONT, HEIGHT
+
+    out = []
+    for x, y, anchor, text in re.findall(r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)">([^<]*)</text>', svg):
+        if float(y) != HEIGHT - 10:
+            continue
+        width = len(text) * CHAR_WIDTH * FONT
+        left = float(x) - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        out.append((left, left + width, text))
+    return out
+
+
+def _report(since: datetime, until: datetime, days: list[str]):
+    rows = [{"id": i, "guid": str(i), "feed": "mehr", "title": "t", "link": None, "published": f"{d}T08:00:00+00:00",
+             "fetched_at": f"{d}T08:00:00+00:00", "status": "new",
+             "matches": [{"watch": PARTY.name, "kind": "party", "terms": ["موتلفه"], "count": 2, "snippet": "موتلفه"}]}
+            for i, d in enumerate(days)]
+    return build(rows, watch=WATCH, since=since, until=until)
+
+
+def test_chart_axis_spans_the_requested_period():
+    from monitor.report import chart
+
+    report = _report(datetime(2025, 10, 31, 20, 30, tzinfo=timezone.utc),  # 2025-11-01 00:00 in Tehran
+                     datetime(2025, 11, 30, 20, 30, tzinfo=timezone.utc), ["2025-11-10", "2025-11-12"])
+    assert len(report.days) == 30 and str(report.days[0]) == "2025-11-01" and str(report.days[-1]) == "2025-11-30"
+    svg = chart.svg(report.days, [(PARTY.name, report.per_day[PARTY.name])])
+    import re
+
+    assert len(re.search(r'points="([^"]*)"', svg).group(1).split()) == 30  # a point per day of the period
+    assert _labels(svg)[-1][2] == "۰۹/۰۹"  # 2025-11-30 = 1404-09-09: the period's last day is labelled
+
+
+def test_chart_labels_carry_the_year_when_the_period_crosses_one():
+    from monitor.report import chart
+
+    crossing = _report(datetime(2025, 3, 9, 20, 30, tzinfo=timezone.utc), datetime(2025, 3, 30, tzinfo=timezone.utc),
+                       ["2025-03-15", "2025-03-25"])  # Nowruz 1404 is 2025-03-21
+    texts = [t for _, _, t in _labels(chart.svg(crossing.days, [(PARTY.name, crossing.per_day[PARTY.name])]))]
+    assert any(t.startswith("۱۴۰۳/") for t in texts) and any(t.startswith("۱۴۰۴/") for t in texts), texts
+    inside = _report(datetime(2025, 11, 1, tzinfo=timezone.utc), datetime(2025, 11, 20, tzinfo=timezone.utc),
+                     ["2025-11-15"])
+    texts = [t for _, _, t in _labels(chart.svg(inside.days, [(PARTY.name, inside.per_day[PARTY.name])]))]
+    assert texts and all(len(t) == 5 for t in texts), texts
+
+
+@pytest.mark.parametrize("span", [1, 2, 5, 7, 8, 13, 31, 45, 90, 200, 366, 400, 800, 3000])
+def test_chart_labels_never_overlap_and_stay_inside(span):
+    from datetime import timedelta
+
+    from monitor.report import chart
+    from monitor.report.chart import WIDTH
+
+    since = datetime(2024, 12, 1, tzinfo=timezone.utc)
+    until = since + timedelta(days=span)
+    report = _report(since, until, [f"{since.date()}"])
+    labels = _labels(chart.svg(report.days, [(PARTY.name, report.per_day[PARTY.name])]))
+    assert labels
+    for (_, right, a), (left, _, b) in zip(labels, labels[1:]):
+        assert right <= left, (a, b)
+    assert labels[0][0] >= 0 and labels[-1][1] <= WIDTH
+
+
+def test_html_streams_in_chunks_equal_to_the_page(store):
+    rows = store.items.query(flagged=True)
+    now = datetime(2025, 11, 25, tzinfo=timezone.utc)
+    chunks = render(rows, "html", watch=WATCH, stream=True, generated=now)
+    assert not isinstance(chunks, str)
+    chunks = list(chunks)
+    assert len(chunks) > 1 and "".join(chunks) == render(rows, "html", watch=WATCH, generated=now)
+
+
+def test_the_daemons_scheduled_report_does_not_wait_for_the_writer(tmp_path, store):
+    """While the writer holds its lock and an open write transaction, the scheduled report is still written:
+    it reads from a connection of its own."""
+    import sqlite3
+    import threading
+
+    import yaml
+
+    from monitor.daemon.service import Daemon
+
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"database": store.path, "feeds": [{"name": "mehr", "url": "https://m.example/rss"}],
+                                      "watch": [{"name": PARTY.name, "kind": "party", "terms": list(PARTY.terms)}],
+                                      "report": {"every": "day at 08:00", "format": "html",
+                                                 "output": str(tmp_path / "reports")}}), encoding="utf-8")
+    daemon = Daemon(str(config))
+    writer = sqlite3.connect(store.path)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE feeds SET last_error = 'busy'")
+    with daemon.lock:
+        done = threading.Thread(target=daemon.jobs.write_report, daemon=True)
+        done.start()
+        done.join(30)
+        alive = done.is_alive()
+    writer.rollback()
+    writer.close()
+    assert not alive, "the report waited for the writer's lock"
+    assert len(list((tmp_path / "reports").glob("flagged-*.html"))) == 1

@@ -255,3 +255,50 @@ def test_fingerprints_queued_twice_are_written_once(store):
         store.fingerprints.add(Source.item(a), [3, 4, 5])  # 3 queued twice, 5 already stored
     assert store.db.execute("SELECT hash FROM fingerprints WHERE doc = ? ORDER BY hash", [a]).fetchall() == [
         (1,), (2,), (3,), (4,), (5,), (6,)]
+
+
+def test_open_records_the_schema_version(tmp_path):
+    from monitor.store.schema import known_migrations
+
+    Store.open(tmp_path / "m.db").close()
+    assert sqlite3.connect(tmp_path / "m.db").execute("PRAGMA user_version").fetchone()[0] == len(known_migrations())
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+@pytest.mark.parametrize("change", ["migration", "user_version"])
+def test_a_newer_schema_is_refused_and_left_untouched(tmp_path, change, readonly):
+    path = tmp_path / "m.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    if change == "migration":
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('monitor', 'm042_later', '2031')")
+    else:
+        conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer version of the monitor"):
+        Store.open(path, readonly=readonly)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_another_applications_database_is_refused_and_left_untouched(tmp_path, readonly):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _sqlite_migrations (migration_set TEXT, name TEXT, applied_at TEXT)")
+    conn.execute("INSERT INTO _sqlite_migrations VALUES ('someone-else', 'm001', '2020-01-01')")
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a monitor database"):
+        Store.open(path, readonly=readonly)
+    assert path.read_bytes() == before and not (tmp_path / "other.db-wal").exists()
+
+
+def test_an_empty_file_becomes_a_monitor_database(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    Store.open(path).close()
+    assert "items" in {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}

@@ -9,13 +9,16 @@ start fast.
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import importlib.util
 import logging
 import os
+import signal
 import sys
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -23,6 +26,17 @@ from monitor.errors import ConfigError, MonitorError, StoreError, UsageError
 
 DEFAULT_CONFIG = "config.yaml"
 FORMATS = ("table", "json", "csv")
+SQLITE_MAX_INT = 2**63 - 1  # a larger integer option could never reach the database: a usage error, not a crash
+# What a failed write to stdout raises: a full disk or device, a closed pipe, a vanished terminal.
+OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EBADF}
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while a file is written: raised like Ctrl-C so every cleanup (the temporary file) runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 # ------------------------------------------------------------------------------------------ shared options
@@ -38,7 +52,10 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            check_int_options(kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a full disk or closed pipe shows here, not at exit as an "Exception ignored"
+            return result
         except (ConfigError, UsageError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
@@ -48,11 +65,38 @@ def handle_errors(func: Callable) -> Callable:
         except MonitorError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("interrupted", err=True)
-            sys.exit(130)
+            sys.exit(128 + getattr(exc, "signum", signal.SIGINT))
+        except OSError as exc:
+            if exc.errno in OUTPUT_ERRNOS and exc.filename is None:
+                _silence_stdout()
+                click.echo(f"error: cannot write to stdout: {exc.strerror or exc}", err=True)
+            else:
+                click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+def check_int_options(values: dict[str, Any]) -> None:
+    """Integer options beyond what SQLite stores (`--limit 99999999999999999999`) are a usage error."""
+    ctx = click.get_current_context(silent=True)
+    for param in ctx.command.params if ctx else ():
+        value = values.get(param.name or "")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SQLITE_MAX_INT:
+            name = max(param.opts, key=len) if param.opts else param.name
+            raise UsageError(f"{name}: {value} is too large (at most {SQLITE_MAX_INT})")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def read_config(config_path: str):
@@ -90,9 +134,19 @@ def open_readonly(config) -> Any:
 
 
 def console():
+    """The terminal console: every text it prints has feed-supplied control characters removed (ESC, C0/C1,
+    bidi overrides), whichever command built the table (monitor.report.clean_renderables)."""
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    from monitor.report import CleanHook
+
+    def broken_pipe() -> None:  # rich's own handler exits 1 silently; the CLI says why (handle_errors)
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    out = Console(soft_wrap=False)
+    out.push_render_hook(CleanHook())
+    out.on_broken_pipe = broken_pipe  # type: ignore[method-assign]
+    return out
 
 
 def setup_logging(verbose: int) -> None:
@@ -118,9 +172,13 @@ def main() -> None:
     """
 
 
-def emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str | None = None,
+def emit_items(rows: list[dict], fmt: str, *, key: str, title: str | None = None, output: str | None = None,
                 table_kind: str = "items") -> None:
+    """Rows as JSON, CSV or a table; a table's title is "N item(s)" unless given."""
     from monitor import report
+
+    if title is None:
+        title = report.plural(len(rows), "item")
 
     if fmt == "json":
         deliver(report.to_json(rows, key=key) + "\n", output)
@@ -132,17 +190,49 @@ def emit_items(rows: list[dict], fmt: str, *, key: str, title: str, output: str 
 
 
 def deliver(result: Any, output: str | None) -> None:
-    """Text or a rich renderable to stdout, or to `output` (owner-only, written atomically; tables as plain text)."""
-    if output:
+    """Text (a string or an iterator of chunks) or a rich renderable to stdout, or to `output` (owner-only,
+    written atomically; tables as plain text; see monitor.files for links, FIFOs and devices). `-` is stdout."""
+    from monitor.report import is_renderable, render_text
+
+    if output and output != "-":
         from monitor.files import write_private
-        from monitor.report import render_text
 
-        write_private(output, result if isinstance(result, str) else render_text(result))
+        with signals_interrupt():
+            try:
+                write_private(output, render_text(result) if is_renderable(result) else result)
+            except OSError as exc:
+                raise MonitorError(f"{output}: cannot write: {exc.strerror or exc}") from None
     elif isinstance(result, str):
-        click.echo(result, nl=False)
-    else:
-        console().print(result)
+        sys.stdout.write(result)
+    elif is_renderable(result):
+        from rich.console import Group
 
+        out = console()
+        for part in result.renderables if isinstance(result, Group) else [result]:
+            out.print(part)  # part by part: a long report's lines reach the terminal as they are laid out
+    else:
+        for chunk in result:
+            sys.stdout.write(chunk)
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Inside, SIGTERM and SIGHUP raise Interrupted (as Ctrl-C raises KeyboardInterrupt): a report killed
+    while it is written leaves no temporary file behind."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, interrupt)
+    except ValueError:  # not the main thread: leave the handlers as they are
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 

@@ -96,10 +96,10 @@ def demo() -> None:
         monitor demo
     """
     from monitor.demo import run_demo
-    from monitor.report import report_table
+    from monitor.report import render
 
     with run_demo() as (config, summary, rows):
         click.echo(f"demo: polled {len(config.feeds)} fixture feeds served on 127.0.0.1 "
                    f"with the corpus {', '.join(config.corpus)}")
         _print_cycle(summary)
-        console().print(report_table(rows, f"{len(rows)} flagged items"))
+        console().print(render(rows, "table", watch=config.watch))  # what `monitor report` prints

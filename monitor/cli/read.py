@@ -62,7 +62,7 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
         from monitor.display import display
 
         rows = [{**row, "title": display(row["title"])} for row in rows]
-    emit_items(rows, fmt, key="items", title=f"{len(rows)} items")
+    emit_items(rows, fmt, key="items")
 
 
 # ------------------------------------------------------------------------------------------ feeds

@@ -54,7 +54,7 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     result = render(rows, fmt, watch=config.watch, group_by=group_by,
                     since=datetime.fromisoformat(since_iso) if since_iso else None,
                     until=datetime.fromisoformat(until_iso) if until_iso else None,
-                    excel=excel, feed_key=key)
+                    excel=excel, feed_key=key, stream=True)
     deliver(result, output)
 
 

@@ -170,11 +170,20 @@ class FeedJobs:
         log.info("report: scheduled (%s, %s)", settings.every, settings.timezone)
 
     def write_report(self) -> None:
+        """Render from a read-only connection of its own, outside the daemon's lock: a report of 100,000 items
+        takes many seconds to render, and the writer (polls, re-matching) must not wait for it. WAL lets the
+        reader see the last commit while the writer goes on."""
         from monitor.report import write_scheduled_report
+        from monitor.store import Store
 
         try:
-            with self.daemon.lock:
-                path = write_scheduled_report(self.daemon.config, self.daemon.store)
+            config = self.daemon.config
+            reader = Store.open(config.database, readonly=True)
+            try:
+                with reader.snapshot():
+                    path = write_scheduled_report(config, reader)
+            finally:
+                reader.close()
             log.info("report: written to %s", path)
         except Exception as exc:  # a report must never stop the polling
             log.error("report: not written: %s", exc)

@@ -27,8 +27,13 @@ def lock_path(database: str) -> str:
 def acquire_lock(database: str, config_path: str) -> int:
     """Take `<database>.lock` for this process and record pid and start time in it; raise DaemonRunning."""
     path = lock_path(database)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:  # a folder or a symlink where the lock file goes, a read-only folder
+        what = "is a directory" if os.path.isdir(path) else exc.strerror or str(exc)
+        raise MonitorError(f"{path}: cannot take the daemon's lock file ({what}); it must be a plain file "
+                           "beside the database: move it away") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -19,9 +19,12 @@ import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.files import write_private
+from monitor.report.view import TEHRAN, clean, plural
+
+ZONE_NOTE = "times in Tehran (UTC+03:30)"  # the one zone every table and report shows times in
 
 ITEM_FIELDS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status")
 
@@ -72,9 +75,10 @@ def items_table(rows: list[dict[str, Any]], title: str | None = None):
 
     from rich import box
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table = Table(title=f"{title} · {ZONE_NOTE}" if title else ZONE_NOTE, box=box.SIMPLE_HEAD, expand=True,
+                  pad_edge=False)
     table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("date", no_wrap=True)
+    table.add_column("date (Tehran)", no_wrap=True)
     table.add_column("feed", max_width=10, overflow="ellipsis", no_wrap=True)
     table.add_column("status", max_width=12, overflow="ellipsis", no_wrap=True)
     table.add_column("title · watch matches", overflow="fold", ratio=1)
@@ -85,12 +89,45 @@ def items_table(rows: list[dict[str, Any]], title: str | None = None):
         cell = _esc(rec["title"])
         if rec["matches"]:
             cell += "\n[cyan]" + _esc(", ".join(f"{m['watch']} ×{m['count']}" for m in rec["matches"])) + "[/cyan]"
-        table.add_row(str(rec["id"]), (rec["published"] or rec["fetched_at"] or "")[:10], rec["feed"], status, cell)
+        table.add_row(str(rec["id"]), tehran_time(rec["published"] or rec["fetched_at"]), _esc(rec["feed"]), status,
+                      cell)
     return table
 
 
+def tehran_time(value: str | None) -> str:
+    """A stored ISO time as "2025-11-20 13:30" in Tehran, the zone the reports use; "" for none."""
+    if not value:
+        return ""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return clean(value)[:16]
+    if when.tzinfo is None:
+        from datetime import timezone
+
+        when = when.replace(tzinfo=timezone.utc)
+    return f"{when.astimezone(TEHRAN):%Y-%m-%d %H:%M}"
+
+
+def relative_time(value: str | None, now: datetime) -> str:
+    """"3 min ago", "in 12 min", "5 h ago" within two days of now; else the Tehran time; "never" for none."""
+    if not value:
+        return "never"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return clean(value)[:16]
+    seconds = (when - now).total_seconds() if when.tzinfo else 0.0
+    span = abs(seconds)
+    if span >= 2 * 86400 or not when.tzinfo:
+        return tehran_time(value)
+    amount = "now" if span < 30 else f"{round(span / 60)} min" if span < 5370 else f"{round(span / 3600)} h"
+    return amount if amount == "now" else f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
 def report_table(rows: list[dict[str, Any]], title: str | None = None):
-    """The flagged-items report for a terminal: one block per item with its matches and snippets."""
+    """Items as one block each with its matches and snippets (`monitor report` itself uses render(rows,
+    "table"); the demo does too)."""
     from rich.table import Table
 
     table = Table(title=title, show_lines=True, expand=False)
@@ -107,16 +144,30 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
     return table
 
 
-def feeds_table(rows: list[dict[str, Any]]):
+def feeds_table(rows: list[dict[str, Any]], now: datetime | None = None):
+    """Each feed's health, readable at 80 columns: short headers that never break, times relative to now
+    ("3 min ago", "in 12 min"; older ones in Tehran time, as stated in the caption), why the next poll is
+    when it is and the last error folded into the one wide column."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(expand=False)
-    for col in ("name", "last_status", "items", "failures", "last_fetched", "next_poll", "why", "last_error"):
-        table.add_column(col, overflow="fold")
+    from monitor.dates import now_utc
+
+    now = now or now_utc()
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, caption=f"{ZONE_NOTE}; fails: in a row",
+                  caption_justify="left")
+    table.add_column("feed", no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("status", no_wrap=True)
+    table.add_column("items", justify="right", no_wrap=True)
+    table.add_column("fails", justify="right", no_wrap=True)
+    table.add_column("fetched", no_wrap=True)
+    table.add_column("next poll", no_wrap=True)
+    table.add_column("why · error", overflow="fold", ratio=1, min_width=12)
     for r in rows:
-        table.add_row(r["name"], r["last_status"] or "never", str(r["items"]), str(r["consecutive_failures"]),
-                      (r["last_fetched"] or "")[:19], (r["next_poll"] or "")[:19],
-                      _esc(r.get("next_poll_reason") or ""), _esc(r["last_error"] or ""))
+        note = " · ".join(_esc(x) for x in (r.get("next_poll_reason"), r.get("last_error")) if x)
+        table.add_row(_esc(r["name"]), _esc((r["last_status"] or "never").replace("_", " ")), str(r["items"]),
+                      str(r["consecutive_failures"]), relative_time(r["last_fetched"], now),
+                      relative_time(r["next_poll"], now), note)
     return table
 
 
@@ -130,10 +181,37 @@ def readable_link(link: str) -> str:
         return link
 
 
-def _esc(text: str) -> str:
+def _esc(text: str | None) -> str:
     from rich.markup import escape
 
-    return escape(text or "")
+    return escape(clean(text))
+
+
+class CleanHook:
+    """A rich render hook (Console.push_render_hook) that removes control characters (view.clean) from every
+    text segment printed, while leaving rich's own styling intact: whatever table a command builds, a feed's
+    ESC[2J or U+202E never reaches the terminal."""
+
+    def process_renderables(self, renderables: list) -> list:
+        return [Cleaned(r) for r in renderables]
+
+
+class Cleaned:
+    """A renderable whose text segments are cleaned (CleanHook)."""
+
+    def __init__(self, renderable: Any) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.segment import Segment
+
+        for seg in console.render(self.renderable, options):
+            yield seg if seg.control else Segment(clean(seg.text), seg.style)
+
+
+def is_renderable(result: Any) -> bool:
+    """A rich renderable (a table), as opposed to text or an iterator of text chunks."""
+    return not isinstance(result, str) and (hasattr(result, "__rich_console__") or hasattr(result, "__rich__"))
 
 
 # ------------------------------------------------------------------------------------------ the report
@@ -143,9 +221,10 @@ EXTENSIONS = {"table": "txt", "markdown": "md", "html": "html", "csv": "csv", "j
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (), group_by: str | None = None,
            since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
-           title: str = "", excel: bool = False, feed_key: str = "") -> Any:
+           title: str = "", excel: bool = False, feed_key: str = "", stream: bool = False) -> Any:
     """The flagged-items report over rows from store.items.query(flagged=True, ...): a string, or for "table"
-    a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms."""
+    a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms. `stream`: HTML as
+    an iterator of chunks (monitor.files.write_private and the CLI's deliver take either)."""
     from monitor.report import view
 
     report = view.build(rows, watch=watch, group_by=group_by, since=since, until=until, generated=generated,
@@ -153,7 +232,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (
     if fmt == "html":
         from monitor.report import html
 
-        return html.render(report)
+        return html.stream(report) if stream else html.render(report)
     if fmt == "atom":
         from monitor.report import atom
 
@@ -178,7 +257,8 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
 
     It covers the period since the previous run (a day, or a week for "monday at 08:00"), is named by the
     date in the report's time zone (flagged-2025-11-25.html) and is written to a temporary file first and
-    renamed, so a web server serving the folder never hands out half a report.
+    renamed, so a web server serving the folder never hands out half a report. `store` may be a read-only
+    store: the daemon passes one of its own, so rendering never holds the writer (monitor.daemon.jobs).
     """
 
     from monitor.dates import now_utc, to_iso
@@ -192,16 +272,20 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
     rows = store.items.query(flagged=True, since=to_iso(since), until=to_iso(now))
     local = now.astimezone(zone(settings.timezone))
     text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
-                  feed_key=f"scheduled:{config.path}")
-    if not isinstance(text, str):  # a rich table: rendered plain, as `monitor report --output` does
+                  feed_key=f"scheduled:{config.path}", stream=True)
+    if is_renderable(text):  # a rich table: rendered plain, as `monitor report --output` does
         text = render_text(text)
     return write_private(Path(settings.output) / f"flagged-{local:%Y-%m-%d}.{EXTENSIONS[settings.format]}", text)
 
 
-def render_text(renderable: Any, width: int = 100) -> str:
-    """A rich renderable as plain text (no colour codes), for files."""
-    from rich.console import Console
+def render_text(renderable: Any, width: int = 100) -> Iterator[str]:
+    """A rich renderable as plain text (no colour codes, control characters cleaned), for files: chunk by chunk
+    when it is a Group (the report table), so a large report never sits in memory whole."""
+    from rich.console import Console, Group
 
-    console = Console(file=io.StringIO(), width=width, soft_wrap=False, color_system=None)
-    console.print(renderable)
-    return console.file.getvalue()
+    parts = renderable.renderables if isinstance(renderable, Group) else [renderable]
+    for part in parts:
+        console = Console(file=io.StringIO(), width=width, soft_wrap=False, color_system=None)
+        console.push_render_hook(CleanHook())
+        console.print(part)
+        yield console.file.getvalue()

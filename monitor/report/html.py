@@ -9,6 +9,7 @@ style is inline, the chart is inline SVG, fonts are whatever Persian font the re
 from __future__ import annotations
 
 from html import escape
+from typing import Iterator
 
 from monitor.report import chart
 from monitor.report.view import ItemView, Report, Segment, jalali_words, period_text, persian_digits
@@ -31,7 +32,7 @@ table.counts th { overflow-wrap: normal; white-space: nowrap; }
 figure { margin: .5rem 0; }
 table.counts td.n { text-align: center; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-inline-end: .4em; }
-svg.chart { width: 100%%; height: auto; max-height: 14rem; direction: ltr; font-size: 11px; fill: #555; }
+svg.chart { width: 100%%; height: auto; max-height: 16rem; direction: ltr; font-size: 14px; fill: #555; }
 svg.chart .grid { stroke: #e4e4e4; }
 article.item { border-bottom: 1px solid #eee; padding: .6rem 0; break-inside: avoid; }
 ul.watches { list-style: none; padding: 0; margin: .2rem 0; display: flex; flex-wrap: wrap; gap: .3rem; }
@@ -50,6 +51,13 @@ a { color: #0b57d0; }
 
 
 def render(report: Report) -> str:
+    return "".join(stream(report))
+
+
+def stream(report: Report) -> Iterator[str]:
+    """The page in chunks, an item at a time: a report of 100,000 items is written as it is rendered instead of
+    being held whole in memory. Every feed-supplied text is in an element with dir="auto" (or a <bdi>), so an
+    English title keeps its final period at its end inside the right-to-left page."""
     e = escape
     title = report.title or "گزارش خبرهای علامت‌خورده"
     out = ['<!DOCTYPE html>\n<html dir="rtl" lang="fa">\n<head>\n<meta charset="utf-8">\n',
@@ -59,21 +67,23 @@ def render(report: Report) -> str:
            f"<title>{e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
            f'<header>\n<h1>{e(title)}</h1>\n']
     period = period_text(report, words=True)
-    out.append(f'<p class="period">{e(period) + " · " if period else ""}'
-               f'{e(persian_digits(str(len(report.items))))} خبر علامت‌خورده</p>\n</header>\n')
+    # Each part isolated: between "۰۰:۰۰" and "۶" the separator is neutral, and the count jumped before the time.
+    out.append(f'<p class="period">{"<bdi>" + e(period) + "</bdi> · " if period else ""}'
+               f'<bdi>{e(persian_digits(str(len(report.items))))} خبر علامت‌خورده</bdi></p>\n</header>\n')
     out.append(_summary(report))
     out.append("<main>\n")
     if not report.items:
         out.append('<p class="empty">در این بازه خبری با موارد پایش یافت نشد.</p>\n')
+    yield "".join(out)
     for heading, items in report.groups:
         if heading:
-            out.append(f'<section>\n<h2><bdi>{e(heading)}</bdi> ({e(persian_digits(str(len(items))))})</h2>\n')
-        out.extend(_item(it) for it in items)
+            yield f'<section>\n<h2><bdi>{e(heading)}</bdi> ({e(persian_digits(str(len(items))))})</h2>\n'
+        for start in range(0, len(items), 200):
+            yield "".join(_item(it) for it in items[start:start + 200])
         if heading:
-            out.append("</section>\n")
-    out.append(f'</main>\n<footer><p>ساخته‌شده در <time datetime="{e(report.generated.isoformat())}">'
+            yield "</section>\n"
+    yield (f'</main>\n<footer><p>ساخته‌شده در <time datetime="{e(report.generated.isoformat())}">'
                f"{e(jalali_words(report.generated))}</time> به وقت تهران</p></footer>\n</body>\n</html>\n")
-    return "".join(out)
 
 
 def _summary(report: Report) -> str:
@@ -103,8 +113,8 @@ def _item(it: ItemView) -> str:
         when = (f' · <time datetime="{e(it.when.isoformat())}">{e(jalali_words(it.when))}</time>'
                 f' <span dir="ltr">({e(it.gregorian)})</span>')
     watches = "".join(f"<li><bdi>{e(m.watch)}</bdi> ×{persian_digits(str(m.count))}</li>" for m in it.matches)
-    snippets = "".join(f'<p class="snippet">{marked_html(s)}</p>' for s in it.snippets)
-    return (f'<article class="item" id="item-{it.id}">\n<h3>{heading}</h3>\n'
+    snippets = "".join(f'<p class="snippet" dir="auto">{marked_html(s)}</p>' for s in it.snippets)
+    return (f'<article class="item" id="item-{it.id}">\n<h3 dir="auto">{heading}</h3>\n'
             f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when}</p>\n'
             f'<ul class="watches">{watches}</ul>\n{snippets}\n</article>\n')
 

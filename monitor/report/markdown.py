@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.report.view import ItemView, Report, Segment, period_text
+from monitor.report.view import ItemView, Report, Segment, period_text, plural
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -29,7 +29,8 @@ def url(link: str) -> str:
 def render(report: Report) -> str:
     lines = [f"# {text(report.title or 'Flagged items')}", ""]
     period = period_text(report)
-    lines += [f"{len(report.items)} flagged items" + (f", {period} (Jalali, Tehran time)" if period else ""), ""]
+    lines += [plural(len(report.items), "flagged item") + (f", {period}" if period else "")
+              + " (times in Tehran; Jalali and Gregorian dates)", ""]
     if report.watch_counts:
         lines += ["| watch entry | items | mentions |", "|---|---:|---:|"]
         lines += [f"| {text(w)} | {n} | {m} |" for w, n, m in report.watch_counts]

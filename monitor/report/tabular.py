@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any, Sequence
 
-from monitor.report.view import ItemView, Report, period_text
+from monitor.report.view import ItemView, Report, period_text, plural
 
 CSV_COLUMNS = ("id", "feed", "published_utc", "published_jalali", "published_date", "title", "link",
                "watch", "terms", "snippet")
@@ -67,8 +67,8 @@ def table(report: Report):
 
     parts: list[Any] = []
     period = period_text(report)
-    parts.append(Text(f"{len(report.items)} flagged items" + (f" · {period} (Jalali, Tehran)" if period else ""),
-                      style="bold"))
+    parts.append(Text(plural(len(report.items), "flagged item") + (f" · {period}" if period else "")
+                      + " · times in Tehran (Jalali and Gregorian dates)", style="bold"))
     if period:  # the period, like `monitor status`'s "today", is of published times
         parts.append(Text(DATED_BY, style="dim"))
     if report.watch_counts:
@@ -80,13 +80,20 @@ def table(report: Report):
             counts.add_row(escape(w), str(n), str(m))
         parts.append(counts)
     for heading, items in report.groups:
-        grid = Table(title=escape(f"{heading} ({len(items)})") if heading else None, show_lines=True,
-                     show_header=False, expand=True, box=box.SQUARE)
-        grid.add_column("item", overflow="fold", ratio=1)
-        for it in items:
-            grid.add_row(_block(it))
-        parts.append(grid)
+        # Grids of GRID_ROWS items: rich lays a table out whole, so one grid of 100,000 rows took minutes and
+        # a gigabyte; grids of a few hundred print (and write to a file) one after the other.
+        for start in range(0, max(len(items), 1), GRID_ROWS):
+            grid = Table(title=escape(f"{heading} ({len(items)})") if heading and not start else None,
+                         show_lines=True, show_header=False, expand=True, box=box.SQUARE)
+            grid.add_column("item", overflow="fold", ratio=1)
+            for it in items[start:start + GRID_ROWS]:
+                grid.add_row(_block(it))
+            if items or heading:
+                parts.append(grid)
     return Group(*parts)
+
+
+GRID_ROWS = 200
 
 
 def _block(it: ItemView):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Sequence
@@ -24,13 +25,22 @@ from monitor.models import WatchEntry
 
 GROUP_BY = ("watch", "feed", "day")
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-# C0/C1 controls other than tab and newlines: illegal in XML 1.0, invisible and confusing everywhere else.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0/C1 controls other than tab and newlines: illegal in XML 1.0, and in a terminal ESC and CSI (\x9b) start
+# escape sequences that move the cursor, clear the screen or retitle the window. Bidi embeddings, overrides and
+# isolates (U+202A-202E, U+2066-2069) reorder whatever follows them on the line, so a feed could make a title
+# read backwards or hide text; the marks LRM/RLM and ZWNJ are kept, they are how Persian is written.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 def clean(text: str | None) -> str:
-    """Feed text with the characters no report format can carry removed."""
+    """Feed text with the characters no output can carry safely removed: the one cleaning every table and
+    report format applies (a terminal table too: monitor.report.CleanHook)."""
     return _CONTROL.sub("", text or "")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """"1 flagged item", "2 flagged items", "0 flagged items"."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def safe_link(link: str | None) -> str | None:
@@ -79,11 +89,29 @@ class ItemView:
     gregorian: str  # "2025-11-18"
     published_utc: str | None
     matches: list[MatchView]
-    snippets: list[list[Segment]] = field(default_factory=list)
+    # The stored snippets and what marks them: segments are computed when a format asks (`snippets`), not
+    # kept, so a report of 100,000 items holds one item's marked snippets at a time while it streams.
+    snippet_texts: tuple[str, ...] = ()
+    matcher: Any = field(default=None, repr=False, compare=False)
 
     @property
     def day(self) -> date | None:
         return self.when.date() if self.when else None
+
+    @property
+    def snippets(self) -> list[list[Segment]]:
+        """The snippets with the matched terms marked; entries named side by side get near-identical snippets:
+        one is kept unless it marks something new."""
+        watches = {m.watch for m in self.matches}
+        out: list[list[Segment]] = []
+        seen: set[str] = set()
+        for text in self.snippet_texts:
+            segments = mark(text, self.matcher, watches) if text else []
+            marked = {s.text for s in segments if s.marked}
+            if segments and (not marked or not marked <= seen) and text not in seen:
+                seen |= marked | {text}
+                out.append(segments)
+        return out
 
 
 @dataclass
@@ -93,7 +121,7 @@ class Report:
     items: list[ItemView]
     groups: list[tuple[str, list[ItemView]]]
     watch_counts: list[tuple[str, int, int]]  # (watch, items, mentions), most items first
-    days: list[date]  # every day of the period that has items, oldest first, gaps filled
+    days: list[date]  # every Tehran day of the requested period (of the items' days without one), oldest first
     per_day: dict[str, dict[date, int]]  # watch -> day -> mentions
     since: datetime | None
     until: datetime | None
@@ -105,11 +133,18 @@ def jalali(when: datetime | None, *, seconds: bool = False) -> str:
     """The Jalali date and time of an aware datetime in Tehran, "1404-08-27 19:42"."""
     if when is None:
         return ""
+    local = when.astimezone(TEHRAN)
+    y, m, d = jalali_ymd(local.date())
+    return f"{y:04d}-{m:02d}-{d:02d} {local:%H:%M}" + (f":{local:%S}" if seconds else "")
+
+
+@lru_cache(maxsize=4096)
+def jalali_ymd(day: date) -> tuple[int, int, int]:
+    """(year, month, day) in the Jalali calendar; cached, since a report's items share a few days."""
     import jdatetime  # lazy: only reports that show dates pay for it
 
-    local = when.astimezone(TEHRAN)
-    j = jdatetime.date.fromgregorian(date=local.date())
-    return f"{j.year:04d}-{j.month:02d}-{j.day:02d} {local:%H:%M}" + (f":{local:%S}" if seconds else "")
+    j = jdatetime.date.fromgregorian(date=day)
+    return j.year, j.month, j.day
 
 
 _MONTHS = "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند".split()
@@ -120,18 +155,14 @@ def jalali_words(when: datetime | None) -> str:
     1404-08-27 it cannot be reordered by the bidi algorithm in a right-to-left line."""
     if when is None:
         return ""
-    import jdatetime
-
     local = when.astimezone(TEHRAN)
-    j = jdatetime.date.fromgregorian(date=local.date())
-    return persian_digits(f"{j.day} {_MONTHS[j.month - 1]} {j.year}، {local:%H:%M}")
+    y, m, d = jalali_ymd(local.date())
+    return persian_digits(f"{d} {_MONTHS[m - 1]} {y}، {local:%H:%M}")
 
 
 def jalali_day(day: date) -> str:
-    import jdatetime
-
-    j = jdatetime.date.fromgregorian(date=day)
-    return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+    y, m, d = jalali_ymd(day)
+    return f"{y:04d}-{m:02d}-{d:02d}"
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -169,21 +200,12 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
     local = when.astimezone(TEHRAN) if when else None
     matches = [MatchView(clean(m["watch"]), m["kind"], tuple(clean(t) for t in m["terms"]), m["count"])
                for m in row.get("matches", [])]
-    watches = {m["watch"] for m in row.get("matches", [])}
-    snippets: list[list[Segment]] = []
-    seen: set[str] = set()
-    for m in row.get("matches", []):
-        # Entries named side by side get near-identical snippets: keep one unless it marks something new.
-        segments = mark(m["snippet"], matcher, watches) if m["snippet"] else []
-        marked = {s.text for s in segments if s.marked}
-        if segments and (not marked or not marked <= seen) and m["snippet"] not in seen:
-            seen |= marked | {m["snippet"]}
-            snippets.append(segments)
     return ItemView(
         id=row["id"], guid=row.get("guid"), feed=row["feed"], title=display(clean(row.get("title"))) or "(no title)",
         link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
-        published_utc=row.get("published") or row.get("fetched_at"), matches=matches, snippets=snippets)
+        published_utc=row.get("published") or row.get("fetched_at"), matches=matches,
+        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher)
 
 
 def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), group_by: str | None = None,
@@ -208,17 +230,28 @@ def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), g
                 per_day[m.watch][it.day] += m.count
     watch_counts = sorted(((w, items_per_watch[w], mentions[w]) for w in items_per_watch),
                           key=lambda t: (-t[1], -t[2], t[0]))
-    known = [it.day for it in items if it.day]
-    days = []
-    if known:
-        day, last = min(known), max(known)
-        while day <= last:
-            days.append(day)
-            day += timedelta(days=1)
     now = generated or datetime.now(timezone.utc)
+    days = period_days(since, until or (now if since else None), [it.day for it in items if it.day])
     return Report(items=items, groups=group(items, group_by, [w for w, _, _ in watch_counts]),
                   watch_counts=watch_counts, days=days, per_day={w: dict(d) for w, d in per_day.items()},
                   since=since, until=until, generated=now.astimezone(TEHRAN), title=title)
+
+
+def period_days(since: datetime | None, until: datetime | None, known: list[date]) -> list[date]:
+    """Every Tehran day from since to until (exclusive; the day of the last instant before it), so the chart's
+    axis spans the period asked for, not only the days that happen to have items; the items' own days when
+    no period is given."""
+    first = since.astimezone(TEHRAN).date() if since else min(known, default=None)
+    last = (until - timedelta(microseconds=1)).astimezone(TEHRAN).date() if until else max(known, default=None)
+    if known:  # an item outside the period (its published date differs from when it was fetched) still shows
+        first, last = min(first or min(known), min(known)), max(last or max(known), max(known))
+    if first is None or last is None or last < first:
+        return []
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def jalali_year(day: date) -> int:
+    return jalali_ymd(day)[0]
 
 
 def group(items: list[ItemView], by: str | None, watch_order: list[str]) -> list[tuple[str, list[ItemView]]]:

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Protocol, Sequence
 from sqlite_utils import Database
 
 from monitor.errors import StoreError
-from monitor.store.schema import migrate
+from monitor.store.schema import migrate, refusal
 
 BUSY_TIMEOUT_MS = 10_000
 # The fingerprint index is read and written at random (by hash): a writer cache of 32 MiB keeps its upper levels
@@ -84,6 +84,10 @@ class Db:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             db = Database(conn)
+            refused = refusal(db, path)  # before anything is written: a refused file stays as it was
+            if refused:
+                conn.close()
+                raise StoreError(refused)
             if not readonly:
                 if db.journal_mode != "wal":
                     db.enable_wal()

@@ -163,8 +163,43 @@ def m007_feed_freshness(db: Database) -> None:
 
 
 def migrate(db: Database) -> None:
-    """Apply the migrations this database has not had yet."""
+    """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
+    the number of migrations applied) for tools and for an older monitor to see it is older."""
     migrations.apply(db)
+    version = len(known_migrations())
+    if db.execute("PRAGMA user_version").fetchone()[0] < version:
+        db.execute(f"PRAGMA user_version = {version}")
 
 
-__all__ = ["migrate", "migrations"]
+def known_migrations() -> list[str]:
+    """The names of this version's migrations, in order (all of them are pending on an empty database)."""
+    return [m.name for m in migrations.pending(Database(memory=True))]
+
+
+def refusal(db: Database, path: str) -> str | None:
+    """Why this monitor must not open the database at all, or None. Read-only: asked before anything is
+    written, so a refused file is left exactly as it was.
+
+    Two cases. Another application's SQLite file (tables of its own, no record of monitor migrations): the
+    migrations would add six tables to it. A database migrated by a newer monitor (a migration this version
+    does not know, or a higher user_version): this version would misread or damage what it cannot see."""
+    tables = sorted(name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    if not tables:
+        return None  # a new, empty file
+    applied = [m.name for m in migrations.applied(db)] if Migrations.migrations_table in tables else []
+    if not applied:
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        return (f"{path} is not a monitor database (it holds tables {shown} and no record of monitor migrations);"
+                " refusing to add the monitor's tables to it: set `database:` to a new file")
+    known = known_migrations()
+    unknown = [name for name in applied if name not in known]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if unknown or version > len(known):
+        what = f"migration {unknown[0]}" if unknown else f"schema version {version}"
+        return (f"{path} was written by a newer version of the monitor ({what}; this version knows up to "
+                f"{known[-1]}, version {len(known)}); left untouched: upgrade the monitor to use it")
+    return None
+
+
+__all__ = ["known_migrations", "migrate", "migrations", "refusal"]
