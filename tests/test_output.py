@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from monitor.config import load_config
+from monitor.rematch import watch_hash
+
 from conftest import REPO, run_cli
 from monitor.models import Match
 from monitor.store import Store
@@ -52,6 +55,9 @@ def filled(tmp_path) -> Path:
                                 next_poll_reason="backoff after 1 failure",
                                 error="HTTP 500 \x1b[2J\x1b]0;owned\x07 \u202ereversed")
         store.feeds.save_result("mehr", status="ok", fetched_at="2025-11-21T10:00:00+00:00")
+        # The items' matches are this config's watch list, as a poll records it (else read commands say the
+        # flags may be stale, a line on stderr of its own).
+        store.meta.set_matched_with(watch_hash(load_config(config)))
     store.close()
     return config
 
