@@ -131,7 +131,7 @@ class Items:
             if flagged:
                 where.append("i.status = 'new'")
         sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
-               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.summary FROM items i")
+               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason FROM items i")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
@@ -139,7 +139,7 @@ class Items:
             sql += " LIMIT ?"
             params.append(limit)
         keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                "dup_kind", "dup_ref", "dup_score", "dup_reason", "summary"]
+                "dup_kind", "dup_ref", "dup_score", "dup_reason"]  # no summary: no reader shows it
         items = [dict(zip(keys, r)) for r in self._db.execute(sql, params)]
         self._attach_matches(items, watch=watch, kind=kind)
         return items
