@@ -58,8 +58,8 @@ def main() -> None:
                 errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
                 print(f"poll {n + 1}: exit {proc.returncode}, {bad} feeds failed: {errors[:3]} {proc.stderr[-300:]}")
             os.remove(Path(tmp) / f"db-{n}.db")
-    print(f"\n| polls | feeds each | workers | polls with a failure | feeds failed | median s |")
-    print(f"|---|---|---|---|---|---|")
+    print("\n| polls | feeds each | workers | polls with a failure | feeds failed | median s |")
+    print("|---|---|---|---|---|---|")
     print(f"| {args.polls} | {len(feeds)} | {args.workers} | {failed_polls} | {failed_feeds} |"
           f" {sorted(seconds)[len(seconds) // 2]:.2f} |")
 

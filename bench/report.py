@@ -51,7 +51,7 @@ def build(folder: Path, count: int) -> Path:
         n = min(5000, count - done)
         with store.transaction():
             ids = store.items.reserve_ids(n)
-            rows, pairs = [], []
+            rows = []
             for i in ids:
                 when = start + timedelta(seconds=rnd.randrange(30 * 86400))
                 rows.append({"id": i, "feed": rnd.choice(("mehr", "isna", "tasnim", "abna")), "key": f"k{i}",

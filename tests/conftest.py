@@ -37,3 +37,23 @@ def feed_server():
 
     with FeedServer(FEEDS) as server:
         yield server
+
+
+class LoopbackServer:
+    """A test's own HTTP handler class served on 127.0.0.1 from a thread: what the tests' special servers
+    (counting, conditional, corpus replay) share. `url(path)` names a path on it; `close()` stops it."""
+
+    def __init__(self, handler: type) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str | int) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -15,12 +15,12 @@ import re
 import threading
 from collections import Counter
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED
+from conftest import LoopbackServer, REPO, SHARED
 
 CORPUS = SHARED / "corpora" / "feedparser-tests"
 PERSIAN = SHARED / "corpora" / "persian-feeds"
@@ -35,7 +35,7 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "LICENSE")
 
 
-class CorpusServer:
+class CorpusServer(LoopbackServer):
     """Serve files[i] at /i with the Content-Type the file records (application/xml when none)."""
 
     def __init__(self, files: list[Path]) -> None:
@@ -58,16 +58,8 @@ class CorpusServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
-    def url(self, i: int) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{i}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def run_in_batches(config, feeds) -> None:

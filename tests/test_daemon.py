@@ -13,15 +13,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import FEEDS, REPO, SEEDS, run_cli, run_json
+from conftest import LoopbackServer, FEEDS, REPO, SEEDS, run_cli, run_json
 
 SHIPPED_WATCH = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["watch"]
 MEDVEDEV = "Dmitry Medvedev"
@@ -224,7 +223,7 @@ def test_sigkill_then_restart_loses_and_duplicates_nothing(tmp_path, feed_server
                            " WHERE i.status = 'new'")[0][0] == 6
 
 
-class CountingServer:
+class CountingServer(LoopbackServer):
     """/ok serves a feed; /limited answers 429 with Retry-After: 3; /broken answers 500. Records request times."""
 
     def __init__(self) -> None:
@@ -253,19 +252,11 @@ class CountingServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
+        super().__init__(Handler)
 
     def count(self, path: str) -> int:
         return len(self.times.get("/" + path, []))
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def test_retry_after_and_backoff_delay_the_next_request(tmp_path, start):

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from conftest import LoopbackServer
+
 from test_daemon import CountingServer
 from monitor.match import Matcher
 from monitor.models import Config, FeedSpec, HTTPSettings, Schedule
@@ -95,13 +97,12 @@ def test_a_good_fetch_then_the_same_feed_again_is_not_modified(tmp_path, server)
 
 
 # ------------------------------------------------------------------------------------ freshness across 304s
-class ConditionalServer:
+class ConditionalServer(LoopbackServer):
     """/ttl: a feed with <ttl>60</ttl> (an hour) and an ETag; /max-age: Cache-Control max-age=1800 on its 200
     only. Both answer 304 to their own ETag, with no Cache-Control, as many servers do."""
 
     def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{ttl}'
                 '<item><guid isPermaLink="false">a</guid><title>خبر</title></item></channel></rss>')
@@ -129,16 +130,8 @@ class ConditionalServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.mark.parametrize("path, delay, reason", [("ttl", 3600, "the feed's <ttl> of 3600s"),

@@ -12,7 +12,7 @@ import random
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from monitor import text, textbatch
+from monitor import text
 from monitor.textbatch import WINDOW, digest
 
 

@@ -210,7 +210,6 @@ def test_every_verbatim_lead_of_thirty_words_or_more_is_a_duplicate_and_distinct
     happens to say «تمامی حقوق» or «مسئولیتی ندارد» was dropped as a footer, leaving nothing to compare), and
     the lead of seed 001 is not a duplicate of seed 003, nor 003's of 001 (they share sentences)."""
     from monitor.dedup import classify, fingerprint
-    from monitor.models import Source
     from monitor.store import Store
 
     docs = known_articles(tmp_path)

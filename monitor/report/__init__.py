@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.files import write_private
-from monitor.report.view import TEHRAN, clean, plural
+from monitor.report.view import TEHRAN, clean, plural  # noqa: F401 (plural: public, used by the CLI)
 
-ZONE_NOTE = "times in Tehran (UTC+03:30)"  # the one zone every table and report shows times in
+ZONE_NOTE = "times in Tehran (Asia/Tehran)"  # the one zone every table and report shows times in
 
 ITEM_FIELDS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status")
 
