@@ -280,7 +280,10 @@ def cache_max_age(value: str | None) -> float | None:
 def _status_error(response: httpx.Response) -> HTTPStatusError:
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    phrase = response.reason_phrase or httpx.codes.get_reason_phrase(status)
+    # The server's own reason phrase, visible ASCII only: it is shown in terminals and stored as last_error, and
+    # a phrase of escape sequences would otherwise reach both.
+    phrase = "".join(c for c in response.reason_phrase or "" if " " <= c <= "~").strip()
+    phrase = phrase or httpx.codes.get_reason_phrase(status)
     message = f"HTTP {status} {phrase}".rstrip()
     if status == 404:
         message += " (the feed URL no longer exists?)"

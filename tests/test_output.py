@@ -354,3 +354,33 @@ def test_the_demo_prints_the_same_table_as_report():
     assert "6 flagged items · " in proc.stdout and "times in Tehran" in proc.stdout
     assert "watch entry" in proc.stdout and "mentions" in proc.stdout
     assert "1404-08-27 19:42 (2025-11-18)" in proc.stdout
+
+
+def test_a_servers_reason_phrase_of_escape_sequences_reaches_neither_terminal_nor_database(tmp_path):
+    """A hostile server's status line «HTTP/1.1 500 ESC[2J ESC]0;owned BEL»: `monitor poll` prints the error and
+    stores it as last_error; neither may carry the escapes (the phrase came straight from the server)."""
+    from http.server import BaseHTTPRequestHandler
+
+    from conftest import LoopbackServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(500, "\x1b[2J\x1b]0;owned\x07 Broken")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = LoopbackServer(Handler)
+    try:
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump({"database": "m.db", "feeds": [{"name": "evil", "url": server.url("x")}],
+                                          "watch": []}), encoding="utf-8")
+        proc = run_cli("poll", "--config", str(config))
+    finally:
+        server.close()
+    assert proc.returncode == 0 and "evil: error: HTTP 500" in proc.stdout, proc.stdout + proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    stored = sqlite3.connect(tmp_path / "m.db").execute("SELECT last_error FROM feeds").fetchone()[0]
+    assert stored.startswith("HTTP 500") and "Broken" in stored and "\x1b" not in stored and "\x07" not in stored

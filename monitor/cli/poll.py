@@ -70,17 +70,19 @@ def _run_cycle(config, feeds, honour_retry_after: bool = False):
 
 
 def _print_cycle(summary) -> None:
+    from monitor.report.view import clean  # feed names and errors reach a terminal: no control characters
+
     for name, until in summary.waiting.items():
         when = until.replace("T", " ").replace("+00:00", " UTC")
         click.echo(f"{name}: skipped: server asked to wait until {when} (Retry-After; --force polls it now)")
     for o in summary.outcomes:
         if o.status == "error":
-            click.echo(f"{o.name}: error: {o.error}")
+            click.echo(clean(f"{o.name}: error: {o.error}"))
         elif o.status == "not_modified":
             click.echo(f"{o.name}: not modified")
         else:
             note = f" ({o.error})" if o.error else ""
-            click.echo(f"{o.name}: {o.new} new, {o.duplicate} duplicate, {o.flagged} flagged{note}")
+            click.echo(clean(f"{o.name}: {o.new} new, {o.duplicate} duplicate, {o.flagged} flagged{note}"))
     click.echo(summary.line())
 
 
