@@ -55,7 +55,7 @@ class Feeds:
 
     def save_result(self, name: str, *, status: str, fetched_at: str, error: str | None = None,
                     etag: str | None = None, last_modified: str | None = None,
-                    keep_validators: bool = False, next_poll: str | None = None,
+                    next_poll: str | None = None,
                     body_hash: str | None = None, next_poll_reason: str | None = None,
                     count_failure: bool = True, ttl: float | None = None, max_age: float | None = None,
                     retry_until: str | None = None) -> None:
@@ -71,11 +71,6 @@ class Feeds:
                 " consecutive_failures = consecutive_failures + ?, next_poll = ?, next_poll_reason = ?,"
                 " retry_until = ? WHERE name = ?",
                 [fetched_at, error, int(count_failure), next_poll, next_poll_reason, retry_until, name])
-        elif keep_validators:
-            self._db.execute(
-                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, consecutive_failures = 0,"
-                " next_poll = ?, next_poll_reason = ?, ttl = ?, max_age = ?, retry_until = NULL WHERE name = ?",
-                [fetched_at, status, error, next_poll, next_poll_reason, ttl, max_age, name])
         else:
             self._db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, consecutive_failures = 0,"
