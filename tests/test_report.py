@@ -368,6 +368,30 @@ def test_html_streams_in_chunks_equal_to_the_page(store):
     assert len(chunks) > 1 and "".join(chunks) == render(rows, "html", watch=WATCH, generated=now)
 
 
+def test_an_html_report_read_from_the_store_as_it_is_written_is_the_same_page(store):
+    """rows as a callable (store.items.iter_query, read in batches: 2 here) instead of a list: the counts and
+    the chart come from a first pass, the items from a second as they are written; the page is the same, flat
+    and grouped, and the items are never all held by the report (view.StreamedItems)."""
+    from monitor.report.view import StreamedItems, build
+
+    now = datetime(2025, 11, 25, tzinfo=timezone.utc)
+    passes: list[int] = []
+
+    def rows():
+        passes.append(1)
+        return store.items.iter_query(flagged=True, batch=2)
+
+    assert list(rows()) == store.items.query(flagged=True)
+    for group_by in (None, "feed", "watch"):
+        streamed = "".join(render(rows, "html", watch=WATCH, stream=True, generated=now, group_by=group_by))
+        assert streamed == render(store.items.query(flagged=True), "html", watch=WATCH, generated=now,
+                                  group_by=group_by), group_by
+    assert isinstance(build(rows, watch=WATCH).items, StreamedItems)
+    passes.clear()
+    "".join(render(rows, "html", watch=WATCH, stream=True, generated=now))
+    assert len(passes) == 2  # one pass for the counts and the chart, one for the items
+
+
 def test_the_daemons_scheduled_report_does_not_wait_for_the_writer(tmp_path, store):
     """While the writer holds its lock and an open write transaction, the scheduled report is still written:
     it reads from a connection of its own."""

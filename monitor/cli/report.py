@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
@@ -44,8 +46,9 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     check_period(since, since_iso, until, until_iso)
     store = open_readonly(config)
     stale_notice(store, config)
-    rows = store.items.query(flagged=True, since=since_iso, until=until_iso, watch=watch_names, feed=feed_names,
-                             kind=kinds) if store else []
+    def rows() -> Any:  # read again for each pass a streamed report makes (view.StreamedItems)
+        return store.items.iter_query(flagged=True, since=since_iso, until=until_iso, watch=watch_names,
+                                      feed=feed_names, kind=kinds) if store else iter(())
     from datetime import datetime
 
     from monitor.report import render

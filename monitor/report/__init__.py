@@ -19,7 +19,7 @@ import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from monitor.files import write_private
 from monitor.report.view import TEHRAN, clean, plural  # noqa: F401 (plural: public, used by the CLI)
@@ -219,14 +219,19 @@ REPORT_FORMATS = ("table", "markdown", "html", "csv", "json", "atom")
 EXTENSIONS = {"table": "txt", "markdown": "md", "html": "html", "csv": "csv", "json": "json", "atom": "atom"}
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str, *, watch: Iterable[Any] = (), group_by: str | None = None,
-           since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
-           title: str = "", excel: bool = False, feed_key: str = "", stream: bool = False) -> Any:
+def render(rows: Sequence[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]], fmt: str, *,
+           watch: Iterable[Any] = (), group_by: str | None = None, since: datetime | None = None,
+           until: datetime | None = None, generated: datetime | None = None, title: str = "", excel: bool = False,
+           feed_key: str = "", stream: bool = False) -> Any:
     """The flagged-items report over rows from store.items.query(flagged=True, ...): a string, or for "table"
     a rich renderable. `watch` (the config's entries) lets snippets mark the matched terms. `stream`: HTML as
-    an iterator of chunks (monitor.files.write_private and the CLI's deliver take either)."""
+    an iterator of chunks (monitor.files.write_private and the CLI's deliver take either); with `rows` a
+    callable that reads them again (store.items.iter_query), a streamed HTML report then holds one batch of
+    rows at a time. The other formats take all the rows at once."""
     from monitor.report import view
 
+    if callable(rows) and not (fmt == "html" and stream):
+        rows = list(rows())
     report = view.build(rows, watch=watch, group_by=group_by, since=since, until=until, generated=generated,
                         title=title)
     if fmt == "html":

@@ -78,8 +78,13 @@ def stream(report: Report) -> Iterator[str]:
     for heading, items in report.groups:
         if heading:
             yield f'<section>\n<h2><bdi>{e(heading)}</bdi> ({e(persian_digits(str(len(items))))})</h2>\n'
-        for start in range(0, len(items), 200):
-            yield "".join(_item(it) for it in items[start:start + 200])
+        batch: list[str] = []
+        for it in items:  # a list, or items read from the store as they are written (view.StreamedItems)
+            batch.append(_item(it))
+            if len(batch) == 200:
+                yield "".join(batch)
+                batch = []
+        yield "".join(batch)
         if heading:
             yield "</section>\n"
     yield (f'</main>\n<footer><p>ساخته‌شده در <time datetime="{e(report.generated.isoformat())}">'

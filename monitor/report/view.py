@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from monitor.dates import TEHRAN
@@ -195,9 +195,14 @@ def mark(text: str, matcher: Any, watches: set[str]) -> list[Segment]:
     return segments
 
 
-def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
+def local_time(row: dict[str, Any]) -> datetime | None:
+    """When an item is dated (published, else fetched), in Tehran."""
     when = _parse_time(row.get("published")) or _parse_time(row.get("fetched_at"))
-    local = when.astimezone(TEHRAN) if when else None
+    return when.astimezone(TEHRAN) if when else None
+
+
+def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
+    local = local_time(row)
     matches = [MatchView(clean(m["watch"]), m["kind"], tuple(clean(t) for t in m["terms"]), m["count"])
                for m in row.get("matches", [])]
     return ItemView(
@@ -208,30 +213,58 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
         snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher)
 
 
-def build(rows: Sequence[dict[str, Any]], *, watch: Iterable[WatchEntry] = (), group_by: str | None = None,
-          since: datetime | None = None, until: datetime | None = None, generated: datetime | None = None,
-          title: str = "") -> Report:
-    """The report over rows from store.items.query(flagged=True, ...), newest first."""
+class StreamedItems:
+    """A report's items read again from the store each time the report goes through them, so a report of many
+    items holds one batch of rows at a time, not all of them; len() is the count of the first pass."""
+
+    def __init__(self, rows: Callable[[], Iterable[dict[str, Any]]], matcher: Any, count: int) -> None:
+        self._rows, self._matcher, self._count = rows, matcher, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ItemView]:
+        return (item_view(r, self._matcher) for r in self._rows())
+
+
+def build(rows: Sequence[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]], *,
+          watch: Iterable[WatchEntry] = (), group_by: str | None = None, since: datetime | None = None,
+          until: datetime | None = None, generated: datetime | None = None, title: str = "") -> Report:
+    """The report over rows from store.items.query(flagged=True, ...), newest first. `rows` may instead be a
+    callable that reads them again on each call (store.items.iter_query): the counts and the chart are then
+    one pass and the items another, as they are written out (a grouped report still holds its items)."""
     entries = tuple(watch)
     matcher = None
     if entries:
         from monitor.match import Matcher
 
         matcher = Matcher(entries)
-    items = [item_view(r, matcher) for r in rows]
     items_per_watch: Counter[str] = Counter()
     mentions: Counter[str] = Counter()
     per_day: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for it in items:
-        for m in it.matches:
-            items_per_watch[m.watch] += 1
-            mentions[m.watch] += m.count
-            if it.day:
-                per_day[m.watch][it.day] += m.count
+    known_days: set[date] = set()
+    count = 0
+    for row in rows() if callable(rows) else rows:  # the counts and the chart need only dates and matches
+        count += 1
+        local = local_time(row)
+        day = local.date() if local else None
+        if day:
+            known_days.add(day)
+        for m in row.get("matches", []):
+            watch_name = clean(m["watch"])
+            items_per_watch[watch_name] += 1
+            mentions[watch_name] += m["count"]
+            if day:
+                per_day[watch_name][day] += m["count"]
+    items: Any = [item_view(r, matcher) for r in rows] if not callable(rows) else None
+    if items is None:
+        items = StreamedItems(rows, matcher, count)
+        if group_by:  # groups are gathered across the whole period: they hold their items
+            items = list(items)
     watch_counts = sorted(((w, items_per_watch[w], mentions[w]) for w in items_per_watch),
                           key=lambda t: (-t[1], -t[2], t[0]))
     now = generated or datetime.now(timezone.utc)
-    days = period_days(since, until or (now if since else None), [it.day for it in items if it.day])
+    days = period_days(since, until or (now if since else None), sorted(known_days))
     return Report(items=items, groups=group(items, group_by, [w for w, _, _ in watch_counts]),
                   watch_counts=watch_counts, days=days, per_day={w: dict(d) for w, d in per_day.items()},
                   since=since, until=until, generated=now.astimezone(TEHRAN), title=title)

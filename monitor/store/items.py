@@ -8,7 +8,7 @@ what the fingerprint window relies on.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
 
@@ -104,6 +104,14 @@ class Items:
 
         flagged: only new items with at least one match (restricted to `watch`/`kind` when given).
         """
+        return list(self.iter_query(status=status, flagged=flagged, since=since, until=until, watch=watch,
+                                    feed=feed, kind=kind, limit=limit))
+
+    def iter_query(self, *, status: str = "all", flagged: bool = False, since: str | None = None,
+                   until: str | None = None, watch: Sequence[str] = (), feed: Sequence[str] = (),
+                   kind: Sequence[str] = (), limit: int | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """The items of `query`, read from one statement `batch` rows at a time with their matches: a report
+        of many items holds a batch, not all of them (the statement's read sees one snapshot throughout)."""
         where, params = [], []
         if status in ("new", "duplicate"):
             where.append("i.status = ?")
@@ -140,9 +148,11 @@ class Items:
             params.append(limit)
         keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
                 "dup_kind", "dup_ref", "dup_score", "dup_reason"]  # no summary: no reader shows it
-        items = [dict(zip(keys, r)) for r in self._db.execute(sql, params)]
-        self._attach_matches(items, watch=watch, kind=kind)
-        return items
+        cursor = self._db.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            items = [dict(zip(keys, r)) for r in rows]
+            self._attach_matches(items, watch=watch, kind=kind)
+            yield from items
 
     def _attach_matches(self, items: list[dict[str, Any]], *, watch: Sequence[str], kind: Sequence[str]) -> None:
         by_id = {it["id"]: it for it in items}
