@@ -323,6 +323,7 @@ class Writer:
             self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
+        self.store.search.add((item_id, *analysed.words) for item_id, analysed in zip(ids, items))
 
     # ---------------------------------------------------------------- the next poll
     def interval(self, spec: FeedSpec) -> tuple[float, str | None]:

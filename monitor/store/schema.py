@@ -162,6 +162,20 @@ def m007_feed_freshness(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN retry_until TEXT")
 
 
+@migrations()
+def m010_search_index(db: Database) -> None:
+    """The full-text index of `monitor search` (monitor/store/search.py): an FTS5 table of each item's folded
+    words, and the items waiting to be indexed. The fold is Python's (monitor.text), so the migration cannot
+    write the rows itself: it queues every stored item, and monitor.search.catch_up indexes them in batches
+    that commit one by one, with a progress bar (the next `monitor poll`, `monitor run` cycle or `monitor
+    search`); a crash part-way loses nothing, the batches done stay done."""
+    _run_script(db, """
+        CREATE VIRTUAL TABLE search USING fts5(title, text, tokenize = 'ascii');
+        CREATE TABLE search_pending (item_id INTEGER PRIMARY KEY);
+        INSERT INTO search_pending (item_id) SELECT id FROM items
+        """)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""

@@ -1,0 +1,146 @@
+"""The full-text index of stored items (store.search): an SQLite FTS5 table over the monitor's own fold.
+
+Why FTS5 over pre-folded words rather than over the stored text: FTS5's tokenizers do not fold «مؤتلفه» to
+«موتلفه», strip harakat, unify yeh/kaf or keep «می‌شود» one word. The caller (monitor.search.index_text) gives
+each item's title and text as its folded words joined by spaces, and the table's `ascii` tokenizer only splits
+them at the spaces (every non-ASCII character is a token character to it), so an indexed term is exactly one
+folded word, and a query folded the same way finds every spelling of it.
+
+Rows are written with the items, in the same transaction (`add`); items that need their words again (an
+existing database when the index arrived, or an item whose article text came later) wait in `search_pending`
+until monitor.search.catch_up indexes them, in batches that commit one by one (`reindex`, `pending_batch`).
+The table's rowid is the item id.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Iterable, Sequence
+
+from monitor.errors import UsageError
+from monitor.store.db import Db, chunks
+
+TABLE = "search"
+PENDING = "search_pending"
+
+
+class Search:
+    """The search index of one database (store.search)."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+        self._article_column: bool | None = None
+
+    # ---------------------------------------------------------------- state
+    def exists(self) -> bool:
+        """Whether this database has the index at all (a read-only open of a database not migrated yet has not)."""
+        return bool(self._db.one("SELECT count(*) FROM sqlite_master WHERE name = ?", [TABLE]))
+
+    def pending(self) -> int:
+        """How many items wait to be indexed (again)."""
+        return self._db.one(f"SELECT count(*) FROM {PENDING}")
+
+    # ---------------------------------------------------------------- writes
+    def add(self, docs: Iterable[tuple[int, str, str]]) -> None:
+        """Index items just inserted: (item id, folded title words, folded text words), words joined by spaces."""
+        self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", docs)
+
+    def reindex(self, item_ids: Iterable[int]) -> None:
+        """Mark items whose text changed (article text fetched later) to be indexed again: their rows leave the
+        index now, in the caller's transaction, and monitor.search.catch_up writes them anew (the next poll
+        cycle, or the next `monitor search`). The words cannot be made here: folding is not the store's."""
+        ids = sorted(set(item_ids))
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", chunk)
+            self._db.conn.executemany(f"INSERT OR IGNORE INTO {PENDING} (item_id) VALUES (?)",
+                                      [(i,) for i in chunk])
+
+    def pending_batch(self, limit: int) -> list[tuple[int, str, str, str | None]]:
+        """The first `limit` items waiting, by id: (id, title, body, article text or None)."""
+        article = "i.article_text" if self._has_article_text() else "NULL"
+        return [tuple(r) for r in self._db.execute(
+            f"SELECT p.item_id, coalesce(i.title, ''), coalesce(i.body, ''), {article} FROM {PENDING} p"
+            f" LEFT JOIN items i ON i.id = p.item_id ORDER BY p.item_id LIMIT ?", [limit])]
+
+    def index_pending(self, docs: Sequence[tuple[int, str, str]]) -> None:
+        """Write the rows of items taken from pending_batch (an item deleted meanwhile gets none) and mark them
+        done; call inside one transaction."""
+        ids = [d[0] for d in docs]
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", chunk)
+        self.add(docs)
+        self._db.conn.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in ids])
+
+    # ---------------------------------------------------------------- reads
+    def known_terms(self, terms: Sequence[str], prefixes: Sequence[str] = ()) -> set[str]:
+        """Of `terms`, those some indexed item holds; of `prefixes`, those some indexed word starts with (each
+        returned with a trailing "*"). One probe each, stopping at the first row: cheap even for common words."""
+        found: set[str] = set()
+        for term, expr in [(t, _quote(t)) for t in dict.fromkeys(terms)] + \
+                          [(p + "*", _quote(p) + "*") for p in dict.fromkeys(prefixes)]:
+            row = self._db.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ? LIMIT 1", [expr]).fetchone()
+            if row is not None:
+                found.add(term)
+        return found
+
+    def query(self, expression: str, *, where: Sequence[str] = (), params: Sequence[Any] = (),
+              limit: int | None = None) -> list[dict[str, Any]]:
+        """Items whose index matches the FTS5 `expression`, best first: bm25 (a hit in the title weighs three
+        times one in the text), then newest. `where`/`params` are item filters over the alias `i` (see
+        Items.filters). Each row is an items row (as Items.query gives, without matches) plus "rank" (bm25:
+        lower is better). An expression FTS5 refuses is a UsageError naming it."""
+        sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
+               f" i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, bm25({TABLE}, 3.0, 1.0) AS rank"
+               f" FROM {TABLE} JOIN items i ON i.id = {TABLE}.rowid WHERE {TABLE} MATCH ?")
+        for cond in where:
+            sql += f" AND {cond}"
+        sql += " ORDER BY rank, coalesce(i.published, i.fetched_at) DESC, i.id DESC"
+        args: list[Any] = [expression, *params]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                "dup_kind", "dup_ref", "dup_score", "dup_reason", "rank"]
+        try:
+            return [dict(zip(keys, r)) for r in self._db.execute(sql, args)]
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc) or "syntax" in str(exc):
+                raise UsageError(f"the search index refused the query ({exc})") from None
+            raise
+
+    def texts(self, item_id: int) -> tuple[str, str, str | None] | None:
+        """(title, body, article text or None) of one item, or None when there is no such item."""
+        article = "article_text" if self._has_article_text() else "NULL"
+        row = self._db.execute(f"SELECT title, body, {article} FROM items WHERE id = ?", [item_id]).fetchone()
+        return tuple(row) if row else None
+
+    # ---------------------------------------------------------------- one item whole (monitor show)
+    def item(self, item_id: int) -> dict[str, Any] | None:
+        """One item's row, as Items.query gives it (without matches), or None."""
+        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                "dup_kind", "dup_ref", "dup_score", "dup_reason"]
+        row = self._db.execute(f"SELECT {', '.join(keys)} FROM items WHERE id = ?", [item_id]).fetchone()
+        return dict(zip(keys, row)) if row else None
+
+    def copies(self, kind: str, ref: str) -> list[dict[str, Any]]:
+        """The items stored as duplicates of a corpus document or an item (kind "corpus" or "item"), by id."""
+        keys = ["id", "feed", "title", "link", "published", "dup_score"]
+        return [dict(zip(keys, r)) for r in self._db.execute(
+            f"SELECT {', '.join(keys)} FROM items WHERE status = 'duplicate' AND dup_kind = ? AND dup_ref = ?"
+            " ORDER BY id", [kind, ref])]
+
+    def _has_article_text(self) -> bool:
+        """Whether items has the article_text column (issue 13 adds it in its own migration)."""
+        if self._article_column is None:
+            self._article_column = any(r[1] == "article_text" for r in self._db.execute("PRAGMA table_info(items)"))
+        return self._article_column
+
+
+def _quote(term: str) -> str:
+    """A term as an FTS5 string (double quotes doubled), so no word is read as an operator."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+__all__ = ["PENDING", "Search", "TABLE"]
