@@ -41,8 +41,8 @@ def search_cmd(config_path: str, query: str, since: str | None, until: str | Non
     from monitor.store import Store
 
     config = config_for_database(config_path)
-    _check_names(config, "--watch", watch_names, "watch")
-    _check_names(config, "--feed", feed_names, "feeds")
+    check_names(config, "--watch", watch_names, "watch")
+    check_names(config, "--feed", feed_names, "feeds")
     since_iso = since_option_value(since)
     try:
         until_iso = since_option_value(until)
@@ -81,7 +81,8 @@ def search_cmd(config_path: str, query: str, since: str | None, until: str | Non
         deliver(_table(rows, query), None)
 
 
-def _check_names(config: Any, option: str, given: tuple[str, ...], attr: str) -> None:
+def check_names(config: Any, option: str, given: tuple[str, ...], attr: str) -> None:
+    """Refuse a --watch or --feed name the config does not have (exit 2), as `report` does."""
     known = {x.name for x in getattr(config, attr, ())}
     if not hasattr(config, attr):  # an invalid config: only its database could be read, names are not checked
         return
