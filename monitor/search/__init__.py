@@ -1,0 +1,103 @@
+"""`monitor search`: the query language, the words the index holds, and the reader that asks it.
+
+Why the monitor folds for FTS5 (see monitor/store/search.py): the index holds each item's *folded* words, and a
+query is folded the same way, so yeh/kaf, hamza forms, diacritics, digits and ZWNJ-inside-a-word never matter.
+Two spelling families cross word boundaries, and are handled here, on the query side, as the matcher
+(monitor.match) handles them on the text side, by the *compact* form (the folded words joined with nothing):
+
+  - joined or split names: «محمدعلی» = «محمد علی» = «محمد‌علی», «کیم جونگ‌اون» = «کیم‌جونگ‌اون». A query word or
+    phrase matches any run of consecutive indexed words whose concatenation is its compact form. The index is
+    asked which pieces of the compact form are words it holds (monitor.store.search.Search.known_terms), and
+    the query becomes the OR of every split of it into such words (`alternatives`).
+  - the detached affixes («می», «نمی» before, «ها», «های», «ای», «تر», ... after: text.PREFIXES / SUFFIXES) are
+    written with a space, a ZWNJ or nothing. Written with a space they are words of their own, and «مؤتلفه» is
+    in «مؤتلفه ای ها»; so it must be in «مؤتلفه‌ای‌ها» too: a word of 3 letters or more also matches itself
+    with these affixes attached. Nothing else: a hit always starts at a word start and ends at a word end or
+    at one of those affixes, so «امانی» never finds «سامانی» or «بی‌امانی».
+
+The pieces: query.py reads the query (its syntax is described there), plan.py makes it an FTS5 expression and
+finds its hits in a text, this module holds what the index is given and the reader that asks it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterator, Sequence
+
+from monitor.search.plan import alternatives, expression, find_hits
+from monitor.search.query import Query, QueryError, Unit, parse
+from monitor.text import Words, strip_boilerplate
+
+__all__ = ["Query", "QueryError", "Unit", "alternatives", "catch_up", "expression", "find_hits", "first_hit",
+           "index_text", "parse", "run"]
+
+log = logging.getLogger("monitor.search")
+
+
+# ------------------------------------------------------------------------------------------ the index's words
+def index_text(title: str, body: str, article: str | None = None) -> tuple[str, str]:
+    """What the index holds for an item: its title's folded words, and its text's (the body without related
+    headlines and "read more" blocks, as the matcher reads it, then the article text), joined by spaces."""
+    text = Words(strip_boilerplate(body)).texts
+    if article:
+        text = text + Words(strip_boilerplate(article)).texts
+    return " ".join(Words(title).texts), " ".join(text)
+
+
+def catch_up(store: Any, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
+    """Index the items waiting in the index's queue (a database migrated to it, items re-indexed after their
+    article text came), in batches that commit one by one: a crash part-way keeps the batches done.
+    `progress(done, total)` is called after each batch. Returns how many were indexed."""
+    total = store.search.pending()
+    done = 0
+    while total:
+        rows = store.search.pending_batch(batch)
+        if not rows:
+            break
+        docs = [(item_id, *index_text(title, body, article)) for item_id, title, body, article in rows]
+        with store.transaction():
+            store.search.index_pending(docs)
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    if done:
+        log.info("search index: indexed %d stored items", done)
+    return done
+
+
+# ------------------------------------------------------------------------------------------ the reader
+def run(store: Any, text: str, *, where: Sequence[str] = (), params: Sequence[Any] = (),
+        limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The items matching a query (parse), best first, each an items row with its matches, "rank" (bm25,
+    lower is better) and "hit" (the first hit: field, start, end, text as written, snippet; see first_hit).
+    `where`/`params`: item filters (store.items.filters)."""
+    query = parse(text)
+    expr, alts = expression(query, store.search.known_terms)
+    rows = store.search.query(expr, where=where, params=params, limit=limit)
+    store.items.attach_matches(rows)
+    positive = [a for u in query.units(positive_only=True) for a in alts.get(u, [])]
+    for row in rows:
+        texts = store.search.texts(row["id"])
+        row["hit"] = first_hit(texts, positive) if texts else None
+        yield row
+
+
+def first_hit(texts: tuple[str, str, str | None], alts: Sequence[tuple[str, ...]]) -> dict[str, Any] | None:
+    """Where an item's first hit is: in the text first, then the article text, then the title (shown beside the
+    hit anyway: the text's sentence says more); with the sentence around it in display form, and the
+    [start, end) of the hits in that snippet ("marks")."""
+    from monitor.match import snippet
+    from monitor.report import clean
+    from monitor.text import display
+
+    title, body, article = texts
+    for field, text in (("text", body), ("article_text", article), ("title", title)):
+        if not text:
+            continue
+        spans = find_hits(text, alts)
+        if spans:
+            start, end = spans[0]
+            shown = clean(display(snippet(text, start, end)))
+            return {"field": field, "start": start, "end": end, "text": text[start:end], "snippet": shown,
+                    "marks": [list(span) for span in find_hits(shown, alts)]}
+    return None
