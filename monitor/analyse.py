@@ -23,8 +23,8 @@ from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, RawItem
-from monitor.search import index_text
-from monitor.text import display, html_to_text
+from monitor.search import index_words
+from monitor.text import display, html_to_text, strip_boilerplate
 
 log = logging.getLogger("monitor.analyse")
 
@@ -48,7 +48,7 @@ class AnalysedItem(NamedTuple):
     item: PreparedItem
     fingerprint: dedup.Fingerprint
     matches: tuple[Match, ...]  # snippets already in display form
-    words: tuple[str, str] = ("", "")  # what the search index holds: monitor.search.index_text
+    words: tuple[str, str] = ("", "")  # what the search index holds: monitor.search.index_words
 
 
 def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
@@ -97,14 +97,15 @@ def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher
         notes.append(f"skipped {len(skipped)} unreadable item{'s' if len(skipped) > 1 else ''}: {skipped[0]}{more}")
     if not items:
         return [], notes
-    printed = dedup.fingerprints([(item.title, item.body) for item in items])
+    cores = [strip_boilerplate(item.body) for item in items]  # the text judged, matched and indexed
+    printed = dedup.fingerprints([(item.title, item.body) for item in items], cores)
     # The watch terms are looked for in each item's fold (title and body) in one automaton pass for the feed;
     # only the few items with a possible hit are matched exactly, word boundaries and all.
     hit = matcher.candidates([title_fold + body_fold for _, title_fold, body_fold in printed])
     out: list[AnalysedItem] = []
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
         matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, words=index_text(item.title, item.body)))
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, words=index_words(item.title, cores[i])))
     return out, notes
 
 

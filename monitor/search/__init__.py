@@ -26,10 +26,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 from monitor.search.plan import alternatives, expression, find_hits
 from monitor.search.query import Query, QueryError, Unit, parse
-from monitor.text import Words, strip_boilerplate
+from monitor.text import spaced_fold, strip_boilerplate
 
 __all__ = ["Query", "QueryError", "Unit", "alternatives", "catch_up", "expression", "find_hits", "first_hit",
-           "index_text", "parse", "run"]
+           "index_text", "index_words", "parse", "run"]
 
 log = logging.getLogger("monitor.search")
 
@@ -37,11 +37,16 @@ log = logging.getLogger("monitor.search")
 # ------------------------------------------------------------------------------------------ the index's words
 def index_text(title: str, body: str, article: str | None = None) -> tuple[str, str]:
     """What the index holds for an item: its title's folded words, and its text's (the body without related
-    headlines and "read more" blocks, as the matcher reads it, then the article text), joined by spaces."""
-    text = Words(strip_boilerplate(body)).texts
+    headlines and "read more" blocks, as the matcher reads it, then the article text), spaces between words."""
+    core = strip_boilerplate(body)
     if article:
-        text = text + Words(strip_boilerplate(article)).texts
-    return " ".join(Words(title).texts), " ".join(text)
+        core += "\n" + strip_boilerplate(article)
+    return index_words(title, core)
+
+
+def index_words(title: str, core: str) -> tuple[str, str]:
+    """index_text of a title and a body already without its boilerplate (text.strip_boilerplate)."""
+    return spaced_fold(title), spaced_fold(core)
 
 
 def catch_up(store: Any, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
