@@ -29,7 +29,7 @@ from monitor.search.query import Query, QueryError, Unit, parse
 from monitor.text import spaced_fold, strip_boilerplate
 
 __all__ = ["Query", "QueryError", "Unit", "alternatives", "catch_up", "expression", "find_hits", "first_hit",
-           "index_text", "index_words", "parse", "run"]
+           "index_text", "index_words", "parse", "run", "scheme"]
 
 log = logging.getLogger("monitor.search")
 
@@ -37,11 +37,11 @@ log = logging.getLogger("monitor.search")
 # ------------------------------------------------------------------------------------------ the index's words
 def index_text(title: str, body: str, article: str | None = None) -> tuple[str, str]:
     """What the index holds for an item: its title's folded words, and its text's (the body without related
-    headlines and "read more" blocks, as the matcher reads it, then the article text), spaces between words."""
-    core = strip_boilerplate(body)
+    headlines and "read more" blocks, as the matcher reads it, then the article text's), spaces between words."""
+    title_words, text_words = index_words(title, strip_boilerplate(body))
     if article:
-        core += "\n" + strip_boilerplate(article)
-    return index_words(title, core)
+        text_words += " " + spaced_fold(strip_boilerplate(article))
+    return title_words, text_words
 
 
 def index_words(title: str, core: str) -> tuple[str, str]:
@@ -49,19 +49,55 @@ def index_words(title: str, core: str) -> tuple[str, str]:
     return spaced_fold(title), spaced_fold(core)
 
 
+# What the indexed words depend on: the fold and word classes of monitor.text (a fingerprint of them, taken
+# when first asked) and how a body is stripped and joined here (the version after the colon: bump it when
+# index_text changes). Contentless rows come out only with the words they went in with, so another scheme
+# empties the index and indexes everything again (catch_up).
+_SCHEME_VERSION = "1"
+_scheme: str | None = None
+SCHEME_KEY = "search_scheme"
+
+
+def scheme() -> str:
+    """The scheme of the words index_text makes now."""
+    global _scheme
+    if _scheme is None:
+        import hashlib
+
+        sample = " ".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000)
+        digest = hashlib.blake2b(spaced_fold(sample).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        _scheme = f"{digest}:{_SCHEME_VERSION}"
+    return _scheme
+
+
 def catch_up(store: Any, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
     """Index the items waiting in the index's queue (a database migrated to it, items re-indexed after their
-    article text came), in batches that commit one by one: a crash part-way keeps the batches done.
-    `progress(done, total)` is called after each batch. Returns how many were indexed."""
+    article text came), in batches that commit one by one: a crash part-way keeps the batches done. An item
+    indexed before is taken out with the words it went in with (its title and body never change; its article
+    words are kept), then indexed anew. `progress(done, total)` is called after each batch. Returns how many
+    were indexed."""
+    if store.meta.get(SCHEME_KEY) != scheme():
+        with store.transaction():
+            store.search.restart()
+            store.meta.set(SCHEME_KEY, scheme())
     total = store.search.pending()
     done = 0
     while total:
         rows = store.search.pending_batch(batch)
         if not rows:
             break
-        docs = [(item_id, *index_text(title, body, article)) for item_id, title, body, article in rows]
+        old, new = [], []
+        for item_id, indexed, title, body, article, article_words in rows:
+            if title is None:
+                continue  # no such item
+            core = strip_boilerplate(body)
+            title_words, text_words = index_words(title, core)
+            if indexed:
+                old.append((item_id, title_words, text_words + (" " + article_words if article_words else "")))
+            words = spaced_fold(strip_boilerplate(article)) if article else None
+            new.append((item_id, title_words, text_words + (" " + words if words else ""), words))
         with store.transaction():
-            store.search.index_pending(docs)
+            store.search.index_pending(old, new, [r[0] for r in rows])
         done += len(rows)
         if progress:
             progress(done, total)

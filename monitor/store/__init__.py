@@ -42,6 +42,7 @@ class Store:
         self.corpus = Corpus(db, self.fingerprints)
         self.meta = Meta(db)
         self.search = Search(db)  # the full-text index of `monitor search`
+        db.attach(self.search)  # its rows too wait until each commit
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":

@@ -6,10 +6,16 @@ each item's title and text as its folded words joined by spaces, and the table's
 them at the spaces (every non-ASCII character is a token character to it), so an indexed term is exactly one
 folded word, and a query folded the same way finds every spelling of it.
 
-Rows are written with the items, in the same transaction (`add`); items that need their words again (an
-existing database when the index arrived, or an item whose article text came later) wait in `search_pending`
-until monitor.search.catch_up indexes them, in batches that commit one by one (`reindex`, `pending_batch`).
-The table's rowid is the item id.
+The table is contentless (content=''): the words are the items' own texts folded, and storing them a second
+time would double what an item costs on disk and in a poll's writes (6.4 KB an item with content, 2.3 KB
+without, on the farm). A contentless row is taken out by giving FTS5 the very words it was given, so the room
+never deletes on its own: monitor.search.catch_up computes the words again from the stored texts (titles and
+bodies never change; the article words indexed are kept in `search_articles`) under the same fold, whose
+scheme is recorded in meta ("search_scheme": a different fold empties the index and indexes everything again).
+
+Rows are written with the items, in the same transaction (`add`); items that need their words (again) wait
+in `search_pending` (an existing database when the index arrived, an item whose article text came later:
+`reindex`) until catch_up indexes them, in batches that commit one by one. The table's rowid is the item id.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from monitor.store.db import Db, chunks
 
 TABLE = "search"
 PENDING = "search_pending"
+ARTICLES = "search_articles"
 RANKED = 20_000  # the newest matches ranked by bm25 (see Search.query)
 
 
@@ -31,6 +38,7 @@ class Search:
     def __init__(self, db: Db) -> None:
         self._db = db
         self._article_column: bool | None = None
+        self._pending: list[tuple[int, str, str]] = []  # rows waiting for the commit (see add)
 
     # ---------------------------------------------------------------- state
     def exists(self) -> bool:
@@ -43,36 +51,71 @@ class Search:
 
     # ---------------------------------------------------------------- writes
     def add(self, docs: Iterable[tuple[int, str, str]]) -> None:
-        """Index items just inserted: (item id, folded title words, folded text words), words joined by spaces."""
+        """Index items just inserted: (item id, folded title words, folded text words), words joined by spaces.
+
+        Inside a transaction the rows wait in memory and are written just before the commit (CommitHooks), as
+        the fingerprints are: FTS5 writes its pending terms out as a new segment at every savepoint, and each
+        feed of a poll is a savepoint, so rows written feed by feed cost half as much again in segments and
+        their merging (speed issue: the cold farm poll)."""
+        if self._db.deferring and self._db.conn.in_transaction:
+            self._pending.extend(docs)
+            return
         self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", docs)
 
+    def before_commit(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", rows)
+
+    def after_commit(self) -> None:
+        pass
+
+    def savepoint_mark(self) -> int:
+        return len(self._pending)
+
+    def rolled_back(self, mark: int) -> None:
+        del self._pending[mark:]
+
     def reindex(self, item_ids: Iterable[int]) -> None:
-        """Mark items whose text changed (article text fetched later) to be indexed again: their rows leave the
-        index now, in the caller's transaction, and monitor.search.catch_up writes them anew (the next poll
-        cycle, or the next `monitor search`). The words cannot be made here: folding is not the store's."""
-        ids = sorted(set(item_ids))
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            self._db.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", chunk)
-            self._db.conn.executemany(f"INSERT OR IGNORE INTO {PENDING} (item_id) VALUES (?)",
-                                      [(i,) for i in chunk])
+        """Queue items whose text changed (article text fetched later) to be indexed again, in the caller's
+        transaction; until monitor.search.catch_up does it (the next poll cycle, daemon cycle or `monitor
+        search`), their old words stay searchable. Called before or after the text changes, alike."""
+        self._db.conn.executemany(f"INSERT OR IGNORE INTO {PENDING} (item_id) VALUES (?)",
+                                  [(i,) for i in sorted(set(item_ids))])
 
-    def pending_batch(self, limit: int) -> list[tuple[int, str, str, str | None]]:
-        """The first `limit` items waiting, by id: (id, title, body, article text or None)."""
+    def pending_batch(self, limit: int) -> list[tuple[int, bool, str | None, str, str | None, str | None]]:
+        """The first `limit` items waiting, by id: (id, indexed now?, title (None: no such item), body, article
+        text or None, article words indexed or None)."""
         article = "i.article_text" if self._has_article_text() else "NULL"
-        return [tuple(r) for r in self._db.execute(
-            f"SELECT p.item_id, coalesce(i.title, ''), coalesce(i.body, ''), {article} FROM {PENDING} p"
-            f" LEFT JOIN items i ON i.id = p.item_id ORDER BY p.item_id LIMIT ?", [limit])]
+        return [(r[0], bool(r[1]), r[2], r[3], r[4], r[5]) for r in self._db.execute(
+            f"SELECT p.item_id, EXISTS (SELECT 1 FROM {TABLE}_docsize d WHERE d.id = p.item_id),"
+            f" i.title, coalesce(i.body, ''), {article}, a.words FROM {PENDING} p"
+            f" LEFT JOIN items i ON i.id = p.item_id LEFT JOIN {ARTICLES} a ON a.item_id = p.item_id"
+            " ORDER BY p.item_id LIMIT ?", [limit])]
 
-    def index_pending(self, docs: Sequence[tuple[int, str, str]]) -> None:
-        """Write the rows of items taken from pending_batch (an item deleted meanwhile gets none) and mark them
-        done; call inside one transaction."""
-        ids = [d[0] for d in docs]
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            self._db.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", chunk)
-        self.add(docs)
-        self._db.conn.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in ids])
+    def index_pending(self, old: Sequence[tuple[int, str, str]], new: Sequence[tuple[int, str, str, str | None]],
+                      done: Sequence[int]) -> None:
+        """Replace the rows of items taken from pending_batch and mark them done; call inside one transaction.
+        `old`: (id, title words, text words) exactly as they were indexed; `new`: (id, title words, text words,
+        article words or None) to index now."""
+        self._db.conn.executemany(f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                                  old)
+        self.add((item_id, title, text) for item_id, title, text, _ in new)
+        self._db.conn.executemany(f"DELETE FROM {ARTICLES} WHERE item_id = ?", [(i,) for i in done])
+        self._db.conn.executemany(f"INSERT INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
+                                  [(item_id, words) for item_id, _, _, words in new if words])
+        self._db.conn.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in done])
+
+    def restart(self) -> None:
+        """Empty the index and queue every item, for words made another way (a changed fold): contentless rows
+        can only be taken out with the words they were given. Call inside one transaction."""
+        self._db.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
+        self._db.execute(f"DELETE FROM {ARTICLES}")
+        self._db.execute(f"INSERT OR IGNORE INTO {PENDING} (item_id) SELECT id FROM items")
+
+    def queue_unindexed(self, item_ids: Iterable[int]) -> None:
+        """Queue items stored without index rows (a bulk load that leaves the index to catch_up)."""
+        self.reindex(item_ids)
 
     # ---------------------------------------------------------------- reads
     def known_terms(self, terms: Sequence[str], prefixes: Sequence[str] = ()) -> set[str]:
@@ -158,4 +201,4 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-__all__ = ["PENDING", "RANKED", "Search", "TABLE"]
+__all__ = ["ARTICLES", "PENDING", "RANKED", "Search", "TABLE"]
