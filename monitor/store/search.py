@@ -24,7 +24,7 @@ import sqlite3
 from typing import Any, Iterable, Sequence
 
 from monitor.errors import UsageError
-from monitor.store.db import Db, chunks
+from monitor.store.db import Db
 
 TABLE = "search"
 PENDING = "search_pending"
