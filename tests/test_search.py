@@ -288,3 +288,33 @@ def test_an_item_whose_article_text_arrives_later_is_indexed_again(tmp_path):
     assert sorted(ids(config, '"زاگرس نشینان"')) == []
     shown = run_json("show", str(found[0]), "--config", str(config), "--format", "json")
     assert shown["article_text"] == "متن دیگر: دیدار در بخارا"
+
+
+def test_index_rows_of_a_feed_that_fails_roll_back_with_it(tmp_path):
+    """The rows wait in memory until the commit (as fingerprints do); a feed's savepoint that rolls back drops
+    its rows, the other feeds' rows commit with their items."""
+    from monitor import search as searching
+    from monitor.store import Store
+
+    store = Store.open(tmp_path / "m.db")
+    try:
+        searching.catch_up(store)  # records the fold scheme, as the first poll does
+
+        def item(item_id: int, title: str) -> dict:
+            return {"id": item_id, "feed": "f", "key": f"k{item_id}", "title": title, "body": "",
+                    "fetched_at": "2025-11-25T08:00:00+00:00", "status": "new"}
+
+        with store.commit_group(60) as group:
+            group.ready()
+            with store.transaction():
+                store.items.insert_new([item(1, "دیدار امانی")])
+                store.search.add([(1, *searching.index_text("دیدار امانی", ""))])
+            with pytest.raises(RuntimeError):
+                with store.transaction():
+                    store.items.insert_new([item(2, "دیدار مدودف")])
+                    store.search.add([(2, *searching.index_text("دیدار مدودف", ""))])
+                    raise RuntimeError("the feed fails")
+        assert [r["id"] for r in searching.run(store, "دیدار")] == [1]
+        assert store.search.count('"امانی"') == 1 and store.search.count('"مدودف"') == 0  # the index itself
+    finally:
+        store.close()
