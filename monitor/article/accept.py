@@ -11,12 +11,12 @@ The lead test uses the near-duplicate fingerprints of monitor.dedup (the same fo
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from monitor import dedup
 from monitor.text import tokens
 
-__all__ = ["LEAD_SHARE", "LEAD_WORD_SHARE", "MIN_LEAD_FINGERPRINTS", "LeadCheck", "lead_check", "judge"]
+__all__ = ["LEAD_SHARE", "LEAD_WORD_SHARE", "MIN_LEAD_FINGERPRINTS", "LeadCheck", "lead_check", "accept"]
 
 # The share of the lead's fingerprints the page's text must hold. Measured (bench/articles.py, fixture pages):
 # a page whose article is the lead's holds 0.8-1.0 of them, even when the extractor dropped the lead paragraph
@@ -57,12 +57,20 @@ def lead_check(text: str, lead: str) -> LeadCheck:
     return LeadCheck(len(words & have), len(words), "words")
 
 
-def judge(text: str, lead: str, min_chars: int) -> str | None:
-    """Why the text is not accepted as the item's article (one line), or None when it is."""
-    if len(text) < min_chars:
-        return f"too short ({len(text):,} < {min_chars:,} chars)"
-    check = lead_check(text, lead)
-    if not check.passed:
-        return f"does not contain the feed's lead ({check.found} of {check.total} {check.unit})"
-    return None
+def accept(text: str, lead: str, min_chars: int, page_text: Callable[[], str]) -> tuple[str | None, str | None]:
+    """(the article text, None) when the extraction is accepted, (None, why not) otherwise.
 
+    The length is the extraction's own: a stub of a page must not pass by the lead put back on it. When the
+    extraction lacks the lead but the page's visible text (`page_text`, computed only then) holds it, the
+    extractor dropped the lead paragraph (Tasnim's `h3.lead`, Nastooh's `p.summary` outside the articleBody:
+    every such fixture page, and khabaronline in the corpus), so the page is the lead's article and the lead
+    is put back on top of the text: a name in the lead is a mention in the article too.
+    """
+    if len(text) < min_chars:
+        return None, f"too short ({len(text):,} < {min_chars:,} chars)"
+    check = lead_check(text, lead)
+    if check.passed:
+        return text, None
+    if lead_check(page_text(), lead).passed:
+        return f"{lead.strip()}\n{text}", None
+    return None, f"does not contain the feed's lead ({check.found} of {check.total} {check.unit})"
