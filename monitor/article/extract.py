@@ -41,6 +41,8 @@ _STAND_IN = "\u2e3b"  # THREE-EM DASH
 _ZWNJ_ENTITY = re.compile(r"&(?:zwnj|#8204|#x200c);", re.I)
 # A link text longer than this is a paragraph made a link (rare, but then it is prose): never a reason to drop.
 _LINK_WORDS = 30
+# What sites put between the entries of a menu row or a breadcrumb.
+_SEPARATORS = re.compile(r"\s[|>»›/•·-]\s|[|»›•·،]")
 
 
 def extract_text(html: str, url: str | None = None, title: str = "") -> str | None:
@@ -66,13 +68,20 @@ def extract_text(html: str, url: str | None = None, title: str = "") -> str | No
         return None
     if protect:
         text = text.replace(_STAND_IN, _ZWNJ)
-    lines = []
-    for line in analyse.clean_text(text).splitlines():
-        key = fold(line)
-        if key and key not in navigation:
-            lines.append(line.strip())
+    lines = [line.strip() for line in analyse.clean_text(text).splitlines() if not _is_navigation(line, navigation)]
     text = strip_boilerplate("\n".join(lines))
     return text or None
+
+
+def _is_navigation(line: str, links: set[str]) -> bool:
+    """A line with no letter or digit, a line that is a link's text, or a row of link texts between separators
+    («صفحه نخست | سیاسی | اقتصادی», a footer repeating the menu as plain text)."""
+    key = fold(line)
+    if not key or key in links:
+        return True
+    cells = [fold(cell) for cell in _SEPARATORS.split(line)]
+    cells = [cell for cell in cells if cell]
+    return len(cells) > 1 and all(cell in links for cell in cells)
 
 
 def _link_texts(tree) -> set[str]:  # noqa: ANN001 - an lxml HtmlElement; lxml ships no type stubs
