@@ -231,3 +231,27 @@ def test_a_lead_given_as_html_is_read_as_text():
     lead = PAGES["mehr_motalefeh_council.html"].lead
     result = read("mehr_motalefeh_council.html", lead=f"<p>{lead}</p><img src='x.jpg'>")
     assert result.reason is None and result.text.splitlines()[0] == lead
+
+
+def test_a_section_page_of_headlines_is_not_an_article():
+    links = "".join(f'<li><a href="/n/{i}">خبر شماره {i} درباره نشست احزاب و دیدار سفیران در تهران</a></li>'
+                    for i in range(60))
+    page = f'<html><head><meta charset="utf-8"><title>سیاسی</title></head><body><ul>{links}</ul></body></html>'
+    result = read_page(page.encode(), "text/html", None, title="t", feed_text="", min_chars=MIN_CHARS)
+    assert result == PageText(None, "no article found (no main text among the page's blocks)")
+
+
+def test_an_xml_declaration_with_a_legacy_encoding_is_honoured():
+    """XHTML pages open with <?xml ... encoding="windows-1256"?>, which lxml refuses in a str."""
+    name = "fars_russia_parties_1256.html"
+    body = b'<?xml version="1.0" encoding="windows-1256"?>\n' + PAGES[name].body.split(b"\n", 1)[1]
+    result = read(name, body=body)
+    assert result.reason is None and has(result.text, "حزب روسیه متحد")
+
+
+def test_unreadable_pages_log_nothing_of_their_own(caplog):
+    """The reason says it once, with the item; trafilatura's ERROR lines about the same page would say it again
+    in the daemon's log without naming the page."""
+    with caplog.at_level("WARNING"):
+        assert read_page(b"\x00\xff" * 500, "text/html", None, title="t", feed_text="", min_chars=1).reason
+    assert not [r for r in caplog.records if r.name.startswith("trafilatura")]
