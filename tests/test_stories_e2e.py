@@ -120,3 +120,51 @@ def test_stories_table_and_watch_filter(polled):
     assert doc["stories"] and {gold[i] for s in doc["stories"] for i in s["items"]} <= {"h09", "h10"}
     bad = run_cli("stories", "--config", str(config), "--watch", "nobody")
     assert bad.returncode == 2 and "nobody" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_report_groups_by_story_and_says_how_many_feeds_carried_each_item(polled):
+    config, rows, gold, status = polled
+    doc = run_json("report", "--config", str(config), "--since", SINCE, "--group-by", "story", "--format", "json")
+    assert doc["group_by"] == "story" and doc["groups"]
+    stories = run_json("stories", "--config", str(config), "--since", SINCE, "--format", "json")["stories"]
+    feeds_of = {i: len(s["feeds"]) for s in stories for i in s["items"]}
+    story_of = {i: s["id"] for s in stories for i in s["items"]}
+    for group in doc["groups"]:
+        assert len({story_of[it["id"]] for it in group["items"]}) == 1  # one story per group
+        for it in group["items"]:
+            assert it["carried_by"] == feeds_of[it["id"]] and it["story"] == story_of[it["id"]]
+    motalefeh = [it for g in doc["groups"] for it in g["items"] if gold[it["id"]] == "h09"]
+    assert motalefeh and all(it["carried_by"] == 4 for it in motalefeh)  # isna, mehr, tasnim, abna
+    for fmt, phrase in (("table", "carried by 4 feeds"), ("markdown", "carried by 4 feeds"),
+                        ("csv", "carried_by"), ("html", "در ۴ منبع"), ("atom", "carried by 4 feeds")):
+        proc = run_cli("report", "--config", str(config), "--since", SINCE, "--format", fmt)
+        assert proc.returncode == 0 and phrase in proc.stdout, (fmt, proc.stderr)
+    grouped = run_cli("report", "--config", str(config), "--since", SINCE, "--group-by", "story")
+    assert grouped.returncode == 0 and "story #" in grouped.stdout, grouped.stderr
+
+
+def test_a_database_from_before_stories_gets_them_on_the_next_poll(polled, tmp_path):
+    """The current schema without m011 (its tables and its record removed), as an existing user's database:
+    readers answer without stories, then one `monitor poll` migrates it and housekeeping gives every stored
+    item its story."""
+    config, rows, gold, status = polled
+    before = run_json("stories", "--config", str(config), "--since", SINCE, "--format", "json")
+    db = tmp_path / "state" / "test.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("DROP TABLE story_items; DROP TABLE stories;"
+                       " DELETE FROM _sqlite_migrations WHERE name = 'm011_stories';"
+                       " DELETE FROM meta WHERE key = 'stories_assigned_upto';")
+    version = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+    old = run_cli("stories", "--config", str(config), "--since", SINCE, "--format", "json")
+    assert old.returncode == 0 and json.loads(old.stdout) == {"stories": []} and "no stories yet" in old.stderr
+    report = run_json("report", "--config", str(config), "--since", SINCE, "--format", "json")
+    assert report["items"] and all(it["carried_by"] is None for it in report["items"])
+    proc = run_cli("poll", "--config", str(config))  # the feeds are gone: every fetch fails, housekeeping runs
+    assert proc.returncode == 0, proc.stderr
+    after = run_json("stories", "--config", str(config), "--since", SINCE, "--format", "json")
+    assert sorted(i for s in after["stories"] for i in s["items"]) == sorted(i for i, s in status.items() if s == "new")
+    assert sorted(i for s in after["stories"] for i in s["copies"]) == sorted(i for s in before["stories"]
+                                                                            for i in s["copies"])

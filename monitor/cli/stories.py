@@ -32,6 +32,9 @@ def stories_cmd(config_path: str, since: str, watch_names: tuple[str, ...], fmt:
     since_iso = since_option_value(since)
     check_period(since, since_iso)
     store = open_readonly(config)
+    if store is not None and not store.stories.available():
+        click.echo("note: this database has no stories yet; the next `monitor poll` gives every stored item its"
+                   " story", err=True)
     found = store.stories.query(since=since_iso, watch=watch_names) if store else []
     if fmt == "json":
         deliver(json.dumps({"stories": found}, ensure_ascii=False, indent=2) + "\n", None)

@@ -20,6 +20,11 @@ class Stories:
     def __init__(self, db: Db) -> None:
         self._db = db
 
+    def available(self) -> bool:
+        """Whether the database has stories at all: one from before migration m011, opened read-only by a
+        reader before any poll migrated it, has none (the readers then answer empty)."""
+        return self._db.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'story_items'") > 0
+
     # ---------------------------------------------------------------- the writer's
     def recent(self, since: str | None, after_item: int) -> list[tuple[int, int, str, bytes]]:
         """(item id, story id, when, terms) of the new items dated since `since` (all when None) with id >
@@ -65,6 +70,8 @@ class Stories:
         """Stories first seen since `since` (all when None), newest first, each {"id", "title", "first_seen",
         "feeds" (sorted names, copies' feeds included), "items" (its new items' ids), "copies" (its duplicates'
         ids)}; with `watch`, only stories one of whose items matched one of those entries."""
+        if not self.available():
+            return []
         where, params = [], []
         if since:
             where.append("s.first_seen >= ?")
@@ -91,6 +98,8 @@ class Stories:
     def carried(self, ids: Iterable[int]) -> dict[int, tuple[int, str, int]]:
         """item id -> (story id, story title, how many feeds carried the story, copies included)."""
         found: dict[int, tuple[int, str, int]] = {}
+        if not self.available():
+            return found
         for chunk in chunks(sorted(set(ids)), 500):
             for item_id, story_id, title, feeds in self._db.execute(
                     "SELECT m.item_id, m.story_id, s.title, (SELECT count(DISTINCT i.feed) FROM story_items o"
