@@ -23,6 +23,7 @@ new item joins.
 
 from __future__ import annotations
 
+import heapq
 import math
 import zlib
 from collections import deque
@@ -42,6 +43,7 @@ TITLE_WEIGHT = 2.0
 # postings would make every lookup cost grow with the window: it is skipped when looking for candidates.
 COMMON_TERM_ITEMS = 400
 CANDIDATES = 12  # candidates by partial score whose full cosine is computed
+SEARCH_TERMS = 16  # the heaviest terms of an item, whose postings find its candidates
 MIN_WORD = 2
 # The similarity of two items shrinks with the time between them: by DECAY of itself at WINDOW apart. Coverage
 # of one event comes within hours; the same people meeting again days later must be much more alike to be one
@@ -144,7 +146,7 @@ class StoryIndex:
         self.threshold, self.window = threshold, window
         self._entries: dict[int, _Entry] = {}
         self._order: deque[tuple[datetime, int]] = deque()  # (when, item) in the order added
-        self._postings: dict[int, list[int]] = {}
+        self._postings: dict[int, deque[int]] = {}
         self._df: dict[int, int] = {}
         self._newest: datetime | None = None
 
@@ -173,25 +175,38 @@ class StoryIndex:
         terms = self._terms(sig)
         if not terms or not self._entries:
             return None, 0.0
-        weights = {t: b * self._idf(t) for t, b in terms.items()}
+        n = len(self._entries) + 1
+        df, postings, log = self._df, self._postings, math.log
+        idf: dict[int, float] = {}
+
+        def weight(t: int) -> float:
+            w = idf.get(t)
+            if w is None:
+                w = idf[t] = log(1.0 + n / (df.get(t, 0) + 1))
+            return w
+
+        weights = {t: b * weight(t) for t, b in terms.items()}
+        # Candidates: the items sharing one of the item's SEARCH_TERMS heaviest terms. An item sharing none of
+        # them shares only light words and could not reach the threshold; the full cosine is computed below.
         partial: dict[int, float] = {}
-        for t, w in weights.items():
-            posting = self._postings.get(t)
+        for t in heapq.nlargest(SEARCH_TERMS, weights, key=weights.__getitem__):
+            posting = postings.get(t)
             if not posting or len(posting) > COMMON_TERM_ITEMS:
                 continue
+            w = weights[t]
             for item in posting:
                 partial[item] = partial.get(item, 0.0) + w
         if not partial:
             return None, 0.0
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best_story, best_score = None, 0.0
-        for item in sorted(partial, key=partial.__getitem__, reverse=True)[:CANDIDATES]:
+        for item in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
             entry = self._entries[item]
             if abs(entry.when - when) > self.window:
                 continue
-            other = {t: b * self._idf(t) for t, b in entry.terms.items()}
-            dot = sum(w * other[t] for t, w in weights.items() if t in other)
-            score = dot / (norm * math.sqrt(sum(w * w for w in other.values())) or 1.0)
+            mine = entry.terms
+            dot = sum(w * mine[t] * idf[t] for t, w in weights.items() if t in mine)
+            score = dot / (norm * math.sqrt(sum((b * weight(t)) ** 2 for t, b in mine.items())) or 1.0)
             score *= 1.0 - DECAY * abs(entry.when - when) / self.window
             if score > best_score:
                 best_story, best_score = entry.story, score
@@ -204,8 +219,9 @@ class StoryIndex:
         terms = self._terms(sig)
         self._entries[item] = _Entry(item, story, when, terms)
         self._order.append((when, item))
+
         for t in terms:
-            self._postings.setdefault(t, []).append(item)
+            self._postings.setdefault(t, deque()).append(item)
             self._df[t] = self._df.get(t, 0) + 1
         if self._newest is None or when > self._newest:
             self._newest = when
@@ -221,7 +237,10 @@ class StoryIndex:
                 continue
             for t in entry.terms:
                 posting = self._postings[t]
-                posting.remove(item)
+                if posting[0] == item:  # postings are in the order added, as the items expire
+                    posting.popleft()
+                else:
+                    posting.remove(item)
                 self._df[t] -= 1
                 if not posting:
                     del self._postings[t], self._df[t]
