@@ -29,6 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from monitor import dedup, stories  # noqa: E402
+from monitor.stories import index as story_index, terms as story_terms  # noqa: E402
+
+SETTINGS = {"DECAY": story_index, "TITLE_WEIGHT": story_index, "PREFIX": story_terms}  # where each one lives
 
 
 def load(split: str) -> list[dict]:
@@ -37,16 +40,16 @@ def load(split: str) -> list[dict]:
 
 
 def measure(rows: list[dict], **settings: float) -> tuple[float, float, float]:
-    saved = {k: getattr(stories, k) for k in settings if k != "THRESHOLD"}
+    saved = {k: getattr(SETTINGS[k], k) for k in settings if k != "THRESHOLD"}
     for k, v in settings.items():
         if k != "THRESHOLD":
-            setattr(stories, k, v)
+            setattr(SETTINGS[k], k, v)
     try:
         got = stories.cluster(((i, datetime.fromisoformat(r["published"]), r["title"], r["body"])
                                for i, r in enumerate(rows)), settings.get("THRESHOLD", stories.THRESHOLD))
     finally:
         for k, v in saved.items():
-            setattr(stories, k, v)
+            setattr(SETTINGS[k], k, v)
     return stories.pairwise([r["story"] for r in rows], [got[i] for i in range(len(rows))])
 
 
@@ -73,8 +76,8 @@ def quality() -> None:
     variants += [(f"threshold {t}", dict(THRESHOLD=t)) for t in (0.15, 0.25, 0.3) if t != stories.THRESHOLD]
     variants += [("no time decay (DECAY 0)", dict(DECAY=0.0)), ("no prefix terms (PREFIX 99)", dict(PREFIX=99)),
                  ("titles not doubled (TITLE_WEIGHT 1)", dict(TITLE_WEIGHT=1.0))]
-    print(f"stories: pairwise precision / recall / F1 (THRESHOLD {stories.THRESHOLD}, DECAY {stories.DECAY}, "
-          f"PREFIX {stories.PREFIX}, window {stories.WINDOW.days} days)")
+    print(f"stories: pairwise precision / recall / F1 (THRESHOLD {stories.THRESHOLD}, DECAY {story_index.DECAY}, "
+          f"PREFIX {story_terms.PREFIX}, window {stories.WINDOW.days} days)")
     print(f"{'method':40} {'dev P':>6} {'R':>6} {'F1':>6}   {'heldout P':>9} {'R':>6} {'F1':>6}")
     for name, settings in variants:
         cells = [measure(rows, **settings) for rows in data.values()]
@@ -116,7 +119,7 @@ def cost(n: int, per_day: int) -> None:
         t2 = time.perf_counter()
         sig_s, assign_s = sig_s + t1 - t0, assign_s + t2 - t1
     print(f"\ncost per item, {n:,} generated items at {per_day:,} a day (window of about "
-          f"{per_day * stories.WINDOW.days * 2:,} items)")
+          f"{min(n, per_day * stories.WINDOW.days * 2):,} items)")
     print(f"{'step':46} {'us/item':>8}")
     print(f"{'signature (fold, words, terms)':46} {1e6 * sig_s / n:8.1f}")
     print(f"{'assign + add (StoryIndex)':46} {1e6 * assign_s / n:8.1f}")

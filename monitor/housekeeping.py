@@ -38,6 +38,9 @@ def prepare(config: Config, store: Store) -> int:
         # day is enough to give the space back.
         with store.transaction():
             store.fingerprints.prune(window_start)
+            from monitor.stories import WINDOW
+
+            store.stories.forget_terms(to_iso(now_utc() - 3 * WINDOW))  # outside every writer's window
             store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
     return changes
 

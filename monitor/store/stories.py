@@ -58,6 +58,13 @@ class Stories:
             self._db.conn.executemany(
                 "INSERT OR IGNORE INTO story_items (item_id, story_id, terms) VALUES (?, ?, ?)", members)
 
+    def forget_terms(self, before: str) -> int:
+        """Drop the terms of items dated before `before`: the writer never compares an item with them again (they
+        are outside every window), and they are most of this table's bytes. Their stories stay."""
+        return self._db.execute(
+            "UPDATE story_items SET terms = NULL WHERE terms IS NOT NULL AND item_id IN"
+            " (SELECT id FROM items WHERE coalesce(published, fetched_at) < ?)", [before]).rowcount
+
     def unassigned(self, after_item: int, limit: int) -> list[dict[str, Any]]:
         """Items with id > after_item and no story yet, by id: an existing database's items (housekeeping)."""
         keys = ["id", "feed", "title", "body", "published", "fetched_at", "status", "dup_kind", "dup_ref"]
