@@ -328,7 +328,7 @@ class Writer:
         from monitor.stories import Assigner
 
         self.stories = self.stories or Assigner(self.store.stories)
-        self.stories.assign(rows)  # each item's story, in this transaction
+        self.stories.assign(rows, [a.story_terms for a in items])  # each item's story, in this transaction
 
     # ---------------------------------------------------------------- the next poll
     def interval(self, spec: FeedSpec) -> tuple[float, str | None]:

@@ -48,16 +48,18 @@ class Assigner:
             self._upto = max(self._upto or 0, item)
         self._upto = self._upto or 0
 
-    def assign(self, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+    def assign(self, rows: Sequence[dict[str, Any]], terms: Sequence[bytes | None] | None = None) -> dict[int, int]:
         """Store the story of each row (the items table's columns: id, title, body, published, fetched_at,
-        status, dup_kind, dup_ref), in order; returns item id -> story id of those that have one."""
+        status, dup_kind, dup_ref), in order; returns item id -> story id of those that have one. `terms`:
+        each row's packed signature when the pure step made it (analyse: the writer is one thread, the
+        analysis runs on every core), else it is made here."""
         if not rows:
             return {}
         self._refresh(rows)
         roots = [int(r["dup_ref"]) for r in rows if r["status"] != "new" and r.get("dup_kind") == "item"]
         story_of = self._room.of_items(roots) if roots else {}
         stories, members, out = [], [], {}
-        for r in rows:
+        for n, r in enumerate(rows):
             item = r["id"]
             if r["status"] != "new":
                 root = int(r["dup_ref"]) if r.get("dup_kind") == "item" else None
@@ -67,13 +69,14 @@ class Assigner:
                     out[item] = story
                 continue
             when = _when(r["published"] or r["fetched_at"])
-            sig = signature(r["title"] or "", r["body"] or "")
+            packed = terms[n] if terms is not None else None
+            sig = unpack(packed) if packed else signature(r["title"] or "", r["body"] or "")
             story = self.index.assign(when, sig)
             stories.append((item if story is None else story, when.isoformat(), r["title"] or ""))
             if story is None:
                 story = item
             self.index.add(item, story, when, sig)
-            members.append((item, story, pack(sig)))
+            members.append((item, story, packed or pack(sig)))
             out[item] = story
         self._room.add(stories, members)
         self._upto = max(self._upto or 0, max(r["id"] for r in rows))
