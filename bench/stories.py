@@ -147,7 +147,7 @@ def writer(items: list[tuple[int, datetime, str, str]], batch: int = 40) -> None
                 assigner.assign(rows)
                 spent += time.perf_counter() - t0
         store.close()
-    print(f"{'writer: Assigner.assign with SQLite writes':46} {1e6 * spent / len(items):8.1f}")
+    print(f"{'writer: Assigner.assign (signature included), SQLite':46} {1e6 * spent / len(items):8.1f}")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ TITLE_WEIGHT = 2.0
 # A term held by more items of the window than this says nothing about which event an item reports, and its
 # postings would make every lookup cost grow with the window: it is skipped when looking for candidates.
 COMMON_TERM_ITEMS = 100
-CANDIDATES = 6  # candidates by partial score whose full cosine is computed
+CANDIDATES = 4  # candidates by partial score whose full cosine is computed
 SEARCH_TERMS = 16  # the heaviest terms of an item, whose postings find its candidates
 # The similarity of two items shrinks with the time between them: by DECAY of itself at WINDOW apart. Coverage
 # of one event comes within hours; the same people meeting again days later must be much more alike to be one
