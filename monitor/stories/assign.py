@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol, Sequence
 
+from monitor.dates import to_iso
 from monitor.stories.index import THRESHOLD, StoryIndex
 from monitor.stories.terms import pack, signature, unpack
 
@@ -42,7 +43,7 @@ class Assigner:
         since = None
         if self._upto is None:  # first use: the window before the earliest of these items
             dated = [_when(r["published"] or r["fetched_at"]) for r in rows]
-            since = (min(dated) - 2 * self.index.window).isoformat() if dated else None
+            since = to_iso(min(dated) - 2 * self.index.window) if dated else None
         for item, story, when, terms in self._room.recent(since, self._upto or 0):
             self.index.add(item, story, _when(when), unpack(terms))
             self._upto = max(self._upto or 0, item)
@@ -72,7 +73,7 @@ class Assigner:
             packed = terms[n] if terms is not None else None
             sig = unpack(packed) if packed else signature(r["title"] or "", r["body"] or "")
             story = self.index.assign(when, sig)
-            stories.append((item if story is None else story, when.isoformat(), r["title"] or ""))
+            stories.append((item if story is None else story, to_iso(when), r["title"] or ""))  # UTC, as stored
             if story is None:
                 story = item
             self.index.add(item, story, when, sig)
