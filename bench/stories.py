@@ -120,10 +120,10 @@ def cost(n: int, per_day: int) -> None:
         sig_s, assign_s = sig_s + t1 - t0, assign_s + t2 - t1
     print(f"\ncost per item, {n:,} generated items at {per_day:,} a day (window of about "
           f"{min(n, per_day * stories.WINDOW.days * 2):,} items)")
-    print(f"{'step':46} {'us/item':>8}")
-    print(f"{'signature (fold, words, terms)':46} {1e6 * sig_s / n:8.1f}")
-    print(f"{'assign + add (StoryIndex)':46} {1e6 * assign_s / n:8.1f}")
-    print(f"{'pure total':46} {1e6 * (sig_s + assign_s) / n:8.1f}")
+    print(f"{'step':54} {'us/item':>8}")
+    print(f"{'signature (fold, words, terms)':54} {1e6 * sig_s / n:8.1f}")
+    print(f"{'assign + add (StoryIndex)':54} {1e6 * assign_s / n:8.1f}")
+    print(f"{'pure total':54} {1e6 * (sig_s + assign_s) / n:8.1f}")
     writer(items)
 
 
@@ -147,7 +147,7 @@ def writer(items: list[tuple[int, datetime, str, str]], batch: int = 40) -> None
                 assigner.assign(rows)
                 spent += time.perf_counter() - t0
         store.close()
-    print(f"{'writer: Assigner.assign (signature included), SQLite':46} {1e6 * spent / len(items):8.1f}")
+    print(f"{'writer: Assigner.assign (signature included), SQLite':54} {1e6 * spent / len(items):8.1f}")
 
 
 def main() -> None:
