@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 WATCH_KINDS = ("party", "figure", "country", "other")
 AUTO = "auto"  # FeedSpec.interval when the daemon adapts the interval to how often the feed publishes
+FULL_TEXT = ("auto", "always", "never")  # FeedSpec.full_text: when an item's article page is fetched
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class FeedSpec:
     name: str
     url: str
     interval: float | str | None = None  # seconds; None: the schedule's interval; AUTO: adapted to the feed
+    # When a new item's page is fetched and judged on: auto, when the feed's own text for it is shorter than
+    # articles.min_chars; always; never (one of FULL_TEXT).
+    full_text: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,16 @@ class Schedule:
 class DedupSettings:
     window_days: float = 7.0  # stored items this recent are compared for near-duplicates
     threshold: float = 0.5  # share of an item's fingerprints found in one known text that makes it a duplicate
+
+
+@dataclass(frozen=True)
+class ArticleSettings:
+    """`articles:` in config.yaml: fetching new items' pages to judge them on the whole article."""
+
+    min_chars: int = 500  # full_text auto: a feed text shorter than this sends for the page
+    per_host: int = 2  # requests in flight to one host, across the whole poll
+    delay: float = 1.0  # seconds between the starts of two requests to one host
+    deadline: float = 60.0  # seconds for all article fetches of one cycle (a daemon's refresh: of one feed)
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,7 @@ class Config:
     http: HTTPSettings = field(default_factory=HTTPSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     report: "ReportSettings | None" = None  # the daemon's scheduled report; None: no scheduled report
+    articles: ArticleSettings = field(default_factory=ArticleSettings)
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,15 @@ class Match:
     terms: tuple[str, ...]  # the configured terms that were found
     count: int
     snippet: str
+
+
+class PageOutcome(NamedTuple):
+    """How an item's article page went: `status` ok (its `text` is what the item is judged on) or failed, with
+    the reason; status None when no page was wanted. A NamedTuple: it travels with items from worker processes."""
+
+    status: str | None
+    reason: str | None = None
+    text: str | None = None
 
 
 class Source(NamedTuple):

@@ -1,0 +1,186 @@
+"""Fetching new items' article pages politely: the feed fetcher's manners, one gate per host, one deadline.
+
+Why it is built this way:
+
+* The same fetcher as feeds (monitor.fetch: connect/read timeouts, a total deadline, the body cap, the redirect
+  limit, the user agent), so a page that trickles, redirects for ever or is a gzip bomb costs what a feed would,
+  never more. Each page fetch also ends at the cycle's article deadline (`articles.deadline`), whichever is
+  first, so a cycle of hanging pages stays bounded.
+* Per-host politeness holds for the whole poll, whichever process fetches: a HostGate is a few counters in
+  shared memory (multiprocessing RawArrays under one lock), made once by the process that starts the workers and
+  inherited by them. A host is hashed (crc32, the same in every process) into one of `slots` buckets; two hosts
+  sharing a bucket are only treated more politely than asked, never less. The alternative, routing a host's
+  feeds to one worker, would not cover a feed whose links point to another host (feedburner, syndicators), and
+  dividing `per_host` among workers cannot divide the delay, nor go below one request per worker.
+* The pages of one feed are fetched by a few threads of their own (at most per_host per host), so a feed whose
+  pages hang holds its own refresh, up to the deadline, and no other feed's thread.
+
+Nothing here parses a page or touches the store: pages come back as bytes (or the reason they did not), and
+monitor.article.read_page decides what they hold.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple, Sequence
+from urllib.parse import urlsplit
+
+from monitor.errors import FetchError, HTTPStatusError
+from monitor.models import ArticleSettings, FetchResult, HTTPSettings, PageOutcome
+
+ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+PAGE_MAX_BYTES = 5 * 1024 * 1024  # a page over this (or over http.max_bytes, when smaller) is not an article
+DEADLINE_PASSED = "the cycle's article deadline (articles.deadline) passed before the page was fetched"
+_WAIT_STEP = 0.02  # seconds between two looks at a busy host's gate
+
+
+def host_of(url: str) -> str | None:
+    """The host a page's politeness is counted against (lower-case name, no port), or None for a link that
+    is not http(s) and so is never fetched."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return host if parts.scheme.lower() in ("http", "https") and host else None
+
+
+class HostGate:
+    """How many requests are in flight to each host and when the next may start, shared by every thread of
+    every process that inherited the gate (see the module's docstring).
+
+    enter() waits until the host has fewer than `per_host` requests in flight and `delay` seconds have passed
+    since the last one started, then counts this one in; leave() counts it out. The clock is time.monotonic,
+    one system-wide clock on Linux and macOS, so processes compare their times."""
+
+    def __init__(self, slots: int = 1024, ctx: Any = None) -> None:
+        ctx = ctx or multiprocessing.get_context()
+        self._slots = slots
+        self._lock = ctx.Lock()
+        self._in_flight = ctx.RawArray("i", slots)
+        self._next_start = ctx.RawArray("d", slots)
+
+    def _slot(self, host: str) -> int:
+        return zlib.crc32(host.encode("utf-8", "replace")) % self._slots
+
+    def enter(self, host: str, per_host: int, delay: float, deadline: float) -> bool:
+        """Wait for the host's turn; False (and nothing counted) when the deadline comes first."""
+        slot = self._slot(host)
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                start = self._next_start[slot]
+                if self._in_flight[slot] < per_host and now >= start:
+                    self._in_flight[slot] += 1
+                    self._next_start[slot] = now + delay
+                    return True
+            wait = max(start - now, 0.0) if self._in_flight[slot] < per_host else _WAIT_STEP
+            if now + wait >= deadline:
+                return False
+            time.sleep(min(max(wait, 0.001), _WAIT_STEP))
+
+    def leave(self, host: str) -> None:
+        slot = self._slot(host)
+        with self._lock:
+            self._in_flight[slot] = max(0, self._in_flight[slot] - 1)
+
+
+class Page(NamedTuple):
+    """One page fetched, or the reason it was not: `result` (with the body) or `reason`."""
+
+    url: str
+    result: FetchResult | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """What a feed's refresh needs to know about its pages, carried in its job (monitor.refresh.FeedJob) so it
+    crosses into worker processes: the feed's full_text mode, articles.min_chars, and the moment (time.time(),
+    which every process reads alike) its article fetches must be over."""
+
+    full_text: str = "auto"
+    min_chars: int = 500
+    until: float = 0.0
+
+    def wants(self, link: str | None, feed_text: str) -> bool:
+        """Whether an item with this link and feed text has its page fetched."""
+        if self.full_text == "never" or not link or host_of(link) is None:
+            return False
+        return self.full_text == "always" or len(feed_text) < self.min_chars
+
+    def deadline(self) -> float:
+        """The plan's end on this process's monotonic clock."""
+        return time.monotonic() + (self.until - time.time())
+
+
+class PageFetcher:
+    """The pages of one process's refreshes: one HTTP client, one gate shared with the other processes."""
+
+    def __init__(self, client: Any, http: HTTPSettings, articles: ArticleSettings, gate: HostGate) -> None:
+        self._client, self._articles, self._gate = client, articles, gate
+        self._http = replace(http, max_bytes=min(http.max_bytes, PAGE_MAX_BYTES))
+
+    def fetch_all(self, urls: Sequence[str], deadline: float) -> list[Page]:
+        """Every url's page, in order, all done by `deadline` (monotonic): a page not started by then is not
+        fetched, one in flight is cut off at it."""
+        if not urls:
+            return []
+        hosts = {host_of(u) for u in urls}
+        threads = min(len(urls), self._articles.per_host * len(hosts), 8)
+        if threads <= 1:
+            return [self.fetch_one(u, deadline) for u in urls]
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="monitor-page") as pool:
+            return list(pool.map(lambda u: self.fetch_one(u, deadline), urls))
+
+    def fetch_one(self, url: str, deadline: float) -> Page:
+        from monitor.fetch import fetch
+
+        host = host_of(url)
+        if host is None:
+            return Page(url, None, "not an http(s) link")
+        if not self._gate.enter(host, self._articles.per_host, self._articles.delay, deadline):
+            return Page(url, None, DEADLINE_PASSED)
+        try:
+            return Page(url, fetch(self._client, url, self._http, deadline=deadline, accept=ACCEPT_HTML), None)
+        except HTTPStatusError as exc:
+            return Page(url, None, str(exc).split(" (the ")[0])  # the message's hint is about feed URLs
+        except FetchError as exc:
+            return Page(url, None, str(exc) or type(exc).__name__)
+        finally:
+            self._gate.leave(host)
+
+
+def read_pages(wanted: Sequence[tuple[str, str, str]], fetcher: PageFetcher, deadline: float,
+               min_chars: int) -> list[PageOutcome]:
+    """For each (link, title, feed text), its page fetched and read (monitor.article.read_page): ok with the
+    article's text when the extraction is accepted (at least `min_chars`, articles.min_chars, and holding the
+    feed's lead), else failed with the reason. Never raises: whatever a page holds, the item is stored from
+    its feed text."""
+    if not wanted:
+        return []
+    from monitor.article import read_page
+
+    out: list[PageOutcome] = []
+    for (link, title, feed_text), page in zip(wanted, fetcher.fetch_all([w[0] for w in wanted], deadline)):
+        if page.result is None:
+            out.append(PageOutcome("failed", page.reason))
+            continue
+        try:
+            got = read_page(page.result.body or b"", page.result.content_type, page.result.url, title=title,
+                            feed_text=feed_text, min_chars=min_chars)
+        except Exception as exc:  # noqa: BLE001 - one page never fails its feed
+            out.append(PageOutcome("failed", f"could not read the page: {type(exc).__name__}: {str(exc)[:200]}"))
+            continue
+        if got.text:
+            out.append(PageOutcome("ok", got.reason, got.text))
+        else:
+            out.append(PageOutcome("failed", got.reason or "no article text on the page"))
+    return out
+
+
+__all__ = ["read_pages", "ACCEPT_HTML", "DEADLINE_PASSED", "HostGate", "Page", "PageFetcher", "PagePlan", "host_of"]
