@@ -547,6 +547,7 @@ _ARTICLES: dict[str, Field] = {
     "per_host": Field(_integer(minimum=1)),
     "delay": Field(_duration(positive=False)),
     "deadline": Field(_duration(positive=True)),
+    "full_text": Field(lambda ctx, node, key: _choice(ctx, node, key, FULL_TEXT, "a full_text mode")),
 }
 
 _WATCH: dict[str, Field] = {

@@ -19,8 +19,8 @@ class FeedSpec:
     url: str
     interval: float | str | None = None  # seconds; None: the schedule's interval; AUTO: adapted to the feed
     # When a new item's page is fetched and judged on: auto, when the feed's own text for it is shorter than
-    # articles.min_chars; always; never (one of FULL_TEXT).
-    full_text: str = "auto"
+    # articles.min_chars; always; never (one of FULL_TEXT); None: articles.full_text.
+    full_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class ArticleSettings:
     per_host: int = 2  # requests in flight to one host, across the whole poll
     delay: float = 1.0  # seconds between the starts of two requests to one host
     deadline: float = 60.0  # seconds for all article fetches of one cycle (a daemon's refresh: of one feed)
+    full_text: str = "auto"  # the feeds' full_text where a feed does not set its own
 
 
 @dataclass(frozen=True)

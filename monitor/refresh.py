@@ -224,8 +224,9 @@ class Writer:
         from monitor.article.pages import PagePlan
 
         articles = self.config.articles
-        plan = PagePlan(spec.full_text, articles.min_chars, self.pages_until or time.time() + articles.deadline)
-        retry = tuple(self.store.items.page_retries(spec.name)) if spec.full_text != "never" else ()
+        mode = spec.full_text or articles.full_text
+        plan = PagePlan(mode, articles.min_chars, self.pages_until or time.time() + articles.deadline)
+        retry = tuple(self.store.items.page_retries(spec.name)) if mode != "never" else ()
         return FeedJob(spec.name, spec.url, state.etag if state else None, state.last_modified if state else None,
                        state.body_hash if state else None, plan, retry)
 

@@ -72,6 +72,8 @@ class HostGate:
         slot = self._slot(host)
         while True:
             now = time.monotonic()
+            if now >= deadline:
+                return False
             with self._lock:
                 start = self._next_start[slot]
                 if self._in_flight[slot] < per_host and now >= start:

@@ -93,6 +93,12 @@ class ItemView:
     # kept, so a report of 100,000 items holds one item's marked snippets at a time while it streams.
     snippet_texts: tuple[str, ...] = ()
     matcher: Any = field(default=None, repr=False, compare=False)
+    body_source: str = "feed"  # what the item was judged on: its article page, or the feed's own text
+
+    @property
+    def source(self) -> str:
+        """Where the judged text came from, as every report format shows it ("body: page")."""
+        return f"body: {self.body_source}"
 
     @property
     def day(self) -> date | None:
@@ -210,7 +216,8 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
         link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
         published_utc=row.get("published") or row.get("fetched_at"), matches=matches,
-        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher)
+        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher,
+        body_source=row.get("body_source") or "feed")
 
 
 class StreamedItems:
