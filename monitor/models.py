@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 WATCH_KINDS = ("party", "figure", "country", "other")
 AUTO = "auto"  # FeedSpec.interval when the daemon adapts the interval to how often the feed publishes
@@ -150,6 +152,39 @@ class Match:
     terms: tuple[str, ...]  # the configured terms that were found
     count: int
     snippet: str
+
+
+def host_of(url: str) -> str | None:
+    """The host a page's politeness is counted against (lower-case name, no port), or None for a link that
+    is not http(s) and so is never fetched."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return host if parts.scheme.lower() in ("http", "https") and host else None
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """What a feed's refresh needs to know about its pages, carried in its job (monitor.refresh.FeedJob) so it
+    crosses into worker processes: the feed's full_text mode, articles.min_chars, and the moment (time.time(),
+    which every process reads alike) its article fetches must be over. A value here, so the storing process
+    makes jobs without importing the article stage."""
+
+    full_text: str = "auto"
+    min_chars: int = 500
+    until: float = 0.0
+
+    def wants(self, link: str | None, feed_text: str) -> bool:
+        """Whether an item with this link and feed text has its page fetched."""
+        if self.full_text == "never" or not link or host_of(link) is None:
+            return False
+        return self.full_text == "always" or len(feed_text) < self.min_chars
+
+    def deadline(self) -> float:
+        """The plan's end on this process's monotonic clock."""
+        return time.monotonic() + (self.until - time.time())
 
 
 class PageOutcome(NamedTuple):

@@ -221,7 +221,7 @@ class Writer:
     def job(self, spec: FeedSpec) -> FeedJob:
         state = self.store.feeds.state(spec.name)
         self._handed[spec.name] = self.store.fingerprints.committed_upto
-        from monitor.article.pages import PagePlan
+        from monitor.models import PagePlan
 
         articles = self.config.articles
         mode = spec.full_text or articles.full_text

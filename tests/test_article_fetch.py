@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from monitor.article.pages import DEADLINE_PASSED, HostGate, PageFetcher, PagePlan, host_of
+from monitor.article.pages import DEADLINE_PASSED, HostGate, PageFetcher
+from monitor.models import PagePlan, host_of
 from monitor.errors import ConfigError
 from monitor.models import ArticleSettings, HTTPSettings
 

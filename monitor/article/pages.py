@@ -25,28 +25,16 @@ import multiprocessing
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, NamedTuple, Sequence
-from urllib.parse import urlsplit
 
 from monitor.errors import FetchError, HTTPStatusError
-from monitor.models import ArticleSettings, FetchResult, HTTPSettings, PageOutcome
+from monitor.models import ArticleSettings, FetchResult, HTTPSettings, PageOutcome, PagePlan, host_of
 
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 PAGE_MAX_BYTES = 5 * 1024 * 1024  # a page over this (or over http.max_bytes, when smaller) is not an article
 DEADLINE_PASSED = "the cycle's article deadline (articles.deadline) passed before the page was fetched"
 _WAIT_STEP = 0.02  # seconds between two looks at a busy host's gate
-
-
-def host_of(url: str) -> str | None:
-    """The host a page's politeness is counted against (lower-case name, no port), or None for a link that
-    is not http(s) and so is never fetched."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    return host if parts.scheme.lower() in ("http", "https") and host else None
 
 
 class HostGate:
@@ -97,27 +85,6 @@ class Page(NamedTuple):
     url: str
     result: FetchResult | None
     reason: str | None
-
-
-@dataclass(frozen=True)
-class PagePlan:
-    """What a feed's refresh needs to know about its pages, carried in its job (monitor.refresh.FeedJob) so it
-    crosses into worker processes: the feed's full_text mode, articles.min_chars, and the moment (time.time(),
-    which every process reads alike) its article fetches must be over."""
-
-    full_text: str = "auto"
-    min_chars: int = 500
-    until: float = 0.0
-
-    def wants(self, link: str | None, feed_text: str) -> bool:
-        """Whether an item with this link and feed text has its page fetched."""
-        if self.full_text == "never" or not link or host_of(link) is None:
-            return False
-        return self.full_text == "always" or len(feed_text) < self.min_chars
-
-    def deadline(self) -> float:
-        """The plan's end on this process's monotonic clock."""
-        return time.monotonic() + (self.until - time.time())
 
 
 class PageFetcher:
@@ -185,4 +152,4 @@ def read_pages(wanted: Sequence[tuple[str, str, str]], fetcher: PageFetcher, dea
     return out
 
 
-__all__ = ["read_pages", "ACCEPT_HTML", "DEADLINE_PASSED", "HostGate", "Page", "PageFetcher", "PagePlan", "host_of"]
+__all__ = ["ACCEPT_HTML", "DEADLINE_PASSED", "HostGate", "Page", "PageFetcher", "read_pages"]
