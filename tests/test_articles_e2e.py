@@ -228,3 +228,25 @@ def test_the_daemon_stores_other_feeds_while_one_feeds_pages_hang(tmp_path, site
         assert flagged == [(MEDVEDEV,)]
     finally:
         assert daemon.stop() == 0
+
+
+def test_a_watch_list_edit_rematches_on_the_article_text(tmp_path, site):
+    """`monitor rematch` after an edit: a new entry whose term is only in the article body flags the item; one
+    whose term is only in the page's related-news box does not (the stored article text has no box)."""
+    import yaml
+
+    items = [article(site, "body", 1300, body_term=" کیم جونگ اون ",
+                     related=["سفر ولادیمیر پوتین به " + prose(1310, 4)])]
+    config = write_config(tmp_path, [{"name": "agency", "url": serve_feed(site, "agency", items)}])
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["watch"] = [w for w in raw["watch"] if w["name"] not in ("Kim Jong-un", PUTIN)]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    poll(config)
+    assert not items_of(config)["body"]["matches"]
+
+    raw["watch"] += [{"name": "Kim", "kind": "figure", "terms": ["کیم جونگ اون"]},
+                     {"name": "Putin", "kind": "figure", "terms": ["ولادیمیر پوتین"]}]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    proc = run_cli("rematch", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert watches(items_of(config)["body"]) == {"Kim"}
