@@ -106,53 +106,36 @@ def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: An
         result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
         deadline = job.pages.deadline() if pages is not None and job.pages is not None else 0.0
         if result.body is None:
-            return FeedReply(job, result, retried=_retry_pages(job, pages, matcher, deadline))
+            return FeedReply(job, result, retried=_retried(job, pages, matcher, deadline))
         digest, ttl = body_hash(result.body), schedule.rss_ttl(result.body)
         headers = replace(result, body=b"")
         if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
-            return FeedReply(job, headers, digest, ttl, retried=_retry_pages(job, pages, matcher, deadline))
+            return FeedReply(job, headers, digest, ttl, retried=_retried(job, pages, matcher, deadline))
         from monitor.analyse import judge_items, prepare_feed
 
         prepared, notes = prepare_feed(result.body, result.content_type, result.url,
                                        lambda keys: view.known(job.name, keys), max_items=http.max_items)
-        found = _new_pages(job, prepared, pages, deadline)
+        found = None
+        if pages is not None:  # the new items' article pages, by the plan's deadline
+            from monitor.article.pages import new_pages
+
+            found = new_pages(job.pages, prepared, pages, deadline)
         items = judge_items(prepared, matcher() if callable(matcher) else matcher, found)
         return FeedReply(job, headers, digest, ttl, items, held=view.held(items), note="; ".join(notes) or None,
-                         retried=_retry_pages(job, pages, matcher, deadline))
+                         retried=_retried(job, pages, matcher, deadline))
     except (FetchError, ParseError) as exc:  # the feed's or the network's fault: recorded, backed off
         return FeedReply(job, error=exc)
     except Exception as exc:  # the monitor's own bug: recorded with its traceback, never backed off
         return FeedReply(job, error=exc, trace=traceback.format_exc())
 
 
-def _new_pages(job: FeedJob, prepared: list, pages: Any, deadline: float) -> list[PageOutcome | None] | None:
-    """The article pages of the new items the job's plan wants (full_text, min_chars), one per item (None where
-    no page was wanted)."""
-    if pages is None or job.pages is None or not prepared:
-        return None
-    from monitor.article.pages import read_pages
-
-    wanted = [i for i, item in enumerate(prepared) if job.pages.wants(item.link, item.body)]
-    found: list[PageOutcome | None] = [None] * len(prepared)
-    read = read_pages([(prepared[i].link, prepared[i].title, prepared[i].body) for i in wanted], pages, deadline,
-                      job.pages.min_chars)
-    for i, outcome in zip(wanted, read):
-        found[i] = outcome
-    return found
-
-
-def _retry_pages(job: FeedJob, pages: Any, matcher: Any, deadline: float) -> tuple:
-    """The pages that failed last time, fetched and read once more, each item judged again on what it now has."""
+def _retried(job: FeedJob, pages: Any, matcher: Any, deadline: float) -> tuple:
+    """The job's pages that failed last time, tried once more (monitor.article.pages.retry_pages)."""
     if pages is None or not job.retry:
         return ()
-    from monitor.analyse import PreparedItem, judge_items
-    from monitor.article.pages import read_pages
+    from monitor.article.pages import retry_pages
 
-    read = read_pages([(link, title, body) for _, link, title, body, _ in job.retry], pages, deadline,
-                      job.pages.min_chars if job.pages is not None else 0)
-    again = judge_items([PreparedItem("", None, link, None, title, "", body, None)
-                         for _, link, title, body, _ in job.retry], matcher() if callable(matcher) else matcher, read)
-    return tuple((item_id, status, analysed) for (item_id, _, _, _, status), analysed in zip(job.retry, again))
+    return retry_pages(job.pages, job.retry, pages, matcher() if callable(matcher) else matcher, deadline)
 
 
 class StoreView:

@@ -172,7 +172,9 @@ def test_per_host_limit_and_delay_hold_across_the_whole_poll(tmp_path, site, wor
         assert len(starts) == 8
         assert site.most[host] == 2, (host, dict(site.most))  # the limit was reached, never passed
         gaps = [b - a for a, b in zip(starts, starts[1:])]
-        assert min(gaps) >= 0.25 - 0.02, (host, gaps)
+        # The gate spaces the requests' starts; the server sees them after connection setup, whose time varies
+        # on a loaded machine by some tens of milliseconds. Without the delay, two slots start together (~0 s).
+        assert min(gaps) >= 0.25 - 0.1, (host, gaps)
 
 
 def test_reports_show_where_the_body_came_from(tmp_path, site):

@@ -152,4 +152,33 @@ def read_pages(wanted: Sequence[tuple[str, str, str]], fetcher: PageFetcher, dea
     return out
 
 
-__all__ = ["ACCEPT_HTML", "DEADLINE_PASSED", "HostGate", "Page", "PageFetcher", "read_pages"]
+def new_pages(plan: PagePlan | None, prepared: list, fetcher: PageFetcher, deadline: float
+              ) -> list[PageOutcome | None] | None:
+    """The article pages of a feed's new items (analyse.PreparedItem) that the plan wants (full_text,
+    min_chars), one per item: None where no page was wanted."""
+    if plan is None or not prepared:
+        return None
+    wanted = [i for i, item in enumerate(prepared) if plan.wants(item.link, item.body)]
+    found: list[PageOutcome | None] = [None] * len(prepared)
+    read = read_pages([(prepared[i].link, prepared[i].title, prepared[i].body) for i in wanted], fetcher, deadline,
+                      plan.min_chars)
+    for i, outcome in zip(wanted, read):
+        found[i] = outcome
+    return found
+
+
+def retry_pages(plan: PagePlan | None, retry: Sequence[tuple], fetcher: PageFetcher, matcher: Any,
+                deadline: float) -> tuple:
+    """Stored items whose page failed once, (id, link, title, feed text, status) each: their pages fetched and
+    read once more, and each item judged again on what it now has (analyse.judge_items), as (id, status,
+    AnalysedItem). The storing step decides what a late success changes (refresh.Writer)."""
+    from monitor.analyse import PreparedItem, judge_items
+
+    read = read_pages([(link, title, body) for _, link, title, body, _ in retry], fetcher, deadline,
+                      plan.min_chars if plan is not None else 0)
+    again = judge_items([PreparedItem("", None, link, None, title, "", body, None)
+                         for _, link, title, body, _ in retry], matcher, read)
+    return tuple((item_id, status, analysed) for (item_id, _, _, _, status), analysed in zip(retry, again))
+
+
+__all__ = ["new_pages", "retry_pages", "ACCEPT_HTML", "DEADLINE_PASSED", "HostGate", "Page", "PageFetcher", "read_pages"]
