@@ -28,12 +28,13 @@ _HEADER_SAFE = re.compile(r"[\x20-\x7e]+")  # visible ASCII and space: what ever
 _ASCII_NUMBER = re.compile(r"[0-9]+")  # str.isdigit() also takes ², and int() takes ٣: neither is a header number
 
 
-def make_client(settings: HTTPSettings) -> httpx.Client:
-    """One client for a whole cycle: connection pooling, HTTP manners and limits in one place."""
+def make_client(settings: HTTPSettings, connections: int | None = None) -> httpx.Client:
+    """One client for a whole cycle: connection pooling, HTTP manners and limits in one place. `connections`
+    sizes the pool (default: twice http.concurrency, at least 4)."""
     timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
     # Keep-alive stays off, as the README's figures were measured; the deadline does not depend on it (it
     # bounds every network call of whichever connection a request uses).
-    limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4), max_keepalive_connections=0)
+    limits = httpx.Limits(max_connections=connections or max(settings.concurrency * 2, 4), max_keepalive_connections=0)
     return httpx.Client(
         transport=_DeadlineTransport(limits), timeout=timeout, follow_redirects=True,
         max_redirects=settings.max_redirects, headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},

@@ -41,8 +41,8 @@ class ThreadRunner:
         self._http, self._matcher, self._articles = config.http, matcher, config.articles
         self._client = make_client(config.http)
         self.gate = gate or HostGate()  # per-host politeness of article pages, shared with any other runner
-        self._pages = PageFetcher(self._client, config.http, config.articles, self.gate)
-        self._retired: list[Any] = []  # clients of an older config, closed with the runner
+        self._pages = PageFetcher(config.http, config.articles, self.gate)
+        self._retired: list[Any] = []  # clients and page fetchers of an older config, closed with the runner
         self._view = StoreView(config.database, config.dedup)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads or config.http.concurrency),
                                         thread_name_prefix="monitor-fetch")
@@ -77,12 +77,13 @@ class ThreadRunner:
             self._http, self._client = config.http, make_client(config.http)
         if new_client or config.articles != self._articles:
             self._articles = config.articles
-            self._pages = PageFetcher(self._client, self._http, config.articles, self.gate)
+            self._retired.append(self._pages)
+            self._pages = PageFetcher(self._http, config.articles, self.gate)
 
     def close(self, wait: bool = True) -> None:
         """Stop the threads (`wait=False`: without waiting for a fetch still running) and close the clients."""
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
-        for client in (self._client, *self._retired):
+        for client in (self._client, self._pages, *self._retired):
             client.close()  # a fetch still running then fails in its thread, and its reply is not stored
         self._view.close()
 

@@ -66,7 +66,7 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
     except OSError:
         pass
     client = make_client(http)
-    pages = PageFetcher(client, http, articles, gate) if articles is not None and gate is not None else None
+    pages = PageFetcher(http, articles, gate) if articles is not None and gate is not None else None
     built: list[Any] = []
     build_lock = threading.Lock()
 
@@ -113,6 +113,8 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
         for t in pool:
             t.join()
         client.close()
+        if pages is not None:
+            pages.close()
 
 
 # ------------------------------------------------------------------------------------------- the caller's side

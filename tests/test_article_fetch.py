@@ -65,12 +65,13 @@ def test_the_gate_spaces_starts_by_the_delay_and_gives_up_at_the_deadline():
 
 
 def test_a_page_not_started_by_the_deadline_is_not_fetched(site_url):
-    from monitor.fetch import make_client
-
-    http = HTTPSettings(timeout=5)
-    with make_client(http) as client:
-        pages = PageFetcher(client, http, ArticleSettings(per_host=1, delay=0), HostGate())
+    pages = PageFetcher(HTTPSettings(timeout=5), ArticleSettings(per_host=1, delay=0), HostGate())
+    try:
         late = pages.fetch_all([site_url], time.monotonic() - 1)
+        on_time = pages.fetch_all([site_url], time.monotonic() + 5)
+    finally:
+        pages.close()
+    assert on_time[0].result is not None and on_time[0].result.body
     assert late[0].result is None and late[0].reason == DEADLINE_PASSED
 
 

@@ -144,7 +144,7 @@ def test_json_shapes_and_iso_times(polled):
     assert {f["name"] for f in feeds} == {"mehr", "isna", "abna-1256", "tasnim"}
     for f in feeds:
         assert set(f) == {"name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
-                          "next_poll", "next_poll_reason", "items"}
+                          "next_poll", "next_poll_reason", "items", "article_failures", "article_last_error"}
         assert f["last_status"] == "ok" and f["consecutive_failures"] == 0 and f["items"] >= 2
 
 

@@ -12,8 +12,9 @@ Why it is built this way:
   sharing a bucket are only treated more politely than asked, never less. The alternative, routing a host's
   feeds to one worker, would not cover a feed whose links point to another host (feedburner, syndicators), and
   dividing `per_host` among workers cannot divide the delay, nor go below one request per worker.
-* The pages of one feed are fetched by a few threads of their own (at most per_host per host), so a feed whose
-  pages hang holds its own refresh, up to the deadline, and no other feed's thread.
+* The pages of one feed are fetched by a few threads of their own (at most per_host per host, FEED_THREADS in
+  all), with a client and connection pool of their own, so a feed whose pages hang holds its own refresh, up to
+  the deadline, and neither another feed's thread nor a connection the feeds' fetches need.
 
 Nothing here parses a page or touches the store: pages come back as bytes (or the reason they did not), and
 monitor.article.read_page decides what they hold.
@@ -34,6 +35,7 @@ from monitor.models import ArticleSettings, FetchResult, HTTPSettings, PageOutco
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 PAGE_MAX_BYTES = 5 * 1024 * 1024  # a page over this (or over http.max_bytes, when smaller) is not an article
 DEADLINE_PASSED = "the cycle's article deadline (articles.deadline) passed before the page was fetched"
+FEED_THREADS = 8  # most threads fetching one feed's pages at once (fewer when its pages are on fewer hosts)
 _WAIT_STEP = 0.02  # seconds between two looks at a busy host's gate
 
 
@@ -88,11 +90,19 @@ class Page(NamedTuple):
 
 
 class PageFetcher:
-    """The pages of one process's refreshes: one HTTP client, one gate shared with the other processes."""
+    """The pages of one process's refreshes: an HTTP client of their own, one gate shared with the other
+    processes. close() it with the runner."""
 
-    def __init__(self, client: Any, http: HTTPSettings, articles: ArticleSettings, gate: HostGate) -> None:
-        self._client, self._articles, self._gate = client, articles, gate
+    def __init__(self, http: HTTPSettings, articles: ArticleSettings, gate: HostGate) -> None:
+        from monitor.fetch import make_client
+
+        self._articles, self._gate = articles, gate
         self._http = replace(http, max_bytes=min(http.max_bytes, PAGE_MAX_BYTES))
+        # Room for every page thread of every feed this process refreshes at once: none waits for a connection.
+        self._client = make_client(self._http, connections=FEED_THREADS * max(1, http.concurrency))
+
+    def close(self) -> None:
+        self._client.close()
 
     def fetch_all(self, urls: Sequence[str], deadline: float) -> list[Page]:
         """Every url's page, in order, all done by `deadline` (monotonic): a page not started by then is not
@@ -100,7 +110,7 @@ class PageFetcher:
         if not urls:
             return []
         hosts = {host_of(u) for u in urls}
-        threads = min(len(urls), self._articles.per_host * len(hosts), 8)
+        threads = min(len(urls), self._articles.per_host * len(hosts), FEED_THREADS)
         if threads <= 1:
             return [self.fetch_one(u, deadline) for u in urls]
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="monitor-page") as pool:
