@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from monitor.article.accept import judge
+from monitor.article.accept import accept
 from monitor.article.decode import decode_html, not_html
 from monitor.article.extract import extract_text
-from monitor.text import fold, html_to_text
+from monitor.text import html_to_text
 
 __all__ = ["PageText", "read_page"]
 
@@ -38,38 +38,47 @@ def read_page(body: bytes, content_type: str | None, url: str | None, *, title: 
     """The article text of one fetched page, judged against the feed item it was fetched for.
 
     `feed_text` is the item's own text from the feed (plain text as monitor.analyse.prepare makes it; HTML is
-    converted), "" when the feed gave none: then length alone decides. `title` is the item's title: a first
-    line of the extraction that is just the headline again is dropped, since the item keeps its title apart.
-    Never raises on the page's content.
+    converted), "" when the feed gave none: then length alone decides. `title` is the item's title: a line of
+    the extraction that is just the headline again is dropped, since the item keeps its title apart. When the
+    extractor left out the lead but the page shows it (Nastooh-CMS pages put it outside the article body), the
+    lead is put back on top: see monitor.article.accept. Never raises on the page's content.
     """
     problem = not_html(body, content_type)
     if problem:
         return PageText(None, problem)
     html = decode_html(body, content_type)
     try:
-        text = extract_text(html, url)
+        text = extract_text(html, url, title)
     except Exception as exc:  # noqa: BLE001 - whatever a page holds, the item keeps its feed text
         return PageText(None, f"extraction failed ({type(exc).__name__}: {str(exc)[:120]})")
-    if text is None:
-        return PageText(None, f"no article found ({_why_empty(html)})")
-    text = _without_headline(text, title)
+    page_text = _PageText(html)
+    if text is None or len(text) < min_chars:
+        empty = page_text.why_empty()
+        if empty:
+            return PageText(None, f"no article found ({empty})")
+        if text is None:
+            return PageText(None, "no article found (no main text among the page's blocks)")
     lead = html_to_text(feed_text) if "<" in feed_text else feed_text
-    reason = judge(text, lead, min_chars)
-    if reason:
-        return PageText(None, reason)
-    return PageText(text, None)
+    return PageText(*accept(text, lead, min_chars, page_text))
 
 
-def _without_headline(text: str, title: str) -> str:
-    first, _, rest = text.partition("\n")
-    if rest and title and fold(first) == fold(title):
-        return rest
-    return text
+class _PageText:
+    """The page's visible text (scripts, styles, noscript dropped), made only when a verdict needs it."""
+
+    def __init__(self, html: str) -> None:
+        self._html, self._text = html, None
+
+    def __call__(self) -> str:
+        if self._text is None:
+            self._text = html_to_text(self._html)
+        return self._text
+
+    def why_empty(self) -> str | None:
+        """Why the page has no article at all (a script-only shell, no text), or None when it has text."""
+        if len(self().split()) >= _SHELL_WORDS:
+            return None
+        return "script-only page" if "<script" in self._html.lower() else "no text on the page"
 
 
-def _why_empty(html: str) -> str:
-    """A short description of a page with no main text: a script-only shell, or a page without prose."""
-    visible = html_to_text(html)
-    if len(visible.split()) < 20:
-        return "script-only page" if "<script" in html.lower() else "no text on the page"
-    return "no main text among the page's blocks"
+# A page showing fewer words than this (menus included) has no article: a JavaScript shell, an empty template.
+_SHELL_WORDS = 40
