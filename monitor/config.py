@@ -35,7 +35,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from monitor.errors import ConfigError
-from monitor.models import AUTO, FULL_TEXT, WATCH_KINDS, ArticleSettings, Config, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
+from monitor.models import (AUTO, FULL_TEXT, WATCH_KINDS, ArticleSettings, Config, DedupSettings, FeedSpec, HTTPSettings,
+                            Schedule, WatchEntry)
 from monitor.units import parse_duration, parse_size
 
 __all__ = ["load_config", "database_of", "parse_duration", "parse_size", "DEFAULT_DATABASE"]

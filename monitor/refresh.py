@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
-from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, PageOutcome, Source
+from monitor.models import (AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, PageOutcome, PagePlan,
+                            Source)
 
 if TYPE_CHECKING:
     from monitor import dedup
@@ -54,7 +55,7 @@ class FeedJob(NamedTuple):
     etag: str | None
     last_modified: str | None
     body_hash: str | None  # of the last body whose items were stored
-    pages: Any = None  # monitor.article.pages.PagePlan: which new items' pages to fetch, and by when
+    pages: PagePlan | None = None  # which new items' pages to fetch, and by when
     retry: tuple = ()  # (id, link, title, feed text, status) of stored items whose page failed once
 
 
@@ -204,8 +205,6 @@ class Writer:
     def job(self, spec: FeedSpec) -> FeedJob:
         state = self.store.feeds.state(spec.name)
         self._handed[spec.name] = self.store.fingerprints.committed_upto
-        from monitor.models import PagePlan
-
         articles = self.config.articles
         mode = spec.full_text or articles.full_text
         plan = PagePlan(mode, articles.min_chars, self.pages_until or time.time() + articles.deadline)
