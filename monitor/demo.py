@@ -36,6 +36,7 @@ def run_demo(repo: Path = REPO) -> Iterator[tuple]:
         raw = {
             "database": str(Path(tmp) / "demo.db"),
             "corpus": [str(seeds_dir)],
+            "articles": {"full_text": "never"},  # the demo stays offline: the fixture items link to real sites
             "feeds": [{"name": p.stem, "url": server.url(p.name)} for p in files],
             "watch": watch,
         }

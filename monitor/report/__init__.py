@@ -39,6 +39,11 @@ def item_record(row: dict[str, Any]) -> dict[str, Any]:
     record["matches"] = [
         {"watch": m["watch"], "kind": m["kind"], "terms": m["terms"], "count": m["count"], "snippet": m["snippet"]}
         for m in row.get("matches", [])]
+    # Where the judged text came from (feed | page), and how the article page went (ok | failed | null when none
+    # was wanted) with its reason.
+    record["body_source"] = row.get("body_source") or "feed"
+    record["page_status"] = row.get("page_status")
+    record["page_reason"] = row.get("page_reason")
     return record
 
 
@@ -50,7 +55,8 @@ def to_json(rows: Iterable[dict[str, Any]], key: str = "items") -> str:
     return json.dumps({key: [item_record(r) for r in rows]}, ensure_ascii=False, indent=2)
 
 
-CSV_COLUMNS = ("id", "feed", "published", "status", "duplicate_of", "flagged", "watch", "title", "link", "snippet")
+CSV_COLUMNS = ("id", "feed", "published", "status", "duplicate_of", "flagged", "watch", "title", "link", "snippet",
+               "body_source")
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> str:
@@ -65,6 +71,7 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
             f"{dup['kind']}:{dup['ref']}" if dup else "", "yes" if rec["flagged"] else "no",
             "; ".join(f"{m['watch']} ({m['count']})" for m in rec["matches"]),
             rec["title"], rec["link"] or "", rec["matches"][0]["snippet"] if rec["matches"] else "",
+            rec["body_source"],
         ])
     return out.getvalue()
 
@@ -135,7 +142,8 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
     for row in rows:
         rec = item_record(row)
         lines = [f"[bold]{_esc(rec['title'])}[/bold]",
-                 f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"]
+                 f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"
+                 f" · body: {rec['body_source']}"]
         if rec["link"]:
             lines.append(_esc(readable_link(rec["link"])))
         for m in rec["matches"]:
@@ -160,13 +168,16 @@ def feeds_table(rows: list[dict[str, Any]], now: datetime | None = None):
     table.add_column("status", no_wrap=True)
     table.add_column("items", justify="right", no_wrap=True)
     table.add_column("fails", justify="right", no_wrap=True)
+    table.add_column("pages", justify="right", no_wrap=True)  # article pages that failed, in all
     table.add_column("fetched", no_wrap=True)
     table.add_column("next poll", no_wrap=True)
     table.add_column("why · error", overflow="fold", ratio=1, min_width=12)
     for r in rows:
-        note = " · ".join(_esc(x) for x in (r.get("next_poll_reason"), r.get("last_error")) if x)
+        page_note = f"page: {r['article_last_error']}" if r.get("article_last_error") else None
+        note = " · ".join(_esc(x) for x in (r.get("next_poll_reason"), r.get("last_error"), page_note) if x)
         table.add_row(_esc(r["name"]), _esc((r["last_status"] or "never").replace("_", " ")), str(r["items"]),
-                      str(r["consecutive_failures"]), relative_time(r["last_fetched"], now),
+                      str(r["consecutive_failures"]), str(r.get("article_failures") or 0),
+                      relative_time(r["last_fetched"], now),
                       relative_time(r["next_poll"], now), note)
     return table
 

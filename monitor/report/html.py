@@ -120,7 +120,7 @@ def _item(it: ItemView) -> str:
     watches = "".join(f"<li><bdi>{e(m.watch)}</bdi> ×{persian_digits(str(m.count))}</li>" for m in it.matches)
     snippets = "".join(f'<p class="snippet" dir="auto">{marked_html(s)}</p>' for s in it.snippets)
     return (f'<article class="item" id="item-{it.id}">\n<h3 dir="auto">{heading}</h3>\n'
-            f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when}{_carried(it)}</p>\n'
+            f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when} · {e(it.source)}{_carried(it)}</p>\n'
             f'<ul class="watches">{watches}</ul>\n{snippets}\n</article>\n')
 
 

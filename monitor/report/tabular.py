@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from monitor.report.view import ItemView, Report, period_text, plural
 
 CSV_COLUMNS = ("id", "feed", "published_utc", "published_jalali", "published_date", "title", "link",
-               "watch", "terms", "snippet", "carried_by")
+               "watch", "terms", "snippet", "carried_by", "body_source")
 BOM = "\ufeff"
 DATED_BY = "items dated by published time (fetched time when the feed gives none)"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -32,6 +32,7 @@ def to_csv(report: Report, *, excel: bool = False) -> str:
             cell(it.raw_link or ""), cell("; ".join(f"{m.watch} ({m.count})" for m in it.matches)),
             cell("; ".join(dict.fromkeys(t for m in it.matches for t in m.terms))),
             cell(" … ".join("".join(s.text for s in snip) for snip in it.snippets)), it.carried_by or "",
+            it.body_source,
         ])
     return (BOM if excel else "") + out.getvalue()
 
@@ -105,7 +106,7 @@ def _block(it: ItemView):
 
     block = Text()
     block.append(it.title, style="bold")
-    block.append(f"\n{it.feed} · {it.jalali} ({it.gregorian}) · #{it.id}"
+    block.append(f"\n{it.feed} · {it.jalali} ({it.gregorian}) · #{it.id} · {it.source}"
                  + (f" · {it.carried}" if it.carried else ""), style="dim")
     if it.link:
         block.append("\n" + readable_link(it.link), style="blue")

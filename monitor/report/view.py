@@ -93,6 +93,7 @@ class ItemView:
     # kept, so a report of 100,000 items holds one item's marked snippets at a time while it streams.
     snippet_texts: tuple[str, ...] = ()
     matcher: Any = field(default=None, repr=False, compare=False)
+    body_source: str = "feed"  # what the item was judged on: its article page, or the feed's own text
     # Its story (monitor.stories) when the rows carry one (report.with_stories): id, title, and how many feeds
     # carried it, copies included: coverage is itself the signal.
     story: int | None = None
@@ -103,6 +104,11 @@ class ItemView:
     def carried(self) -> str:
         """"carried by 3 feeds", or "" when the item's story is not known."""
         return f"carried by {plural(self.carried_by, 'feed')}" if self.carried_by else ""
+
+    @property
+    def source(self) -> str:
+        """Where the judged text came from, as every report format shows it ("body: page")."""
+        return f"body: {self.body_source}"
 
     @property
     def day(self) -> date | None:
@@ -221,7 +227,8 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
         published_utc=row.get("published") or row.get("fetched_at"), matches=matches,
         snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher,
-        story=row.get("story"), story_title=display(clean(row.get("story_title"))), carried_by=row.get("carried_by") or 0)
+        story=row.get("story"), story_title=display(clean(row.get("story_title"))), carried_by=row.get("carried_by") or 0,
+        body_source=row.get("body_source") or "feed")
 
 
 class StreamedItems:

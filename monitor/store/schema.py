@@ -163,6 +163,24 @@ def m007_feed_freshness(db: Database) -> None:
 
 
 @migrations()
+def m008_article_pages(db: Database) -> None:
+    """Items judged on their article page: the page's text beside the feed's (`body` stays the feed's), where
+    the judged body came from (`body_source`: feed | page), how the page went (`page_status`: null when no page
+    was wanted, ok, failed; `page_reason` says why; `page_attempts`, so a failed page is retried once and never
+    again), with a partial index for the retry. Feeds count their article failures and keep the last reason."""
+    _run_script(db, """
+        ALTER TABLE items ADD COLUMN article_text TEXT;
+        ALTER TABLE items ADD COLUMN body_source TEXT NOT NULL DEFAULT 'feed' CHECK (body_source IN ('feed', 'page'));
+        ALTER TABLE items ADD COLUMN page_status TEXT CHECK (page_status IN ('ok', 'failed'));
+        ALTER TABLE items ADD COLUMN page_reason TEXT;
+        ALTER TABLE items ADD COLUMN page_attempts INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX items_page_retry ON items(feed, id) WHERE page_status = 'failed' AND page_attempts = 1;
+        ALTER TABLE feeds ADD COLUMN article_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feeds ADD COLUMN article_last_error TEXT
+        """)
+
+
+@migrations()
 def m011_stories(db: Database) -> None:
     """Stories: items of different feeds and days about one event (monitor.stories). A story's id is its first
     item's id. story_items holds each item's story and, for a new item, its packed terms, so the writer's window
