@@ -142,7 +142,7 @@ def main() -> None:
         urls = [f"{base}/{p.name}" for p in sorted(farm.glob("*.xml"))]
         watch = [{"name": w, "kind": "other", "terms": [w]} for w in WATCHED]
         cfg = {"database": str(tmp / "monitor.db"), "corpus": [str(REPO / "fixtures" / "seeds")],
-               "http": {"timeout": 30, "concurrency": 8},
+               "http": {"timeout": 30, "concurrency": 8}, "articles": {"full_text": "never"},  # feeds only
                "feeds": [{"name": f"f{i:04d}", "url": u} for i, u in enumerate(urls)], "watch": watch}
         (tmp / "config.yaml").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
         monitor = [PY, "-m", "monitor", "poll", "--config", str(tmp / "config.yaml")]

@@ -22,8 +22,9 @@ from typing import Callable, NamedTuple
 from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
-from monitor.models import Match, RawItem
-from monitor.search import index_words
+from monitor.models import Match, PageOutcome, RawItem
+from monitor.search import index_text, index_words
+from monitor.stories.terms import pack, signature
 from monitor.text import display, html_to_text, strip_boilerplate
 
 log = logging.getLogger("monitor.analyse")
@@ -48,7 +49,15 @@ class AnalysedItem(NamedTuple):
     item: PreparedItem
     fingerprint: dedup.Fingerprint
     matches: tuple[Match, ...]  # snippets already in display form
-    words: tuple[str, str] = ("", "")  # what the search index holds: monitor.search.index_words
+    story_terms: bytes | None = None  # monitor.stories.pack(signature(...)): text work done here, not in the writer
+    page: PageOutcome | None = None  # None: no page was asked about (the feed's text is the body)
+    # What the search index holds (monitor.search.index_text): title, body and article words, made here.
+    words: tuple[str, str, str | None] = ("", "", None)
+
+    @property
+    def judged(self) -> str:
+        """The text the item was judged on: the accepted article's, else the feed's."""
+        return self.page.text if self.page is not None and self.page.status == "ok" else self.item.body
 
 
 def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
@@ -60,14 +69,21 @@ def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Mat
 def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
                  known: Callable[[list[str]], set[str]], *,
                  max_items: int | None = None) -> tuple[list[AnalysedItem], list[str]]:
-    """The items of one feed body that `known` does not already have, analysed, in feed order, and notes on
-    what was wrong in the body (for the feed's last_error): items over `max_items` (the newest are kept), an
+    """The items of one feed body that `known` does not already have, analysed on their feed text, in feed
+    order, and notes on what was wrong in the body (prepare_feed); judge_items says how."""
+    items, notes = prepare_feed(body, content_type, url, known, max_items=max_items)
+    return judge_items(items, matcher), notes
+
+
+def prepare_feed(body: bytes, content_type: str | None, url: str | None, known: Callable[[list[str]], set[str]],
+                 *, max_items: int | None = None) -> tuple[list[PreparedItem], list[str]]:
+    """The items of one feed body that `known` does not already have, as plain text, in feed order, and notes
+    on what was wrong in the body (for the feed's last_error): items over `max_items` (the newest are kept), an
     item that could not be read (skipped: one bad item never fails the feed, the others are stored).
 
     Known items are skipped right after parsing, before any HTML or text work: a busy feed re-sends mostly
-    what is stored. An entry repeated within the body is analysed once. The text work is done for the feed's
-    items together (dedup.fingerprints, Matcher.candidates): a few passes per feed rather than a loop per item
-    (speed issue). Raises ParseError for bytes that are not a feed.
+    what is stored (and a known item's page is never fetched again). An entry repeated within the body is
+    prepared once. Raises ParseError for bytes that are not a feed.
     """
     from monitor.parse import parse_capped
 
@@ -95,18 +111,34 @@ def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher
             log.warning("%s", reason)
         more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
         notes.append(f"skipped {len(skipped)} unreadable item{'s' if len(skipped) > 1 else ''}: {skipped[0]}{more}")
+    return items, notes
+
+
+def judge_items(items: list[PreparedItem], matcher: Matcher,
+                pages: list[PageOutcome | None] | None = None) -> list[AnalysedItem]:
+    """Fingerprints and watch matches of a feed's items, each on its title and judged text: the article's
+    when its page (`pages`, one per item, None where none was asked about) was accepted, else the feed's.
+
+    The text work is done for the feed's items together (dedup.fingerprints, Matcher.candidates): a few passes
+    per feed rather than a loop per item (speed issue)."""
     if not items:
-        return [], notes
-    cores = [strip_boilerplate(item.body) for item in items]  # the text judged, matched and indexed
-    printed = dedup.fingerprints([(item.title, item.body) for item in items], cores)
+        return []
+    pages = pages or [None] * len(items)
+    texts = [page.text if page is not None and page.status == "ok" else item.body
+             for item, page in zip(items, pages)]
+    cores = [strip_boilerplate(text) for text in texts]  # the text judged and matched; indexed too
+    printed = dedup.fingerprints([(item.title, text) for item, text in zip(items, texts)], cores)
     # The watch terms are looked for in each item's fold (title and body) in one automaton pass for the feed;
     # only the few items with a possible hit are matched exactly, word boundaries and all.
     hit = matcher.candidates([title_fold + body_fold for _, title_fold, body_fold in printed])
     out: list[AnalysedItem] = []
-    for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
-        matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, words=index_words(item.title, cores[i])))
-    return out, notes
+    for i, (item, text, page, (fp, _, _)) in enumerate(zip(items, texts, pages, printed)):
+        matches = tuple(displayed(m) for m in matcher.item_matches(item.title, text)) if i in hit else ()
+        words = index_text(item.title, item.body, text) if page is not None and page.status == "ok" \
+            else index_words(item.title, cores[i])  # the feed's text: its stripped body is at hand
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, page=page, words=words,
+                                story_terms=pack(signature(item.title, text))))
+    return out
 
 
 def _unreadable(position: int, raw: RawItem, exc: BaseException) -> str:
@@ -184,5 +216,5 @@ def _body(summary: str, content: str) -> str:
     return content if len(content) >= len(summary) else summary
 
 
-__all__ = ["AnalysedItem", "PreparedItem", "analyse", "analyse_feed", "clean_raw", "clean_text", "parse_keyed",
-           "item_key", "prepare", "displayed"]
+__all__ = ["AnalysedItem", "PageOutcome", "PreparedItem", "analyse", "analyse_feed", "judge_items", "prepare_feed",
+           "clean_raw", "clean_text", "parse_keyed", "item_key", "prepare", "displayed"]

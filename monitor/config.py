@@ -35,7 +35,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from monitor.errors import ConfigError
-from monitor.models import AUTO, WATCH_KINDS, Config, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
+from monitor.models import (AUTO, FULL_TEXT, WATCH_KINDS, ArticleSettings, Config, DedupSettings, FeedSpec, HTTPSettings,
+                            Schedule, WatchEntry)
 from monitor.units import parse_duration, parse_size
 
 __all__ = ["load_config", "database_of", "parse_duration", "parse_size", "DEFAULT_DATABASE"]
@@ -539,6 +540,15 @@ _FEED: dict[str, Field] = {
     "name": Field(_feed_name, required=True),
     "url": Field(_url, required=True),
     "interval": Field(_feed_interval),
+    "full_text": Field(lambda ctx, node, key: _choice(ctx, node, key, FULL_TEXT, "a full_text mode")),
+}
+
+_ARTICLES: dict[str, Field] = {
+    "min_chars": Field(_integer(minimum=0)),
+    "per_host": Field(_integer(minimum=1)),
+    "delay": Field(_duration(positive=False)),
+    "deadline": Field(_duration(positive=True)),
+    "full_text": Field(lambda ctx, node, key: _choice(ctx, node, key, FULL_TEXT, "a full_text mode")),
 }
 
 _WATCH: dict[str, Field] = {
@@ -559,6 +569,7 @@ _TOP_LEVEL: dict[str, Field] = {
     "feeds": Field(_named_list(_section(_FEED, FeedSpec), "feed"), required=True),
     "watch": Field(_named_list(_section(_WATCH, WatchEntry), "watch")),
     "report": Field(lambda ctx, node, key: _report(ctx, node, key)),
+    "articles": Field(_section(_ARTICLES, ArticleSettings)),
 }
 
 

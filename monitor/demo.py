@@ -36,6 +36,7 @@ def run_demo(repo: Path = REPO) -> Iterator[tuple]:
         raw = {
             "database": str(Path(tmp) / "demo.db"),
             "corpus": [str(seeds_dir)],
+            "articles": {"full_text": "never"},  # the demo stays offline: the fixture items link to real sites
             "feeds": [{"name": p.stem, "url": server.url(p.name)} for p in files],
             "watch": watch,
         }
@@ -45,7 +46,9 @@ def run_demo(repo: Path = REPO) -> Iterator[tuple]:
         store = Store.open(config.database)
         try:
             summary = Engine(config, store).run_cycle()
-            rows = store.items.query(flagged=True)
+            from monitor.report import with_stories
+
+            rows = list(with_stories(store.items.query(flagged=True), store))  # "carried by N feeds" too
             yield config, summary, rows
         finally:
             store.close()

@@ -28,12 +28,13 @@ _HEADER_SAFE = re.compile(r"[\x20-\x7e]+")  # visible ASCII and space: what ever
 _ASCII_NUMBER = re.compile(r"[0-9]+")  # str.isdigit() also takes ², and int() takes ٣: neither is a header number
 
 
-def make_client(settings: HTTPSettings) -> httpx.Client:
-    """One client for a whole cycle: connection pooling, HTTP manners and limits in one place."""
+def make_client(settings: HTTPSettings, connections: int | None = None) -> httpx.Client:
+    """One client for a whole cycle: connection pooling, HTTP manners and limits in one place. `connections`
+    sizes the pool (default: twice http.concurrency, at least 4)."""
     timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
     # Keep-alive stays off, as the README's figures were measured; the deadline does not depend on it (it
     # bounds every network call of whichever connection a request uses).
-    limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4), max_keepalive_connections=0)
+    limits = httpx.Limits(max_connections=connections or max(settings.concurrency * 2, 4), max_keepalive_connections=0)
     return httpx.Client(
         transport=_DeadlineTransport(limits), timeout=timeout, follow_redirects=True,
         max_redirects=settings.max_redirects, headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
@@ -41,19 +42,21 @@ def make_client(settings: HTTPSettings) -> httpx.Client:
 
 
 def fetch(client: httpx.Client, url: str, settings: HTTPSettings, *, etag: str | None = None,
-          last_modified: str | None = None) -> FetchResult:
+          last_modified: str | None = None, deadline: float | None = None, accept: str | None = None) -> FetchResult:
     """GET url. Raises FetchError (or a subclass) with a message a person understands.
 
     A stored validator that is not header-safe (usable_validator) is left out rather than sent: the request
-    still goes, so a feed that once sent a bad one is not stuck failing while its request is being built."""
-    headers = {}
+    still goes, so a feed that once sent a bad one is not stuck failing while its request is being built.
+    `deadline` (time.monotonic) ends the fetch earlier than its own total budget (an article page within its
+    cycle's deadline); `accept` replaces the feed Accept header (pages ask for HTML)."""
+    headers = {"Accept": accept} if accept else {}
     etag, last_modified = usable_validator(etag), usable_validator(last_modified)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     started = time.monotonic()
-    deadline = started + settings.timeout * 3  # total budget: connect + headers + body
+    deadline = min(started + settings.timeout * 3, deadline or float("inf"))  # total: connect + headers + body
     late = f"no complete response within the {deadline - started:.0f}s deadline; gave up"
     token = _DEADLINE.set(deadline)
     try:
@@ -190,7 +193,7 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str], settings: HTTP
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
-                if not headers:  # nothing was asked of it: a 304 here would mean "healthy" forever
+                if not headers.keys() & {"If-None-Match", "If-Modified-Since"}:  # a 304 would mean healthy forever
                     raise FetchError(NO_VALIDATOR_304)
                 return _result(response, None, started, sent=headers)
             if response.status_code >= 400:

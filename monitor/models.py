@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 WATCH_KINDS = ("party", "figure", "country", "other")
 AUTO = "auto"  # FeedSpec.interval when the daemon adapts the interval to how often the feed publishes
+FULL_TEXT = ("auto", "always", "never")  # FeedSpec.full_text: when an item's article page is fetched
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class FeedSpec:
     name: str
     url: str
     interval: float | str | None = None  # seconds; None: the schedule's interval; AUTO: adapted to the feed
+    # When a new item's page is fetched and judged on: auto, when the feed's own text for it is shorter than
+    # articles.min_chars; always; never (one of FULL_TEXT); None: articles.full_text.
+    full_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,17 @@ class Schedule:
 class DedupSettings:
     window_days: float = 7.0  # stored items this recent are compared for near-duplicates
     threshold: float = 0.5  # share of an item's fingerprints found in one known text that makes it a duplicate
+
+
+@dataclass(frozen=True)
+class ArticleSettings:
+    """`articles:` in config.yaml: fetching new items' pages to judge them on the whole article."""
+
+    min_chars: int = 500  # full_text auto: a feed text shorter than this sends for the page
+    per_host: int = 2  # requests in flight to one host, across the whole poll
+    delay: float = 1.0  # seconds between the starts of two requests to one host
+    deadline: float = 60.0  # seconds for all article fetches of one cycle (a daemon's refresh: of one feed)
+    full_text: str = "auto"  # the feeds' full_text where a feed does not set its own
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ class Config:
     http: HTTPSettings = field(default_factory=HTTPSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     report: "ReportSettings | None" = None  # the daemon's scheduled report; None: no scheduled report
+    articles: ArticleSettings = field(default_factory=ArticleSettings)
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,48 @@ class Match:
     terms: tuple[str, ...]  # the configured terms that were found
     count: int
     snippet: str
+
+
+def host_of(url: str) -> str | None:
+    """The host a page's politeness is counted against (lower-case name, no port), or None for a link that
+    is not http(s) and so is never fetched."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return host if parts.scheme.lower() in ("http", "https") and host else None
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """What a feed's refresh needs to know about its pages, carried in its job (monitor.refresh.FeedJob) so it
+    crosses into worker processes: the feed's full_text mode, articles.min_chars, and the moment (time.time(),
+    which every process reads alike) its article fetches must be over. A value here, so the storing process
+    makes jobs without importing the article stage."""
+
+    full_text: str = "auto"
+    min_chars: int = 500
+    until: float = 0.0
+
+    def wants(self, link: str | None, feed_text: str) -> bool:
+        """Whether an item with this link and feed text has its page fetched."""
+        if self.full_text == "never" or not link or host_of(link) is None:
+            return False
+        return self.full_text == "always" or len(feed_text) < self.min_chars
+
+    def deadline(self) -> float:
+        """The plan's end on this process's monotonic clock."""
+        return time.monotonic() + (self.until - time.time())
+
+
+class PageOutcome(NamedTuple):
+    """How an item's article page went: `status` ok (its `text` is what the item is judged on) or failed, with
+    the reason; status None when no page was wanted. A NamedTuple: it travels with items from worker processes."""
+
+    status: str | None
+    reason: str | None = None
+    text: str | None = None
 
 
 class Source(NamedTuple):

@@ -74,6 +74,7 @@ class Engine:
         summary = CycleSummary()
         runner = runner or ThreadRunner(self.config, self.matcher)
         writer = Writer(self.config, self.store)
+        writer.pages_until = time.time() + self.config.articles.deadline  # all article fetches of this cycle
         spare: ThreadRunner | None = None  # for the feeds of a dead worker, made on first need
         try:  # workers start (imports, about a second) while the corpus and the feed rows are brought up to date
             summary.corpus_changes = housekeeping.prepare(self.config, self.store)
@@ -91,7 +92,8 @@ class Engine:
                     nonlocal spare
                     group.ready()
                     if reply.lost:  # its worker died: the same step, here
-                        spare = spare or ThreadRunner(self.config, self.matcher, threads=1)
+                        spare = spare or ThreadRunner(self.config, self.matcher, threads=1,
+                                                      gate=getattr(runner, "gate", None))
                         reply = spare.run(reply.job)
                     summary.outcomes.append(writer.store_reply(spec, reply))
                     self.store.fingerprints.write_pending_if_over(PENDING_ROWS)

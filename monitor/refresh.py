@@ -4,8 +4,10 @@ Modelled on Miniflux's RefreshFeed, in two steps, because the first needs no dat
 there is a free core while the second needs the one SQLite writer:
 
 1. `fetch_and_analyse(job) -> FeedReply`, pure: the conditional GET, the body hash that tells a re-sent body
-   from a new one, the RSS <ttl>, parsing, skipping items already stored, plain text, fingerprints, watch
-   matches, and the near-duplicate questions to a read-only view of the store. Every failure comes back in the
+   from a new one, the RSS <ttl>, parsing, skipping items already stored, plain text, the new items' article
+   pages (monitor.article: fetched politely, within the cycle's deadline, and the pages that failed last time
+   once more), fingerprints and watch matches on the title and the judged text (the accepted article's, else
+   the feed's), and the near-duplicate questions to a read-only view of the store. Every failure comes back in the
    reply, never as an exception. The same function runs in a worker process (large polls), in a thread of this
    process (small polls) and in the daemon's job threads (monitor.runner says where).
 2. `Writer.store(spec, reply) -> FeedOutcome`: in the one writer, judge the new items (dedup.FeedJudge, completed
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -30,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
 from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
-from monitor.models import AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, Source
+from monitor.models import (AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, PageOutcome, PagePlan,
+                            Source)
 
 if TYPE_CHECKING:
     from monitor import dedup
@@ -51,6 +55,8 @@ class FeedJob(NamedTuple):
     etag: str | None
     last_modified: str | None
     body_hash: str | None  # of the last body whose items were stored
+    pages: PagePlan | None = None  # which new items' pages to fetch, and by when
+    retry: tuple = ()  # (id, link, title, feed text, status) of stored items whose page failed once
 
 
 class FeedReply(NamedTuple):
@@ -69,6 +75,7 @@ class FeedReply(NamedTuple):
     held: Any = None  # dedup.HeldSnapshot of the items, from the view of the store the step asked
     trace: str | None = None
     note: str | None = None  # what was wrong in a body stored all the same (items skipped, the item cap)
+    retried: tuple = ()  # (item id, its status, AnalysedItem judged again) for each page of job.retry
 
 
 @dataclass
@@ -87,30 +94,49 @@ def body_hash(body: bytes) -> str:
 
 
 # ------------------------------------------------------------------------------------ step 1: fetch and analyse
-def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView") -> FeedReply:
+def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView",
+                      pages: Any = None) -> FeedReply:
     """Fetch and analyse one feed; every failure comes back in the reply. `matcher` is a Matcher, or a callable
     that makes one: the text stack (numpy, the automaton) is loaded on the first body to analyse, so a poll where
-    nothing changed never pays for it."""
+    nothing changed never pays for it. `pages` is the process's monitor.article.pages.PageFetcher (None: no
+    article pages); the feed's new items' pages and its retries are fetched by the job's plan's deadline, and a
+    page that fails only leaves its item judged on the feed's text."""
     from monitor.fetch import fetch
 
     try:
         result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
+        deadline = job.pages.deadline() if pages is not None and job.pages is not None else 0.0
         if result.body is None:
-            return FeedReply(job, result)
+            return FeedReply(job, result, retried=_retried(job, pages, matcher, deadline))
         digest, ttl = body_hash(result.body), schedule.rss_ttl(result.body)
         headers = replace(result, body=b"")
         if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
-            return FeedReply(job, headers, digest, ttl)
-        from monitor.analyse import analyse_feed
+            return FeedReply(job, headers, digest, ttl, retried=_retried(job, pages, matcher, deadline))
+        from monitor.analyse import judge_items, prepare_feed
 
-        items, notes = analyse_feed(result.body, result.content_type, result.url,
-                                    matcher() if callable(matcher) else matcher,
-                                    lambda keys: view.known(job.name, keys), max_items=http.max_items)
-        return FeedReply(job, headers, digest, ttl, items, held=view.held(items), note="; ".join(notes) or None)
+        prepared, notes = prepare_feed(result.body, result.content_type, result.url,
+                                       lambda keys: view.known(job.name, keys), max_items=http.max_items)
+        found = None
+        if pages is not None:  # the new items' article pages, by the plan's deadline
+            from monitor.article.pages import new_pages
+
+            found = new_pages(job.pages, prepared, pages, deadline)
+        items = judge_items(prepared, matcher() if callable(matcher) else matcher, found)
+        return FeedReply(job, headers, digest, ttl, items, held=view.held(items), note="; ".join(notes) or None,
+                         retried=_retried(job, pages, matcher, deadline))
     except (FetchError, ParseError) as exc:  # the feed's or the network's fault: recorded, backed off
         return FeedReply(job, error=exc)
     except Exception as exc:  # the monitor's own bug: recorded with its traceback, never backed off
         return FeedReply(job, error=exc, trace=traceback.format_exc())
+
+
+def _retried(job: FeedJob, pages: Any, matcher: Any, deadline: float) -> tuple:
+    """The job's pages that failed last time, tried once more (monitor.article.pages.retry_pages)."""
+    if pages is None or not job.retry:
+        return ()
+    from monitor.article.pages import retry_pages
+
+    return retry_pages(job.pages, job.retry, pages, matcher() if callable(matcher) else matcher, deadline)
 
 
 class StoreView:
@@ -170,19 +196,25 @@ class Writer:
     def __init__(self, config: Config, store: "Store", clock: Callable[[], datetime] = now_utc) -> None:
         self.config, self.store = config, store
         self.clock = clock  # the time a refresh is stored at, which the next poll is planned from (tests set it)
+        # When (time.time()) the article fetches of jobs made now must end: a poll sets its cycle's; None (the
+        # daemon): each job gets articles.deadline from when it is made.
+        self.pages_until: float | None = None
         self._handed: dict[str, int] = {}
         store.fingerprints.track_recent(True)
+        self.stories: Any = None  # monitor.stories.Assigner, made when the first items are stored
 
     def job(self, spec: FeedSpec) -> FeedJob:
         state = self.store.feeds.state(spec.name)
         self._handed[spec.name] = self.store.fingerprints.committed_upto
+        articles = self.config.articles
+        mode = spec.full_text or articles.full_text
+        plan = PagePlan(mode, articles.min_chars, self.pages_until or time.time() + articles.deadline)
+        retry = tuple(self.store.items.page_retries(spec.name)) if mode != "never" else ()
         return FeedJob(spec.name, spec.url, state.etag if state else None, state.last_modified if state else None,
-                       state.body_hash if state else None)
+                       state.body_hash if state else None, plan, retry)
 
     def store_reply(self, spec: FeedSpec, reply: FeedReply) -> FeedOutcome:
         """Store what the pure step found, turning its failure into the feed's recorded error; log the outcome."""
-        import time
-
         started = time.monotonic()
         try:
             if reply.error is not None:
@@ -192,6 +224,7 @@ class Writer:
         except StoreError:
             raise
         except Exception as exc:  # a bug while storing must not end the cycle either
+            self.stories = None  # its window may hold items whose transaction was rolled back
             outcome = self._store_failure(spec, exc, traceback.format_exc())
         finally:
             self._handed.pop(spec.name, None)
@@ -258,13 +291,9 @@ class Writer:
             log.warning("feed %s: %s", spec.name, reply.note)
         plan = dict(fetched_at=to_iso(now), next_poll=next_poll_at(now, delay), next_poll_reason=why or auto_why,
                     ttl=ttl, max_age=max_age)
-        if result.body is None:
+        if result.body is None or items is None:
             with self.store.transaction():
-                self.store.feeds.save_result(spec.name, status="not_modified", etag=result.etag,
-                                            last_modified=result.last_modified, **plan)
-            return FeedOutcome(spec.name, "not_modified")
-        if items is None:
-            with self.store.transaction():
+                self._store_retried(spec.name, reply.retried, [])
                 self.store.feeds.save_result(spec.name, status="not_modified", etag=result.etag,
                                             last_modified=result.last_modified, **plan)
             return FeedOutcome(spec.name, "not_modified")
@@ -278,6 +307,7 @@ class Writer:
                     known.add(analysed.item.key)
                     fresh.append(analysed)
             self._store_items(spec.name, fresh, now, outcome, reply.held)
+            self._store_retried(spec.name, reply.retried, [a.page for a in fresh])
             self.store.feeds.save_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
                                         last_modified=result.last_modified, error=reply.note, **plan)
         return outcome
@@ -312,7 +342,7 @@ class Writer:
                 "dup_kind": verdict.kind if verdict else None, "dup_ref": verdict.ref if verdict else None,
                 "dup_score": verdict.score if verdict else None, "dup_reason": verdict.reason if verdict else None,
                 "body_hash": fp.body_hash or None, "title_body_hash": fp.title_body_hash or None,
-                "title_hash": fp.title_hash or None,
+                "title_hash": fp.title_hash or None, **_page_columns(analysed.page),
             })
             matches.extend((item_id, m) for m in analysed.matches)
             if verdict:
@@ -324,6 +354,38 @@ class Writer:
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
         self.store.search.add((item_id, *analysed.words) for item_id, analysed in zip(ids, items))
+        from monitor.stories import Assigner
+
+        self.stories = self.stories or Assigner(self.store.stories)
+        self.stories.assign(rows, [a.story_terms for a in items])  # each item's story, in this transaction
+
+    def _store_retried(self, feed: str, retried: tuple, pages: list) -> None:
+        """Record the pages tried again (the feed's new items' `pages` were stored with them) and count the
+        feed's article failures of this refresh.
+
+        A page that failed once is tried on the next refresh and never after. What a late success updates: the
+        article text and body_source, the item's matches (so its flag, for a new item), and, for an item stored
+        as new, its fingerprints and exact hashes (later copies of the article are then recognised). Its
+        verdict stays as judged on the feed text: other items may have been judged against it since, and a
+        stored duplicate is never turned into a new item (nor the other way) after the fact."""
+
+        updates = []
+        for item_id, status, again in retried:
+            page, fp = again.page, again.fingerprint
+            row = {"id": item_id, "page_status": page.status, "page_reason": page.reason, "page_attempts": 2}
+            if page.status == "ok":
+                row.update(article_text=page.text, body_source="page")
+                self.store.matches.replace(item_id, list(again.matches))
+                if status == "new":
+                    row.update(body_hash=fp.body_hash or None, title_body_hash=fp.title_body_hash or None)
+                    self.store.fingerprints.add(Source.item(item_id), fp.hashes)
+            updates.append(row)
+        if updates:
+            self.store.items.update_pages(updates)
+            self.store.search.reindex(row["id"] for row in updates if row.get("article_text"))  # its words
+        failed = [p.reason for p in [*pages, *(again.page for _, _, again in retried)]
+                  if p is not None and p.status == "failed"]
+        self.store.feeds.count_article_failures(feed, len(failed), failed[-1] if failed else None)
 
     # ---------------------------------------------------------------- the next poll
     def interval(self, spec: FeedSpec) -> tuple[float, str | None]:
@@ -336,6 +398,16 @@ class Writer:
                  for t in self.store.items.recent_times(spec.name, since, schedule.AUTO_SAMPLE)]
         return schedule.auto_interval(times, self.clock(), default=sched.interval, low=sched.min_interval,
                                       high=sched.max_interval)
+
+
+def _page_columns(page: PageOutcome | None) -> dict[str, Any]:
+    """An item's article-page columns (store migration m008) from how its page went."""
+    if page is None or page.status is None:
+        return {"article_text": None, "body_source": "feed", "page_status": None,
+                "page_reason": page.reason if page else None, "page_attempts": 0}
+    return {"article_text": page.text if page.status == "ok" else None,
+            "body_source": "page" if page.status == "ok" else "feed", "page_status": page.status,
+            "page_reason": page.reason, "page_attempts": 1}
 
 
 def next_poll_at(now: datetime, delay: float) -> str:

@@ -34,23 +34,27 @@ class ThreadRunner:
     processes = 0
 
     def __init__(self, config: Config, matcher: Any, threads: int | None = None,
-                 replies: queue.Queue | None = None) -> None:
+                 replies: queue.Queue | None = None, gate: Any = None) -> None:
+        from monitor.article.pages import HostGate, PageFetcher
         from monitor.fetch import make_client
 
-        self._http, self._matcher = config.http, matcher
+        self._http, self._matcher, self._articles = config.http, matcher, config.articles
         self._client = make_client(config.http)
-        self._retired: list[Any] = []  # clients of an older config, closed with the runner
+        self.gate = gate or HostGate()  # per-host politeness of article pages, shared with any other runner
+        self._pages = PageFetcher(config.http, config.articles, self.gate)
+        self._retired: list[Any] = []  # clients and page fetchers of an older config, closed with the runner
         self._view = StoreView(config.database, config.dedup)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads or config.http.concurrency),
                                         thread_name_prefix="monitor-fetch")
         self._replies: queue.Queue = replies if replies is not None else queue.Queue()
 
     def run(self, job: FeedJob) -> FeedReply:
-        return fetch_and_analyse(job, self._client, self._http, self._matcher, self._view)
+        return fetch_and_analyse(job, self._client, self._http, self._matcher, self._view, self._pages)
 
     def submit(self, job: FeedJob) -> bool:
-        client, http, matcher = self._client, self._http, self._matcher  # as configured when submitted
-        self._pool.submit(lambda: self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view)))
+        client, http, matcher, pages = self._client, self._http, self._matcher, self._pages  # as when submitted
+        self._pool.submit(lambda: self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view,
+                                                                      pages)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
@@ -61,18 +65,25 @@ class ThreadRunner:
 
     def reconfigure(self, config: Config, matcher: Any) -> None:
         """Jobs submitted from now on use `matcher` and, when the HTTP settings changed, a new client (jobs
-        already running finish with the old one, which is closed with the runner)."""
+        already running finish with the old one, which is closed with the runner); the page fetcher follows the
+        client and the `articles:` settings (the host gate stays: politeness does not restart)."""
+        from monitor.article.pages import PageFetcher
         from monitor.fetch import make_client
 
         self._matcher = matcher
-        if config.http != self._http:
+        new_client = config.http != self._http
+        if new_client:
             self._retired.append(self._client)
             self._http, self._client = config.http, make_client(config.http)
+        if new_client or config.articles != self._articles:
+            self._articles = config.articles
+            self._retired.append(self._pages)
+            self._pages = PageFetcher(self._http, config.articles, self.gate)
 
     def close(self, wait: bool = True) -> None:
         """Stop the threads (`wait=False`: without waiting for a fetch still running) and close the clients."""
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
-        for client in (self._client, *self._retired):
+        for client in (self._client, self._pages, *self._retired):
             client.close()  # a fetch still running then fails in its thread, and its reply is not stored
         self._view.close()
 

@@ -84,11 +84,14 @@ def _copies(store: Any, row: dict[str, Any], root: dict[str, Any] | None) -> lis
     return [found[i] for i in sorted(found)]
 
 
-def _story(store: Any, item_id: int) -> Any:
-    """The item's story (issue 15, part 3: store.stories), or None while the database has no stories room."""
+def _story(store: Any, item_id: int) -> dict[str, Any] | None:
+    """The item's story (monitor.stories): its id, title and how many feeds carried it, or None without one."""
     stories = getattr(store, "stories", None)
-    of_item = getattr(stories, "of_item", None)
-    return of_item(item_id) if of_item else None
+    found = stories.carried([item_id]).get(item_id) if stories is not None else None
+    if found is None:
+        return None
+    story_id, title, feeds = found
+    return {"id": story_id, "title": title, "carried_by": feeds}
 
 
 def _weaker(a: float | None, b: float | None) -> float | None:

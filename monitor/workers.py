@@ -56,7 +56,8 @@ def _unpack(items: list | None) -> list | None:
 
 
 def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, http: HTTPSettings,
-                 threads: int, dedup_settings: Any) -> None:
+                 threads: int, dedup_settings: Any, articles: Any = None, gate: Any = None) -> None:
+    from monitor.article.pages import PageFetcher
     from monitor.fetch import make_client
 
     relax_gc()
@@ -65,6 +66,7 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
     except OSError:
         pass
     client = make_client(http)
+    pages = PageFetcher(http, articles, gate) if articles is not None and gate is not None else None
     built: list[Any] = []
     build_lock = threading.Lock()
 
@@ -82,7 +84,7 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
 
     def run() -> None:
         while (job := jobs.get()) is not None:
-            reply = fetch_and_analyse(job, client, http, matcher, view)
+            reply = fetch_and_analyse(job, client, http, matcher, view, pages)
             if reply.items is not None:
                 reply = reply._replace(items=_for_the_wire(reply.items))
             with send_lock:
@@ -111,6 +113,8 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
         for t in pool:
             t.join()
         client.close()
+        if pages is not None:
+            pages.close()
 
 
 # ------------------------------------------------------------------------------------------- the caller's side
@@ -131,11 +135,16 @@ class WorkerFarm:
     for each other when it did)."""
 
     def __init__(self, processes: int, threads: int, watch: Sequence[WatchEntry], database: str,
-                 http: HTTPSettings, dedup_settings: Any = None, fork: bool = False) -> None:
-        from monitor.models import DedupSettings
+                 http: HTTPSettings, dedup_settings: Any = None, fork: bool = False, articles: Any = None) -> None:
+        from monitor.article.pages import HostGate
+        from monitor.models import ArticleSettings, DedupSettings
 
         dedup_settings = dedup_settings or DedupSettings()
+        articles = articles or ArticleSettings()
         ctx = multiprocessing.get_context("fork" if fork and _fork_is_safe() else "spawn")
+        # One gate for every worker (and the storing process's spare runner): per-host politeness holds for the
+        # whole poll, whichever process fetches a host's pages (monitor.article.pages says why not routing).
+        self.gate = HostGate(ctx=ctx)
         self.processes = processes
         self._workers: list[_Worker] = []
         self._replies: queue.Queue[FeedReply] = queue.Queue()
@@ -144,7 +153,8 @@ class WorkerFarm:
         for _ in range(processes):
             here, there = ctx.Pipe()
             process = ctx.Process(target=_worker_main,
-                                  args=(there, tuple(watch), database, http, threads, dedup_settings),
+                                  args=(there, tuple(watch), database, http, threads, dedup_settings, articles,
+                                        self.gate),
                                   daemon=True, name="monitor-worker")
             process.start()
             there.close()
@@ -264,7 +274,8 @@ def start_farm(config: Any, feeds: int, fork: bool = False) -> WorkerFarm | None
         return None
     threads = max(2, -(-max(1, config.http.concurrency) // processes))
     log.info("fetching and analysing in %d worker processes of %d threads each", processes, threads)
-    return WorkerFarm(processes, threads, config.watch, config.database, config.http, config.dedup, fork=fork)
+    return WorkerFarm(processes, threads, config.watch, config.database, config.http, config.dedup, fork=fork,
+                      articles=config.articles)
 
 
 def _fork_is_safe() -> bool:

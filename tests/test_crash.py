@@ -48,6 +48,7 @@ def make_feeds(folder: Path, count: int = ITEMS) -> None:
 
 def write_config(tmp_path: Path, server) -> Path:
     raw = {"database": str(tmp_path / "monitor.db"), "corpus": [], "http": {"timeout": "5s"},
+           "articles": {"full_text": "never"},  # the fixture items link to real sites: no page leaves loopback
            "feeds": [{"name": f"feed{f}", "url": server.url(f"feed{f}.xml")} for f in range(FEEDS)]}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")

@@ -29,6 +29,7 @@ MEDVEDEV = "Dmitry Medvedev"
 def write_config(tmp_path: Path, feeds: dict[str, str], watch: list[dict], interval: str = "2s") -> Path:
     """A config whose `watch:` list comes last, so a test can append an entry as a person would."""
     raw = {"database": "state/test.db", "corpus": [str(SEEDS)], "schedule": {"interval": interval, "jitter": 0},
+           "articles": {"full_text": "never"},  # the fixture items link to real sites: no page leaves loopback
            "feeds": [{"name": n, "url": u} for n, u in feeds.items()], "watch": watch}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -35,6 +35,7 @@ EXPECTED = {
 def write_config(tmp_path: Path, feeds: dict[str, str], **extra) -> Path:
     shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     raw = {"database": "state/test.db", "corpus": [str(SEEDS)],
+           "articles": {"full_text": "never"},  # the fixture items link to real sites: no page leaves loopback
            "feeds": [{"name": n, "url": u} for n, u in feeds.items()], "watch": shipped["watch"], **extra}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -133,7 +134,8 @@ def test_json_shapes_and_iso_times(polled):
     config, _, _ = polled
     item = run_json("items", "--config", str(config), "--format", "json", "--limit", "1")["items"][0]
     assert list(item) == ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                          "duplicate_of", "flagged", "matches"]
+                          "duplicate_of", "flagged", "matches", "body_source", "page_status", "page_reason"]
+    assert item["body_source"] == "feed" and item["page_status"] is None  # full_text never (write_config)
     for field in ("published", "fetched_at"):
         assert item[field].endswith("+00:00") and "T" in item[field]
     for m in item["matches"]:
@@ -142,7 +144,7 @@ def test_json_shapes_and_iso_times(polled):
     assert {f["name"] for f in feeds} == {"mehr", "isna", "abna-1256", "tasnim"}
     for f in feeds:
         assert set(f) == {"name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
-                          "next_poll", "next_poll_reason", "items"}
+                          "next_poll", "next_poll_reason", "items", "article_failures", "article_last_error"}
         assert f["last_status"] == "ok" and f["consecutive_failures"] == 0 and f["items"] >= 2
 
 

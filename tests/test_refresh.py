@@ -12,7 +12,9 @@ from conftest import LoopbackServer
 
 from test_daemon import CountingServer
 from monitor.match import Matcher
-from monitor.models import Config, FeedSpec, HTTPSettings, Schedule
+from monitor.models import ArticleSettings, Config, FeedSpec, HTTPSettings, Schedule
+
+OFFLINE = ArticleSettings(full_text="never")  # the fixture items link to real sites: no page leaves loopback
 from monitor.refresh import FeedJob, Writer
 from monitor.runner import ThreadRunner
 from monitor.store import Store
@@ -36,7 +38,7 @@ def server():
 def setup(tmp_path, server, interval: float = 60.0):
     feeds = tuple(FeedSpec(name=n, url=server.url(n)) for n in ("ok", "limited", "broken"))
     config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=feeds,
-                    watch=(), schedule=Schedule(interval=interval), http=HTTPSettings(timeout=5))
+                    watch=(), schedule=Schedule(interval=interval), http=HTTPSettings(timeout=5), articles=OFFLINE)
     store = Store.open(config.database)
     store.feeds.sync((f.name, f.url) for f in feeds)
     clock = Clock()
@@ -140,7 +142,7 @@ def test_ttl_and_max_age_survive_304s(tmp_path, path, delay, reason):
     server = ConditionalServer()
     spec = FeedSpec(name="f", url=server.url(path))
     config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=(spec,),
-                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5))
+                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5), articles=OFFLINE)
     store = Store.open(config.database)
     store.feeds.sync([(spec.name, spec.url)])
     clock = Clock()
@@ -164,7 +166,7 @@ def test_a_bad_stored_validator_is_repaired_by_the_next_poll(tmp_path):
     server = ConditionalServer()
     spec = FeedSpec(name="f", url=server.url("ttl"))
     config = Config(path=str(tmp_path / "config.yaml"), database=str(tmp_path / "m.db"), corpus=(), feeds=(spec,),
-                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5))
+                    watch=(), schedule=Schedule(interval=60), http=HTTPSettings(timeout=5), articles=OFFLINE)
     store = Store.open(config.database)
     store.feeds.sync([(spec.name, spec.url)])
     with store.transaction():  # what a database from before the fix may hold

@@ -31,7 +31,12 @@ def test_a_flagged_item_whole_with_match_positions(polled):
     whole = show(polled, item["id"])
     assert {k: whole[k] for k in item} == {**item, "matches": whole["matches"]}  # the items shape, extended
     assert set(whole) - set(item) == {"text", "article_text", "root", "copies", "story"}
-    assert whole["text"] and whole["article_text"] is None and whole["root"] is None and whole["story"] is None
+    assert whole["text"] and whole["article_text"] is None and whole["root"] is None
+    story = whole["story"]  # monitor.stories: the item's story, with how many feeds carried it
+    assert set(story) == {"id", "title", "carried_by"} and story["carried_by"] >= 1
+    assert story["id"] in {s["id"] for s in run_json("stories", "--config", str(polled), "--since", "2025-01-01",
+                                                      "--format", "json")["stories"]
+                           if item["id"] in s["items"]}
     texts = {"title": whole["title"], "text": whole["text"]}
     for match in whole["matches"]:
         assert len(match["positions"]) == match["count"]

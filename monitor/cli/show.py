@@ -78,8 +78,8 @@ def _print(record: dict[str, Any]) -> None:
         out.print(Text(f"copy: #{c['id']} {c['feed']} «{clean(display(c['title']))}»"), highlight=False)
     story = record["story"]
     if story:
-        out.print(Text(f"story: {clean(str(story.get('title') if isinstance(story, dict) else story))}"),
-                  highlight=False)
+        out.print(Text(f"story #{story['id']}: «{clean(display(story['title']))}», carried by {story['carried_by']} "
+                       f"feed{'s' if story['carried_by'] != 1 else ''}"), highlight=False)
     for label, key in (("text", "text"), ("article text", "article_text")):
         if record[key]:
             out.print(Text(f"\n— {label} —\n{clean(display(record[key]))}"), highlight=False)

@@ -39,6 +39,11 @@ def item_record(row: dict[str, Any]) -> dict[str, Any]:
     record["matches"] = [
         {"watch": m["watch"], "kind": m["kind"], "terms": m["terms"], "count": m["count"], "snippet": m["snippet"]}
         for m in row.get("matches", [])]
+    # Where the judged text came from (feed | page), and how the article page went (ok | failed | null when none
+    # was wanted) with its reason.
+    record["body_source"] = row.get("body_source") or "feed"
+    record["page_status"] = row.get("page_status")
+    record["page_reason"] = row.get("page_reason")
     return record
 
 
@@ -50,7 +55,8 @@ def to_json(rows: Iterable[dict[str, Any]], key: str = "items") -> str:
     return json.dumps({key: [item_record(r) for r in rows]}, ensure_ascii=False, indent=2)
 
 
-CSV_COLUMNS = ("id", "feed", "published", "status", "duplicate_of", "flagged", "watch", "title", "link", "snippet")
+CSV_COLUMNS = ("id", "feed", "published", "status", "duplicate_of", "flagged", "watch", "title", "link", "snippet",
+               "body_source")
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> str:
@@ -65,6 +71,7 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
             f"{dup['kind']}:{dup['ref']}" if dup else "", "yes" if rec["flagged"] else "no",
             "; ".join(f"{m['watch']} ({m['count']})" for m in rec["matches"]),
             rec["title"], rec["link"] or "", rec["matches"][0]["snippet"] if rec["matches"] else "",
+            rec["body_source"],
         ])
     return out.getvalue()
 
@@ -135,7 +142,8 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
     for row in rows:
         rec = item_record(row)
         lines = [f"[bold]{_esc(rec['title'])}[/bold]",
-                 f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"]
+                 f"{rec['feed']} · {(rec['published'] or rec['fetched_at'] or '')[:16]} · #{rec['id']}"
+                 f" · body: {rec['body_source']}"]
         if rec["link"]:
             lines.append(_esc(readable_link(rec["link"])))
         for m in rec["matches"]:
@@ -160,13 +168,16 @@ def feeds_table(rows: list[dict[str, Any]], now: datetime | None = None):
     table.add_column("status", no_wrap=True)
     table.add_column("items", justify="right", no_wrap=True)
     table.add_column("fails", justify="right", no_wrap=True)
+    table.add_column("pages", justify="right", no_wrap=True)  # article pages that failed, in all
     table.add_column("fetched", no_wrap=True)
     table.add_column("next poll", no_wrap=True)
     table.add_column("why · error", overflow="fold", ratio=1, min_width=12)
     for r in rows:
-        note = " · ".join(_esc(x) for x in (r.get("next_poll_reason"), r.get("last_error")) if x)
+        page_note = f"page: {r['article_last_error']}" if r.get("article_last_error") else None
+        note = " · ".join(_esc(x) for x in (r.get("next_poll_reason"), r.get("last_error"), page_note) if x)
         table.add_row(_esc(r["name"]), _esc((r["last_status"] or "never").replace("_", " ")), str(r["items"]),
-                      str(r["consecutive_failures"]), relative_time(r["last_fetched"], now),
+                      str(r["consecutive_failures"]), str(r.get("article_failures") or 0),
+                      relative_time(r["last_fetched"], now),
                       relative_time(r["next_poll"], now), note)
     return table
 
@@ -257,6 +268,26 @@ def render(rows: Sequence[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]
     raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
 
 
+def with_stories(rows: Iterable[dict[str, Any]], store: Any, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """The rows with their story added ("story", "story_title", "carried_by": how many feeds carried it, copies
+    included; store.stories.carried), looked up a batch at a time so a streamed report still holds one batch."""
+    pending: list[dict[str, Any]] = []
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from _storied(pending, store)
+            pending = []
+    yield from _storied(pending, store)
+
+
+def _storied(rows: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    found = store.stories.carried(r["id"] for r in rows) if rows else {}
+    for r in rows:
+        story, title, feeds = found.get(r["id"], (None, "", 0))
+        r.update(story=story, story_title=title, carried_by=feeds)
+    return rows
+
+
 def write_scheduled_report(config: Any, store: Any, now: datetime | None = None) -> Path:
     """Write the dated report of config.report (the daemon runs this as a cron job) and return its path.
 
@@ -274,7 +305,7 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
         raise ValueError("config.yaml has no report: section")
     now = now or now_utc()
     since = now - timedelta(days=settings.period_days)
-    rows = store.items.query(flagged=True, since=to_iso(since), until=to_iso(now))
+    rows = list(with_stories(store.items.query(flagged=True, since=to_iso(since), until=to_iso(now)), store))
     local = now.astimezone(zone(settings.timezone))
     text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
                   feed_key=f"scheduled:{config.path}", stream=True)

@@ -35,18 +35,17 @@ log = logging.getLogger("monitor.search")
 
 
 # ------------------------------------------------------------------------------------------ the index's words
-def index_text(title: str, body: str, article: str | None = None) -> tuple[str, str]:
-    """What the index holds for an item: its title's folded words, and its text's (the body without related
-    headlines and "read more" blocks, as the matcher reads it, then the article text's), spaces between words."""
-    title_words, text_words = index_words(title, strip_boilerplate(body))
-    if article:
-        text_words += " " + spaced_fold(strip_boilerplate(article))
-    return title_words, text_words
+def index_text(title: str, body: str, article: str | None = None) -> tuple[str, str, str | None]:
+    """What the index holds for an item: the folded words of its title, of its body without related headlines
+    and "read more" blocks (as the matcher reads it), and of its article text in the same way (None without
+    one), each with spaces between words (store.search.Search.add joins body and article)."""
+    words = index_words(title, strip_boilerplate(body))
+    return (*words[:2], spaced_fold(strip_boilerplate(article)) if article else None)
 
 
-def index_words(title: str, core: str) -> tuple[str, str]:
-    """index_text of a title and a body already without its boilerplate (text.strip_boilerplate)."""
-    return spaced_fold(title), spaced_fold(core)
+def index_words(title: str, core: str) -> tuple[str, str, str | None]:
+    """index_text of a title and a body already without its boilerplate (text.strip_boilerplate), no article."""
+    return spaced_fold(title), spaced_fold(core), None
 
 
 # What the indexed words depend on: the fold and word classes of monitor.text (a fingerprint of them, taken
@@ -90,12 +89,9 @@ def catch_up(store: Any, batch: int = 2000, progress: Callable[[int, int], None]
         for item_id, indexed, title, body, article, article_words in rows:
             if title is None:
                 continue  # no such item
-            core = strip_boilerplate(body)
-            title_words, text_words = index_words(title, core)
-            if indexed:
-                old.append((item_id, title_words, text_words + (" " + article_words if article_words else "")))
-            words = spaced_fold(strip_boilerplate(article)) if article else None
-            new.append((item_id, title_words, text_words + (" " + words if words else ""), words))
+            if indexed:  # taken out with the words it went in with
+                old.append((item_id, *index_words(title, strip_boilerplate(body))[:2], article_words))
+            new.append((item_id, *index_text(title, body, article)))
         with store.transaction():
             store.search.index_pending(old, new, [r[0] for r in rows])
         done += len(rows)

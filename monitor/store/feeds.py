@@ -79,6 +79,12 @@ class Feeds:
                 [fetched_at, status, error, etag, last_modified, next_poll, next_poll_reason, body_hash, ttl, max_age,
                  name])
 
+    def count_article_failures(self, name: str, failures: int, last_error: str | None) -> None:
+        """Add a refresh's failed article pages to the feed's count, with the last reason (`monitor feeds`)."""
+        if failures:
+            self._db.execute("UPDATE feeds SET article_failures = article_failures + ?, article_last_error = ?"
+                             " WHERE name = ?", [failures, last_error, name])
+
     def body_hash(self, name: str) -> str | None:
         """The hash of the last body whose items were stored: a server that ignores validators and re-sends
         the same bytes costs a hash, not a parse."""
@@ -88,10 +94,10 @@ class Feeds:
         """Every feed with how its last fetch went and its count of stored items, for `monitor feeds`."""
         rows = self._db.execute(
             "SELECT f.name, f.url, f.last_fetched, f.last_status, f.last_error, f.consecutive_failures,"
-            " f.next_poll, f.next_poll_reason, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items"
-            " FROM feeds f ORDER BY f.name").fetchall()
+            " f.next_poll, f.next_poll_reason, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items,"
+            " f.article_failures, f.article_last_error FROM feeds f ORDER BY f.name").fetchall()
         keys = ["name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
-                "next_poll", "next_poll_reason", "items"]
+                "next_poll", "next_poll_reason", "items", "article_failures", "article_last_error"]
         return [dict(zip(keys, row)) for row in rows]
 
     def waiting(self, now: str) -> dict[str, str]:

@@ -12,6 +12,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
 
+# The text an item was judged on: its article page's when the page was accepted, else the feed's.
+JUDGED = "CASE WHEN body_source = 'page' THEN article_text ELSE body END"
+
 
 class Items:
     """The items of one database (store.items)."""
@@ -72,10 +75,10 @@ class Items:
         return self._db.one("SELECT max(id) FROM items") or 0
 
     def windowed(self, since: str, after_id: int, limit: int) -> list[tuple[int, str, str]]:
-        """(id, title, body) of new (not duplicate) items fetched since `since` with id > after_id, by id: the
+        """(id, title, judged body: the article text when judged on the page) of new (not duplicate) items fetched since `since` with id > after_id, by id: the
         items whose fingerprints the near-duplicate check may use, read in batches."""
         return [tuple(r) for r in self._db.execute(
-            "SELECT id, title, body FROM items WHERE status = 'new' AND fetched_at >= ? AND id > ?"
+            f"SELECT id, title, {JUDGED} FROM items WHERE status = 'new' AND fetched_at >= ? AND id > ?"
             " ORDER BY id LIMIT ?", [since, after_id, limit])]
 
     # ---------------------------------------------------------------- writes
@@ -96,6 +99,25 @@ class Items:
             f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(row[c] for c in cols) for row in rows])
 
+    # ---------------------------------------------------------------- article pages
+    def page_retries(self, feed: str, limit: int = 100) -> list[tuple[int, str, str, str, str]]:
+        """(id, link, title, feed body, status) of the feed's items whose page failed once, newest first: the
+        next refresh tries each again, once (see update_pages)."""
+        return [tuple(r) for r in self._db.execute(
+            "SELECT id, link, title, body, status FROM items WHERE feed = ? AND page_status = 'failed'"
+            " AND page_attempts = 1 ORDER BY id DESC LIMIT ?", [feed, limit])]
+
+    def update_pages(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Record retried pages: each row has id, page_status, page_reason, page_attempts, and for a page now
+        accepted article_text, body_source and the judged text's hashes (None keeps the stored ones)."""
+        self._db.conn.executemany(
+            "UPDATE items SET page_status = :page_status, page_reason = :page_reason,"
+            " page_attempts = :page_attempts, article_text = coalesce(:article_text, article_text),"
+            " body_source = coalesce(:body_source, body_source), body_hash = coalesce(:body_hash, body_hash),"
+            " title_body_hash = coalesce(:title_body_hash, title_body_hash) WHERE id = :id",
+            [{"article_text": None, "body_source": None, "body_hash": None, "title_body_hash": None, **row}
+             for row in rows])
+
     # ---------------------------------------------------------------- queries of the commands
     def query(self, *, status: str = "all", flagged: bool = False, since: str | None = None,
               until: str | None = None, watch: Sequence[str] = (), feed: Sequence[str] = (),
@@ -115,7 +137,8 @@ class Items:
         where, params = self.filters(status=status, flagged=flagged, since=since, until=until, watch=watch,
                                      feed=feed, kind=kind)
         sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
-               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason FROM items i")
+               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.body_source, i.page_status, i.page_reason"
+               " FROM items i")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
@@ -123,7 +146,8 @@ class Items:
             sql += " LIMIT ?"
             params.append(limit)
         keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                "dup_kind", "dup_ref", "dup_score", "dup_reason"]  # no summary: no reader shows it
+                "dup_kind", "dup_ref", "dup_score", "dup_reason", "body_source", "page_status",
+                "page_reason"]  # no summary: no reader shows it
         cursor = self._db.execute(sql, params)
         while rows := cursor.fetchmany(batch):
             items = [dict(zip(keys, r)) for r in rows]
@@ -202,8 +226,9 @@ class Items:
             " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
 
     def rematch_batch(self, after_id: int, limit: int) -> list[tuple[int, str, str, dict[str, tuple]]]:
-        """Items with id > after_id, in id order: (id, title, body, {watch: (kind, terms json, count)})."""
-        rows = self._db.execute("SELECT id, title, body FROM items WHERE id > ? ORDER BY id LIMIT ?",
+        """Items with id > after_id, in id order: (id, title, judged body, {watch: (kind, terms json, count)});
+        the judged body is the article text when the item was judged on its page."""
+        rows = self._db.execute(f"SELECT id, title, {JUDGED} FROM items WHERE id > ? ORDER BY id LIMIT ?",
                                 [after_id, limit]).fetchall()
         old: dict[int, dict[str, tuple]] = {r[0]: {} for r in rows}
         if rows:

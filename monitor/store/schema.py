@@ -163,6 +163,24 @@ def m007_feed_freshness(db: Database) -> None:
 
 
 @migrations()
+def m008_article_pages(db: Database) -> None:
+    """Items judged on their article page: the page's text beside the feed's (`body` stays the feed's), where
+    the judged body came from (`body_source`: feed | page), how the page went (`page_status`: null when no page
+    was wanted, ok, failed; `page_reason` says why; `page_attempts`, so a failed page is retried once and never
+    again), with a partial index for the retry. Feeds count their article failures and keep the last reason."""
+    _run_script(db, """
+        ALTER TABLE items ADD COLUMN article_text TEXT;
+        ALTER TABLE items ADD COLUMN body_source TEXT NOT NULL DEFAULT 'feed' CHECK (body_source IN ('feed', 'page'));
+        ALTER TABLE items ADD COLUMN page_status TEXT CHECK (page_status IN ('ok', 'failed'));
+        ALTER TABLE items ADD COLUMN page_reason TEXT;
+        ALTER TABLE items ADD COLUMN page_attempts INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX items_page_retry ON items(feed, id) WHERE page_status = 'failed' AND page_attempts = 1;
+        ALTER TABLE feeds ADD COLUMN article_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feeds ADD COLUMN article_last_error TEXT
+        """)
+
+
+@migrations()
 def m010_search_index(db: Database) -> None:
     """The full-text index of `monitor search` (monitor/store/search.py): a contentless FTS5 table of each
     item's folded words (the words are the items' own texts folded: storing them again would double what an
@@ -176,6 +194,29 @@ def m010_search_index(db: Database) -> None:
         CREATE TABLE search_articles (item_id INTEGER PRIMARY KEY, words TEXT NOT NULL);
         CREATE TABLE search_pending (item_id INTEGER PRIMARY KEY);
         INSERT INTO search_pending (item_id) SELECT id FROM items
+        """)
+
+
+@migrations()
+def m011_stories(db: Database) -> None:
+    """Stories: items of different feeds and days about one event (monitor.stories). A story's id is its first
+    item's id. story_items holds each item's story and, for a new item, its packed terms, so the writer's window
+    is read back without text work. Items stored before this migration get their stories from housekeeping
+    (housekeeping.assign_stories, on the next poll or daemon start), not here: that is text work, which the
+    store does not do."""
+    _run_script(db, """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            first_seen TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX stories_first_seen ON stories(first_seen);
+        CREATE TABLE story_items (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            terms BLOB
+        );
+        CREATE INDEX story_items_story ON story_items(story_id)
         """)
 
 

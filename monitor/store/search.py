@@ -30,6 +30,9 @@ TABLE = "search"
 PENDING = "search_pending"
 ARTICLES = "search_articles"
 RANKED = 20_000  # the newest matches ranked by bm25 (see Search.query)
+# An item's row as Items.query gives it (without matches).
+ITEM_COLUMNS = ("id", "guid", "feed", "title", "link", "published", "fetched_at", "status", "dup_kind", "dup_ref",
+                "dup_score", "dup_reason", "body_source", "page_status", "page_reason")
 
 
 class Search:
@@ -38,7 +41,7 @@ class Search:
     def __init__(self, db: Db) -> None:
         self._db = db
         self._article_column: bool | None = None
-        self._pending: list[tuple[int, str, str]] = []  # rows waiting for the commit (see add)
+        self._pending: list[tuple[int, str, str, str | None]] = []  # rows waiting for the commit (see add)
 
     # ---------------------------------------------------------------- state
     def exists(self) -> bool:
@@ -50,8 +53,9 @@ class Search:
         return self._db.one(f"SELECT count(*) FROM {PENDING}")
 
     # ---------------------------------------------------------------- writes
-    def add(self, docs: Iterable[tuple[int, str, str]]) -> None:
-        """Index items just inserted: (item id, folded title words, folded text words), words joined by spaces.
+    def add(self, docs: Iterable[tuple[int, str, str, str | None]]) -> None:
+        """Index items just inserted: (item id, title words, body words, article words or None), each folded
+        words with spaces between them (monitor.search.index_text); the body's and article's are one column.
 
         Inside a transaction the rows wait in memory and are written just before the commit (CommitHooks), as
         the fingerprints are: FTS5 writes its pending terms out as a new segment at every savepoint, and each
@@ -60,12 +64,17 @@ class Search:
         if self._db.deferring and self._db.conn.in_transaction:
             self._pending.extend(docs)
             return
-        self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", docs)
+        self._write(list(docs))
+
+    def _write(self, docs: list[tuple[int, str, str, str | None]]) -> None:
+        self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", _rows(docs))
+        self._db.conn.executemany(f"INSERT OR REPLACE INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
+                                  [(d[0], d[3]) for d in docs if d[3]])
 
     def before_commit(self) -> None:
         if self._pending:
-            rows, self._pending = self._pending, []
-            self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", rows)
+            docs, self._pending = self._pending, []
+            self._write(docs)
 
     def after_commit(self) -> None:
         pass
@@ -93,17 +102,15 @@ class Search:
             f" LEFT JOIN items i ON i.id = p.item_id LEFT JOIN {ARTICLES} a ON a.item_id = p.item_id"
             " ORDER BY p.item_id LIMIT ?", [limit])]
 
-    def index_pending(self, old: Sequence[tuple[int, str, str]], new: Sequence[tuple[int, str, str, str | None]],
-                      done: Sequence[int]) -> None:
+    def index_pending(self, old: Sequence[tuple[int, str, str, str | None]],
+                      new: Sequence[tuple[int, str, str, str | None]], done: Sequence[int]) -> None:
         """Replace the rows of items taken from pending_batch and mark them done; call inside one transaction.
-        `old`: (id, title words, text words) exactly as they were indexed; `new`: (id, title words, text words,
-        article words or None) to index now."""
+        `old`: the rows of those indexed now, with exactly the words they went in with; `new`: the rows to index
+        (both as `add` takes them)."""
         self._db.conn.executemany(f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-                                  old)
-        self.add((item_id, title, text) for item_id, title, text, _ in new)
+                                  _rows(old))
         self._db.conn.executemany(f"DELETE FROM {ARTICLES} WHERE item_id = ?", [(i,) for i in done])
-        self._db.conn.executemany(f"INSERT INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
-                                  [(item_id, words) for item_id, _, _, words in new if words])
+        self.add(new)
         self._db.conn.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in done])
 
     def restart(self) -> None:
@@ -149,14 +156,12 @@ class Search:
         cut = "" if limit is None else \
             f" WHERE m.rank <= (SELECT max(rank) FROM (SELECT rank FROM m ORDER BY rank LIMIT {int(limit)}))"
         sql = (f"WITH m AS MATERIALIZED ({inner})"
-               " SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
-               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, m.rank FROM m JOIN items i ON i.id = m.id"
+               f" SELECT {', '.join('i.' + k for k in ITEM_COLUMNS)}, m.rank FROM m JOIN items i ON i.id = m.id"
                f"{cut} ORDER BY m.rank, coalesce(i.published, i.fetched_at) DESC, i.id DESC")
         args: list[Any] = [expression, *params]
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                "dup_kind", "dup_ref", "dup_score", "dup_reason", "rank"]
+        keys = [*ITEM_COLUMNS, "rank"]
         try:
             return [dict(zip(keys, r)) for r in self._db.execute(sql, args)]
         except sqlite3.OperationalError as exc:
@@ -177,10 +182,8 @@ class Search:
     # ---------------------------------------------------------------- one item whole (monitor show)
     def item(self, item_id: int) -> dict[str, Any] | None:
         """One item's row, as Items.query gives it (without matches), or None."""
-        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                "dup_kind", "dup_ref", "dup_score", "dup_reason"]
-        row = self._db.execute(f"SELECT {', '.join(keys)} FROM items WHERE id = ?", [item_id]).fetchone()
-        return dict(zip(keys, row)) if row else None
+        row = self._db.execute(f"SELECT {', '.join(ITEM_COLUMNS)} FROM items WHERE id = ?", [item_id]).fetchone()
+        return dict(zip(ITEM_COLUMNS, row)) if row else None
 
     def copies(self, kind: str, ref: str) -> list[dict[str, Any]]:
         """The items stored as duplicates of a corpus document or an item (kind "corpus" or "item"), by id."""
@@ -194,6 +197,11 @@ class Search:
         if self._article_column is None:
             self._article_column = any(r[1] == "article_text" for r in self._db.execute("PRAGMA table_info(items)"))
         return self._article_column
+
+
+def _rows(docs: Iterable[tuple[int, str, str, str | None]]) -> list[tuple[int, str, str]]:
+    """(rowid, title, text) of the table: the body's words, then the article's."""
+    return [(item_id, title, f"{body} {article}" if article else body) for item_id, title, body, article in docs]
 
 
 def _quote(term: str) -> str:

@@ -78,6 +78,7 @@ def poll_peak_mb(config: Path) -> tuple[int, float, str]:
 
 def write_config(folder: Path, feeds: dict[str, str]) -> Path:
     raw = {"database": str(folder / "monitor.db"), "corpus": [],
+           "articles": {"full_text": "never"},  # the fixture items link to real sites: no page leaves loopback
            "http": {"timeout": "2s", "concurrency": 8, "max_redirects": 5},
            "feeds": [{"name": name, "url": url} for name, url in feeds.items()]}
     path = folder / "config.yaml"
