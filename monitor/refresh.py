@@ -300,7 +300,7 @@ class Writer:
                                 snapshot=held, keys=[a.item.key for a in items], feed=feed)
         ids = self.store.items.reserve_ids(len(items))
         fetched_at = to_iso(now)
-        rows, matches = [], []
+        rows, matches, flagged = [], [], []
         for item_id, analysed in zip(ids, items):
             item, fp = analysed.item, analysed.fingerprint
             verdict = judge.next(item_id)
@@ -320,9 +320,17 @@ class Writer:
                 continue
             outcome.new += 1
             outcome.flagged += bool(analysed.matches)
+            if analysed.matches:
+                flagged.append((item_id, analysed.matches))
             self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
+        if flagged and self.config.notify:  # their alerts commit with them (monitor.notify); duplicates get none
+            from monitor.notify.routing import outbox_rows
+            from monitor.notify.timing import stamp
+
+            self.store.outbox.add([row for item_id, found in flagged
+                                   for row in outbox_rows(self.config.notify, item_id, found)], stamp(now_utc()))
 
     # ---------------------------------------------------------------- the next poll
     def interval(self, spec: FeedSpec) -> tuple[float, str | None]:

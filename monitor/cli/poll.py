@@ -33,6 +33,25 @@ def poll(config_path: str, feed_names: tuple[str, ...], force: bool, verbose: in
     feeds = _select_feeds(config, feed_names)
     summary = _run_cycle(config, feeds, honour_retry_after=not force)
     _print_cycle(summary)
+    if config.notify:
+        _send_alerts(config)
+
+
+def _send_alerts(config) -> None:
+    """The outbox drained once the cycle is committed: immediate alerts, and a digest whose period ended."""
+    from monitor.notify.sender import Sender
+    from monitor.report.view import clean
+    from monitor.store import Store
+
+    store = Store.open(config.database)
+    try:
+        done = Sender(store, config).drain()
+    finally:
+        store.close()
+    line = f"alerts: {done.sent} sent, {done.failed} not sent"
+    line += "".join(f"; {name}: {why}" for name, why in done.errors.items())
+    line += f"; held: {', '.join(done.held)} (quiet hours or backing off)" if done.held else ""
+    click.echo(clean(line))
 
 
 def _select_feeds(config, names: tuple[str, ...]):

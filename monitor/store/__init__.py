@@ -9,7 +9,7 @@
 
 The rooms: `db` (the connection, transactions, commit groups; db.py), the schema and its migrations
 (schema.py), `feeds`, `items` and their queries, `matches`, `corpus`, `fingerprints` (the near-duplicate
-index and its write-behind buffer) and `meta` (small key/value state). The invariants live here: one
+index and its write-behind buffer), `meta` (small key/value state) and `outbox` (alerts to send). The invariants live here: one
 transaction per feed, items unique per (feed, key), validators saved in the same transaction as the items they
 describe, and a crash at any point leaving either the whole feed's work or none of it.
 """
@@ -26,6 +26,7 @@ from monitor.store.fingerprints import Fingerprints
 from monitor.store.items import Items
 from monitor.store.matches import Matches
 from monitor.store.meta import Meta
+from monitor.store.outbox import Outbox
 
 
 class Store:
@@ -40,6 +41,7 @@ class Store:
         self.matches = Matches(db)
         self.corpus = Corpus(db, self.fingerprints)
         self.meta = Meta(db)
+        self.outbox = Outbox(db)  # alerts to send (monitor.notify)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
@@ -71,4 +73,4 @@ class Store:
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
-           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Store"]
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Store"]

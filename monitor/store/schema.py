@@ -162,6 +162,29 @@ def m007_feed_freshness(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN retry_until TEXT")
 
 
+@migrations()
+def m009_outbox(db: Database) -> None:
+    """The alert outbox (issue 14): one row per (destination, flagged item), written in the transaction that
+    stores the item, so a crash never loses an alert; the sender marks it sent after the service answered.
+    UNIQUE (destination, item_id): a re-match or a replayed feed never queues an alert twice."""
+    _run_script(db, """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT,
+            last_error TEXT,
+            sent_at TEXT,
+            UNIQUE (destination, item_id)
+        );
+        CREATE INDEX outbox_pending ON outbox(status, destination, id)
+        """)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""
