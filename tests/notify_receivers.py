@@ -63,6 +63,14 @@ class JSONReceiver(LoopbackServer):
             return [m.group(1) for _, body in self.received if (m := ID.search(body.get("message", "")))]
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SMTPReceiver:
     """aiosmtpd's server on 127.0.0.1 (a real SMTP conversation); `messages` holds each mail's parsed form."""
 
@@ -79,9 +87,9 @@ class SMTPReceiver:
                 receiver.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.port = free_port()  # aiosmtpd checks its server by connecting to the port: it cannot be 0
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
     def close(self) -> None:
         self.controller.stop()
