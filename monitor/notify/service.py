@@ -10,6 +10,7 @@ masked: it is what `monitor notify test` prints and what the outbox keeps as las
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ class Service:
         box = apprise.Apprise()
         box.add(self.plugin)
         fmt = apprise.NotifyFormat.HTML if self.html else apprise.NotifyFormat.TEXT
+        if self.html and self.max_title <= 0:  # Apprise puts the title, as it is, in the HTML body (Telegram)
+            title = html.escape(title, quote=False)
         logger = logging.getLogger("apprise")  # Apprise logs under its package name
         with _CAPTURE, apprise.LogCapture(level=logging.INFO) as captured:
             # Apprise's lines reach our log only as our own, masked line (the sender's), never raw.
