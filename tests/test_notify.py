@@ -231,3 +231,18 @@ def test_a_rematch_alerts_only_on_items_fetched_within_notify_backfill(tmp_path,
     medvedev_items = {i for i, it in flagged(config).items() if any(m["watch"] == medvedev for m in it["matches"])}
     # One story per destination: a Medvedev item already alerted as a figure's is not queued again.
     assert gained and gained == sorted(medvedev_items - before) and len(rows) == len(before) + len(gained)
+
+
+def test_status_and_notify_list_never_import_apprise(tmp_path, feed_server, receiver):
+    """Apprise (and its 190 plugins) loads where a message is sent, never in the read commands."""
+    import subprocess
+    import sys
+
+    config = write_config(tmp_path, fixture_feeds(feed_server), [{"name": "desk", "url": receiver.json_url()}])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    for args in (("status",), ("notify", "list")):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "monitor", *args, "--config", str(config)],
+                              capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 0, proc.stderr
+        imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
+        assert "monitor" in imported and not imported & {"apprise", "hazm", "httpx", "apscheduler"}, args
