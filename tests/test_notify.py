@@ -246,3 +246,33 @@ def test_status_and_notify_list_never_import_apprise(tmp_path, feed_server, rece
         assert proc.returncode == 0, proc.stderr
         imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
         assert "monitor" in imported and not imported & {"apprise", "hazm", "httpx", "apscheduler"}, args
+
+
+def test_a_url_no_service_reads_and_a_removed_destination_fail_their_rows_without_blocking_others(
+        tmp_path, feed_server, receiver):
+    feeds = fixture_feeds(feed_server)
+    config = write_config(tmp_path, feeds, [{"name": "bogus", "url": "nosuchservice://x/y"},
+                                            {"name": "desk", "url": receiver.json_url(), "quiet": _quiet_now()}])
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0 and "bogus: Apprise cannot read this URL" in proc.stdout, proc.stdout
+    rows = outbox(config)
+    assert {r["status"] for r in rows if r["destination"] == "bogus"} == {"failed"}
+    status = run_cli("status", "--config", str(config)).stdout
+    assert "notify bogus: failing, 0 pending, 0 sent, 6 failed; last answer: Apprise cannot read" in status
+    assert "notify desk: ok, 6 pending" in status and receiver.attempts == []  # desk is in its quiet hours
+
+    # desk leaves the config while its alerts wait: they are marked failed, not sent, not kept forever.
+    write_config(tmp_path, feeds, [{"name": "other", "url": receiver.json_url()}])
+    assert run_cli("poll", "--config", str(config)).returncode == 0
+    desk = [r for r in outbox(config) if r["destination"] == "desk"]
+    assert len(desk) == 6 and {r["status"] for r in desk} == {"failed"}
+    assert desk[0]["last_error"] == "the destination was removed from the config" and receiver.attempts == []
+
+
+def _quiet_now() -> str:
+    from datetime import timedelta
+
+    from monitor.dates import TEHRAN, now_utc
+
+    local = now_utc().astimezone(TEHRAN)
+    return f"{local - timedelta(minutes=2):%H:%M}-{local + timedelta(minutes=3):%H:%M}"

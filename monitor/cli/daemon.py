@@ -127,9 +127,9 @@ def status(config_path: str, fmt: str) -> None:
     click.echo(f"today (since 00:00 Tehran, by published time): {data['new_today']} new items, "
                f"{data['flagged_today']} flagged")
     for d in data["notify"]:  # alert destinations: names only, never a URL (it may hold a token)
-        state = "failing" if d["retrying"] else "ok"
+        state = "failing" if d["retrying"] or (d["failed"] and not d["sent"]) else "ok"
         line = f"notify {d['destination']}: {state}, {d['pending']} pending, {d['sent']} sent, {d['failed']} failed"
-        if d["retrying"] and d["last_error"]:
+        if state == "failing" and d["last_error"]:
             line += f"; last answer: {d['last_error']}"
         click.echo(clean(line))
 

@@ -108,6 +108,9 @@ class Sender:
             if not rows:
                 return
             service = self._service(spec)
+            if not service.usable:  # no service reads the URL: every pending row fails, none is tried
+                self._record(spec, rows, service.send("", ""), result, usable=False)
+                continue
             for row in rows:
                 if self.stopping():
                     return
