@@ -8,7 +8,7 @@ import re
 import shutil
 import signal
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,9 @@ def test_each_flagged_item_alerts_once_within_5s_and_copies_alert_nothing(tmp_pa
         queued = datetime.fromisoformat(row["created_at"]).timestamp()
         assert 0 <= at - queued <= 5, (at - queued, row)
 
+    beside = run_cli("poll", "--config", str(config))  # a poll beside the daemon sends nothing itself
+    assert beside.returncode == 0 and f"alerts: left to the running daemon (pid {daemon.proc.pid})" in beside.stdout
+
     # The stories again, from another feed: a syndicated copy and the same link. Stored as duplicates; no alert.
     (folder / "copies.xml").write_text(_copies_of_tasnim(), encoding="utf-8")
     wait_for(lambda: item_count(config) == 16, timeout=20, what="the copies stored", daemon=daemon)
@@ -129,3 +132,24 @@ def test_kill_9_between_commit_and_send_then_restart_the_alert_arrives(tmp_path,
     assert sorted(receiver.ids()) == sorted(str(r["id"]) for r in outbox(config)) and hung in receiver.ids()
     assert len(receiver.received) == 6 and all(r["status"] == "sent" for r in outbox(config))
     assert again.stop() == 0
+
+
+def test_quiet_hours_in_the_daemon_hold_alerts_until_they_end(tmp_path, feeds_dir, receiver, start):
+    """Quiet until the next minute (Tehran time): nothing is sent before it, everything soon after."""
+    from monitor.dates import TEHRAN, now_utc
+
+    if now_utc().second > 45:  # leave the quiet period at least 15 s to be seen holding
+        time.sleep(61 - now_utc().second)
+    local = now_utc().astimezone(TEHRAN)
+    ends = (local.replace(second=0, microsecond=0) + timedelta(minutes=1))
+    quiet = f"{local - timedelta(minutes=1):%H:%M}-{ends:%H:%M}"
+    _, server = feeds_dir
+    config = write_config(tmp_path, _feeds(server), [{"name": "desk", "url": receiver.json_url(), "quiet": quiet}])
+    daemon = start(config)
+    wait_for(lambda: len(outbox(config)) == 6, timeout=20, what="six alerts queued", daemon=daemon)
+    while now_utc() < ends - timedelta(seconds=1):
+        assert receiver.attempts == [], "an alert was sent during quiet hours"
+        time.sleep(0.2)
+    wait_for(lambda: len(receiver.received) == 6, timeout=15, what="the held alerts", daemon=daemon)
+    assert all(at >= ends.timestamp() for at, _ in receiver.received)
+    assert daemon.stop() == 0

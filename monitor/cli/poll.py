@@ -39,10 +39,15 @@ def poll(config_path: str, feed_names: tuple[str, ...], force: bool, verbose: in
 
 def _send_alerts(config) -> None:
     """The outbox drained once the cycle is committed: immediate alerts, and a digest whose period ended."""
+    from monitor.daemon.lock import running_daemon
     from monitor.notify.sender import Sender
     from monitor.report.view import clean
     from monitor.store import Store
 
+    holder = running_daemon(config.database)
+    if holder is not None:  # two senders would send the same rows: the daemon's sender has them already
+        click.echo(f"alerts: left to the running daemon (pid {holder.get('pid', '?')})")
+        return
     store = Store.open(config.database)
     try:
         done = Sender(store, config).drain()

@@ -53,6 +53,7 @@ class Sender:
         """A new config: services are loaded again (a URL may have changed); backoffs are kept."""
         self.config = config
         self._services.clear()
+        self._restored = False  # a destination removed by the edit: its rows are failed on the next drain
 
     def _service(self, spec: NotifySpec) -> Any:
         from monitor.notify.service import load
