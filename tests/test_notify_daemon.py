@@ -110,17 +110,25 @@ def test_a_failing_receiver_is_retried_while_polling_goes_on_and_no_secret_leaks
     assert "notify desk: not sent" in log and "500" in log and SECRET not in log and "Traceback" not in log
 
 
-def test_kill_9_between_commit_and_send_then_restart_the_alert_arrives(tmp_path, feeds_dir, receiver, start):
+def test_kill_9_between_commit_and_send_then_restart_the_alert_arrives(tmp_path, feeds_dir, receiver, start,
+                                                                     request):
     """The receiver takes the first post and hangs: the item and its alert are committed and the send is in
-    flight when the daemon is killed. After the restart every alert arrives, none is received twice."""
+    flight when the daemon is killed, while another destination gets all its alerts meanwhile. After the
+    restart every alert arrives, none is received twice."""
     _, server = feeds_dir
     receiver.hang = 60
-    config = write_config(tmp_path, _feeds(server), [{"name": "desk", "url": receiver.json_url()}])
+    other = JSONReceiver()
+    request.addfinalizer(other.close)
+    config = write_config(tmp_path, _feeds(server), [{"name": "desk", "url": receiver.json_url()},
+                                                      {"name": "other", "url": other.json_url()}])
     daemon = start(config)
     wait_for(lambda: len(receiver.attempts) == 1, timeout=30, what="the send in flight", daemon=daemon)
     polls = len(server.requests)
     wait_for(lambda: len(server.requests) >= polls + 4, timeout=20, what="polls while the send hangs",
              daemon=daemon)
+    # The other destination is not held up by the hanging one.
+    wait_for(lambda: len(other.received) == 6, timeout=10, what="the other destination's alerts", daemon=daemon)
+    assert len(receiver.attempts) == 1
     hung = re.search(r"id (\d+)$", receiver.attempts[0][1]["message"]).group(1)
     assert {r["id"]: r["status"] for r in outbox(config)}[int(hung)] == "pending"
     daemon.proc.send_signal(signal.SIGKILL)
@@ -129,8 +137,10 @@ def test_kill_9_between_commit_and_send_then_restart_the_alert_arrives(tmp_path,
     again = start(config)
     wait_for(lambda: len(receiver.received) == 6, timeout=30, what="every alert after the restart", daemon=again)
     time.sleep(1.5)
-    assert sorted(receiver.ids()) == sorted(str(r["id"]) for r in outbox(config)) and hung in receiver.ids()
+    desk = [r for r in outbox(config) if r["destination"] == "desk"]
+    assert sorted(receiver.ids()) == sorted(str(r["id"]) for r in desk) and hung in receiver.ids()
     assert len(receiver.received) == 6 and all(r["status"] == "sent" for r in outbox(config))
+    assert len(other.received) == 6  # nothing sent twice to the destination whose sends had all finished
     assert again.stop() == 0
 
 

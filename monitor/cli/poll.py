@@ -49,9 +49,11 @@ def _send_alerts(config) -> None:
         click.echo(f"alerts: left to the running daemon (pid {holder.get('pid', '?')})")
         return
     store = Store.open(config.database)
+    sender = Sender(store, config)
     try:
-        done = Sender(store, config).drain()
+        done = sender.drain()
     finally:
+        sender.close()
         store.close()
     line = f"alerts: {done.sent} sent, {done.failed} not sent"
     line += "".join(f"; {name}: {why}" for name, why in done.errors.items())

@@ -2,7 +2,8 @@
 
 The writer wakes it after every stored reply, and it looks once a second anyway (a backoff ending, quiet hours
 ending, a digest period ending). It shares the daemon's store under the writer lock, held only to read a batch
-of rows or mark one sent (monitor.notify.sender), so a slow or hanging service never holds up a poll. Nothing
+of rows or mark one sent (monitor.notify.sender), so a slow or hanging service never holds up a poll, and each
+destination sends from a thread of its own, so it never holds up another destination either. Nothing
 is started when the config has no `notify:` destination; one added by a live edit starts it.
 """
 
@@ -43,6 +44,10 @@ class AlertThread:
     def wake(self) -> None:
         self._wake.set()
 
+    def close(self) -> None:
+        if self.sender is not None:
+            self.sender.close()
+
     def reconfigure(self) -> None:
         if self.sender is not None:
             self.sender.reconfigure(self.daemon.config)
@@ -59,10 +64,7 @@ class AlertThread:
             if daemon.stopping.is_set():
                 return
             try:
-                done = self.sender.drain()
-                if done.sent or done.failed:
-                    log.info("notify: %d sent, %d not sent%s", done.sent, done.failed,
-                             "".join(f"; {name}: {why}" for name, why in done.errors.items()))
+                self.sender.drain(wait_all=False)  # each destination in its own thread; each send is logged
             except Stopped:
                 return
             except MonitorError as exc:  # the database locked or full: the rows stay pending, tried again

@@ -145,6 +145,7 @@ class Daemon:
         if got:
             self.jobs.log_summary()
         self.lock.close()
+        self.alerts.close()  # a send still waiting on a slow service is not waited for
         if self.runner is not None:
             self.runner.close(wait=False)  # a fetch still waiting on a slow server is not waited for
         if self.store is not None and got:

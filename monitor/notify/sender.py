@@ -13,13 +13,15 @@ restart (the rows keep their next attempt).
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, ContextManager
 
 from monitor.dates import TEHRAN, now_utc, to_iso
+from monitor.errors import MonitorError
 from monitor.models import Config, NotifySpec
 from monitor.notify import message, routing, timing
 from monitor.notify.timing import stamp
@@ -36,18 +38,29 @@ class Drained:
     failed: int = 0
     held: list[str] = field(default_factory=list)  # destinations in quiet hours or backing off
     errors: dict[str, str] = field(default_factory=dict)  # destination -> what its service last answered
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # destinations drain in threads
 
 
 class Sender:
-    """Drain the outbox of `store` for `config.notify`. `clock` is the time the sender believes (tests set it)."""
+    """Drain the outbox of `store` for `config.notify`. `clock` is the time the sender believes (tests set it).
+
+    Each destination drains in a thread of its own (a pool): a service that hangs holds up its own alerts only,
+    never another destination's. `lock` guards the store's one connection (the daemon's writer lock)."""
 
     def __init__(self, store: Any, config: Config, *, lock: ContextManager | None = None,
                  clock: Callable[[], datetime] = now_utc, stopping: Callable[[], bool] = lambda: False) -> None:
         self.store, self.config, self.clock, self.stopping = store, config, clock, stopping
-        self.lock = lock or contextlib.nullcontext()
+        self.lock = lock or threading.RLock()
         self._services: dict[str, Any] = {}
         self._blocked: dict[str, datetime] = {}
         self._restored = False
+        self._busy: set[str] = set()
+        self._mutex = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="monitor-notify")
+
+    def close(self) -> None:
+        """Stop the pool; a send still waiting on a slow service is not waited for."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def reconfigure(self, config: Config) -> None:
         """A new config: services are loaded again (a URL may have changed); backoffs are kept."""
@@ -82,24 +95,44 @@ class Sender:
                                                       "the config")
 
     # ---------------------------------------------------------------- the one entry point
-    def drain(self) -> Drained:
-        """Send what is due now, destination by destination; return what was done."""
+    def drain(self, *, wait_all: bool = True) -> Drained:
+        """Send what is due now, each destination in its own thread; one still busy from the last drain is left
+        to finish. `wait_all`: return once every destination is done (a poll); the daemon does not wait."""
         if not self._restored:
             self._restore()
         result = Drained()
+        futures = []
         for spec in self.config.notify:
             if self.stopping():
                 break
+            with self._mutex:
+                if spec.name in self._busy:
+                    continue
+                self._busy.add(spec.name)
+            futures.append(self._pool.submit(self._one, spec, result))
+        if wait_all:
+            wait(futures)
+        return result
+
+    def _one(self, spec: NotifySpec, result: Drained) -> None:
+        try:
             now = self.clock()
             blocked = self._blocked.get(spec.name)
             if (blocked and blocked > now) or timing.in_quiet(spec, now):
-                result.held.append(spec.name)
-                continue
-            if spec.mode == "digest":
+                with result.lock:
+                    result.held.append(spec.name)
+            elif spec.mode == "digest":
                 self._digest(spec, now, result)
             else:
                 self._immediate(spec, result)
-        return result
+        except MonitorError as exc:  # the daemon stopping, the database locked or full: the rows stay pending
+            if not self.stopping():
+                log.error("notify %s: %s", spec.name, exc)
+        except Exception:  # a bug must not end the sender
+            log.exception("notify %s: unexpected error", spec.name)
+        finally:
+            with self._mutex:
+                self._busy.discard(spec.name)
 
     # ---------------------------------------------------------------- immediate: one message per item
     def _immediate(self, spec: NotifySpec, result: Drained) -> None:
@@ -139,11 +172,15 @@ class Sender:
                 self.store.outbox.mark_retry(ids, answer.text, stamp(until))
                 self._blocked[spec.name] = until
         if answer.ok:
-            result.sent += len(ids)
+            with result.lock:
+                result.sent += len(ids)
             self._blocked.pop(spec.name, None)
+            log.info("notify %s: sent %s", spec.name, ", ".join(f"alert {r['id']} (item {r['item_id']})"
+                                                                  for r in rows[:5]) + ("…" if len(rows) > 5 else ""))
             return True
-        result.failed += len(ids)
-        result.errors[spec.name] = answer.text
+        with result.lock:
+            result.failed += len(ids)
+            result.errors[spec.name] = answer.text
         log.warning("notify %s: not sent (%s)%s", spec.name, answer.text,
                     "; given up: no service reads this URL" if not usable else
                     f"; next try at {to_iso(self._blocked[spec.name])}")

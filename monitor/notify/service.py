@@ -4,15 +4,16 @@ Why Apprise and no client of our own: it is well kept, reads one URL per destina
 changedetection.io already write), knows each service's limits (`body_maxlen`, the formats it renders) and its
 failure answers. It is imported here, lazily, so `monitor status` and the read commands never load it.
 
-What the service answered comes from Apprise's log of the call (apprise.LogCapture, its public way to read it),
-masked: it is what `monitor notify test` prints and what the outbox keeps as last_error.
+What the service answered comes from the call's own log (Apprise 2's result of notify(), per call, so threads
+sending to different services never read each other's; the process-wide LogCapture of Apprise 1 was not), masked:
+it is what `monitor notify test` prints and what the outbox keeps as last_error. Apprise's logger is set to INFO
+(so the result holds "Sent ...") and kept out of our log, where the sender writes its own masked line.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,6 @@ from monitor.notify.masking import mask
 
 READ_TIMEOUT = 10.0  # seconds a service may take to answer (Apprise's rto): a hanging one is a failed try
 CONNECT_TIMEOUT = 5.0
-_CAPTURE = threading.Lock()  # Apprise's log capture is process-wide: one send at a time reads it
 
 
 @dataclass(frozen=True)
@@ -54,25 +54,18 @@ class Service:
         fmt = apprise.NotifyFormat.HTML if self.html else apprise.NotifyFormat.TEXT
         if self.html and self.max_title <= 0:  # Apprise puts the title, as it is, in the HTML body (Telegram)
             title = html.escape(title, quote=False)
-        logger = logging.getLogger("apprise")  # Apprise logs under its package name
-        with _CAPTURE, apprise.LogCapture(level=logging.INFO) as captured:
-            # Apprise's lines reach our log only as our own, masked line (the sender's), never raw.
-            propagate, logger.propagate = logger.propagate, False
-            try:
-                ok = bool(box.notify(body=body, title=title, body_format=fmt))
-            except Exception as exc:  # a plugin's own bug: a failed try, never a dead sender
-                ok = False
-                logger.warning("%s: %s", type(exc).__name__, exc)
-            finally:
-                logger.propagate = propagate
-            said = captured.getvalue()
-        return Answer(ok, mask(_summary(said, ok), self.spec.secrets))
+        try:
+            # The call's own log (Apprise 2's result): what this service answered, whatever other threads send.
+            result = box.notify(body=body, title=title, body_format=fmt, log_level=logging.INFO)
+        except Exception as exc:  # a plugin's own bug: a failed try, never a dead sender
+            return Answer(False, mask(f"{type(exc).__name__}: {exc}", self.spec.secrets))
+        lines = [entry.message for entry in result.logs()]
+        return Answer(bool(result), mask(_summary(lines, bool(result)), self.spec.secrets))
 
 
-def _summary(log_text: str, ok: bool) -> str:
+def _summary(lines: list[str], ok: bool) -> str:
     """The lines of Apprise's log that say how the service answered, joined on one line."""
-    lines = [line.split(" - ", 2)[-1].strip() for line in log_text.splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith("Notifying ")] or lines
+    lines = [line.strip() for line in lines if line.strip() and not line.startswith("Notifying ")]
     text = "; ".join(lines) or ("sent" if ok else "failed (no answer recorded)")
     return " ".join(text.split())[:500]
 
@@ -80,6 +73,10 @@ def _summary(log_text: str, ok: bool) -> str:
 def load(spec: NotifySpec) -> Service:
     """The destination's service, with its URL read by Apprise (timeouts added when the URL sets none)."""
     import apprise
+
+    apprise_log = logging.getLogger("apprise")  # Apprise logs under its package name
+    apprise_log.setLevel(logging.INFO)
+    apprise_log.propagate = False  # its raw lines may quote a URL: only the sender's masked line is logged
 
     url = spec.url
     extra = [f"{k}={v}" for k, v in (("rto", READ_TIMEOUT), ("cto", CONNECT_TIMEOUT)) if f"{k}=" not in url]
