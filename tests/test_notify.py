@@ -276,3 +276,19 @@ def _quiet_now() -> str:
 
     local = now_utc().astimezone(TEHRAN)
     return f"{local - timedelta(minutes=2):%H:%M}-{local + timedelta(minutes=3):%H:%M}"
+
+
+def test_an_alert_whose_item_lost_its_flag_before_it_went_is_not_sent(tmp_path, feed_server, receiver):
+    feeds = fixture_feeds(feed_server)
+    config = write_config(tmp_path, feeds, [{"name": "desk", "url": receiver.json_url(), "quiet": _quiet_now()}])
+    assert run_cli("poll", "--config", str(config)).returncode == 0  # held by the quiet hours
+    only_motalefeh = {i for i, it in flagged(config).items() if {m["watch"] for m in it["matches"]} == {MOTALEFEH}}
+    assert only_motalefeh
+    # The entry leaves the watch list (and the quiet hours end) before the alerts go.
+    write_config(tmp_path, feeds, [{"name": "desk", "url": receiver.json_url()}],
+                 watch=[w for w in SHIPPED_WATCH if w["name"] != MOTALEFEH])
+    assert run_cli("poll", "--config", str(config)).returncode == 0  # re-matches first, then sends
+    rows = {r["item_id"]: r for r in outbox(config)}
+    assert {i for i, r in rows.items() if r["status"] == "failed"} == only_motalefeh
+    assert "no longer matches" in rows[min(only_motalefeh)]["last_error"]
+    assert len(receiver.received) == 6 - len(only_motalefeh)

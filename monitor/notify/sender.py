@@ -145,6 +145,10 @@ class Sender:
             if not service.usable:  # no service reads the URL: every pending row fails, none is tried
                 self._record(spec, rows, service.send("", ""), result, usable=False)
                 continue
+            stale = [row for row in rows if not routing.wants(spec, row["matches"])]
+            if stale:  # a watch-list edit took the item's flag away before its alert went
+                self._drop(stale, "the item no longer matches this destination (the watch list was edited)")
+                rows = [row for row in rows if row not in stale]
             for row in rows:
                 if self.stopping():
                     return
@@ -186,6 +190,10 @@ class Sender:
                     f"; next try at {to_iso(self._blocked[spec.name])}")
         return False
 
+    def _drop(self, rows: list[dict[str, Any]], why: str) -> None:
+        with self.lock, self.store.transaction():
+            self.store.outbox.mark_failed([r["id"] for r in rows], why)
+
     # ---------------------------------------------------------------- digest: one message per period
     def _digest(self, spec: NotifySpec, now: datetime, result: Drained) -> None:
         key = DIGEST_KEY + spec.name
@@ -203,6 +211,10 @@ class Sender:
             end = following
         with self.lock:
             rows = self.store.outbox.pending(spec.name, "digest", before=stamp(end), limit=DIGEST_MAX_ROWS)
+        stale = [row for row in rows if not routing.wants(spec, row["matches"])]
+        if stale:
+            self._drop(stale, "the item no longer matches this destination (the watch list was edited)")
+            rows = [row for row in rows if row not in stale]
         if not rows:
             with self.lock, self.store.transaction():
                 self.store.meta.set(key, stamp(end))
