@@ -163,3 +163,19 @@ def test_quiet_hours_in_the_daemon_hold_alerts_until_they_end(tmp_path, feeds_di
     wait_for(lambda: len(receiver.received) == 6, timeout=15, what="the held alerts", daemon=daemon)
     assert all(at >= ends.timestamp() for at, _ in receiver.received)
     assert daemon.stop() == 0
+
+
+def test_a_token_written_in_the_url_itself_stays_out_of_the_daemons_log(tmp_path, feeds_dir, start):
+    _, server = feeds_dir
+    token = "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
+    # A watch list that matches nothing: no alert is ever queued, so nothing is sent off this machine.
+    nothing = [{"name": "Nothing", "kind": "other", "terms": ["واژه‌ای-که-در-هیچ-خبری-نیست"]}]
+    config = write_config(tmp_path, _feeds(server, ("mehr.xml",)), [{"name": "tg", "url": f"tgram://{token}/-100200"}],
+                          watch=nothing)
+    daemon = start(config)
+    wait_for(lambda: "notify: sending to tg (tgram://" in daemon.log(), timeout=20, what="the start line",
+             daemon=daemon)
+    wait_for(lambda: item_count(config) == 5, timeout=20, what="mehr polled", daemon=daemon)
+    assert daemon.stop() == 0
+    assert db_rows(config, "SELECT count(*) FROM outbox") == [(0,)]
+    assert token not in daemon.log() and token.split(":")[1] not in daemon.log()

@@ -129,7 +129,7 @@ def test_an_alert_fits_telegram_and_its_html_subset_with_feed_text_escaped():
     msg = message.alert(row, matches, html_mode=True, max_len=service.max_body, ref="42")
     assert len(msg.title) + len(msg.body) + 10 <= 4096  # Apprise puts the title in the body: <b>…</b><br />
     tags = set(re.findall(r"</?([a-z]+)", msg.body))
-    assert tags <= {"b", "i", "a"} and "<script>" not in msg.body  # the title is text (escaped when sent)
+    assert tags <= {"b", "i", "a", "br"} and "<script>" not in msg.body  # the title is text (escaped when sent)
     assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in msg.body
     assert all(f"<b>\u2068Entry {i}\u2069</b> ×2" in msg.body for i in range(3))
     assert "۲۹ آبان ۱۴۰۴" in msg.body and msg.body.endswith("id 42")

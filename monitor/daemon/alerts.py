@@ -39,7 +39,9 @@ class AlertThread:
         self.sender = Sender(daemon.store, daemon.config, lock=daemon.lock, stopping=daemon.stopping.is_set)
         self._thread = threading.Thread(target=self._loop, name="monitor-alerts", daemon=True)
         self._thread.start()
-        log.info("notify: sending to %s", ", ".join(f"{s.name} ({s.shown})" for s in daemon.config.notify))
+        from monitor.notify.service import shown_url  # Apprise's privacy form: a token written in the URL masked
+
+        log.info("notify: sending to %s", ", ".join(f"{s.name} ({shown_url(s)})" for s in daemon.config.notify))
 
     def wake(self) -> None:
         self._wake.set()

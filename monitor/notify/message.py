@@ -59,6 +59,11 @@ class _Format:
     def text(self, value: str) -> str:
         return html.escape(value, quote=False) if self.html else value
 
+    def lines(self, lines: Sequence[str]) -> str:
+        """Lines joined: an HTML body needs <br/> (email clients fold a bare newline; Telegram's reducer in
+        Apprise turns <br/> into its newline)."""
+        return ("<br/>\n" if self.html else "\n").join(lines)
+
     def bold(self, value: str) -> str:
         return f"<b>{self.text(value)}</b>" if self.html else value
 
@@ -88,12 +93,12 @@ def alert(row: dict[str, Any], matches: Sequence[dict[str, Any]], *, html_mode: 
     while True:
         lines = [f"• {f.bold(isolate(m['watch']))} ×{m['count']}: "
                  f"{f.text(isolate(_shorten(display(m.get('snippet') or ''), per)))}" for m in matches]
-        body = "\n".join(x for x in (head, *lines, link, tail) if x)
+        body = f.lines([x for x in (head, *lines, link, tail) if x])
         if len(title) + len(body) + 2 <= max_len or per <= 10:
             break
         per = per * 2 // 3
     if len(title) + len(body) + 2 > max_len:  # a service with a tiny limit: the essentials only
-        body = "\n".join(x for x in (head, link, tail) if x)
+        body = f.lines([x for x in (head, link, tail) if x])
     return Message(title=_shorten(title, max_len // 2), body=body, ref=ref)
 
 
@@ -114,12 +119,12 @@ def digest(rows: Sequence[dict[str, Any]], matches_of: Any, *, html_mode: bool, 
     left = 0
     for watch in order:
         items = sorted(groups[watch], key=lambda r: r.get("published") or r.get("fetched_at") or "", reverse=True)
-        header = f"\n■ {f.bold(isolate(watch))} ({len(items)})"
+        header = f"■ {f.bold(isolate(watch))} ({len(items)})"
         if used + len(header) + 40 > max_len:
             left += len(items)
             continue
-        lines.append(header)
-        used += len(header) + 1
+        lines.extend(["", header] if lines else [header])
+        used += len(header) + 8
         for row in items:
             also = f" · also carried by {row['also_carried_by']} feed{'s' if row['also_carried_by'] != 1 else ''}" \
                 if row.get("also_carried_by") else ""
@@ -130,10 +135,10 @@ def digest(rows: Sequence[dict[str, Any]], matches_of: Any, *, html_mode: bool, 
                 left += 1
                 continue
             lines.append(line)
-            used += len(line) + 1
+            used += len(line) + 6
     if left:
         lines.append(f.text(f"… and {left} more (monitor report)"))
-    body = "\n".join([*lines, "", tail]).strip("\n")
+    body = f.lines([*lines, "", tail])
     return Message(title=title, body=body, ref=ref)
 
 
