@@ -23,6 +23,7 @@ from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, RawItem
+from monitor.stories.terms import pack, signature
 from monitor.text import display, html_to_text
 
 log = logging.getLogger("monitor.analyse")
@@ -47,6 +48,7 @@ class AnalysedItem(NamedTuple):
     item: PreparedItem
     fingerprint: dedup.Fingerprint
     matches: tuple[Match, ...]  # snippets already in display form
+    story_terms: bytes | None = None  # monitor.stories.pack(signature(...)): text work done here, not in the writer
 
 
 def analyse(body: bytes, content_type: str | None, url: str | None, matcher: Matcher,
@@ -102,7 +104,8 @@ def analyse_feed(body: bytes, content_type: str | None, url: str | None, matcher
     out: list[AnalysedItem] = []
     for i, (item, (fp, _, _)) in enumerate(zip(items, printed)):
         matches = tuple(displayed(m) for m in matcher.item_matches(item.title, item.body)) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches))
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches,
+                                story_terms=pack(signature(item.title, item.body))))
     return out, notes
 
 

@@ -45,7 +45,9 @@ def run_demo(repo: Path = REPO) -> Iterator[tuple]:
         store = Store.open(config.database)
         try:
             summary = Engine(config, store).run_cycle()
-            rows = store.items.query(flagged=True)
+            from monitor.report import with_stories
+
+            rows = list(with_stories(store.items.query(flagged=True), store))  # "carried by N feeds" too
             yield config, summary, rows
         finally:
             store.close()

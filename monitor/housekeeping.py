@@ -31,12 +31,16 @@ def prepare(config: Config, store: Store) -> int:
     window_start = to_iso(now_utc() - timedelta(days=config.dedup.window_days))
     if upgrade:
         refingerprint(store, window_start)
+    assign_stories(store)
     last = store.meta.get("fingerprints_pruned_at")
     if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
         # Pruning scans the whole fingerprint table; lookups already ignore items outside the window, so once a
         # day is enough to give the space back.
         with store.transaction():
             store.fingerprints.prune(window_start)
+            from monitor.stories import WINDOW
+
+            store.stories.forget_terms(to_iso(now_utc() - 3 * WINDOW))  # outside every writer's window
             store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
     return changes
 
@@ -100,4 +104,31 @@ def refingerprint(store: Store, window_start: str, batch: int = 2000) -> int:
     return done
 
 
-__all__ = ["prepare", "sync_corpus", "refingerprint"]
+STORIES_UPTO = "stories_assigned_upto"  # meta: every item up to this id has been given its story (or none)
+
+
+def assign_stories(store: Store, batch: int = 2000) -> int:
+    """Give their stories to stored items that have none: those of a database from before stories (migration
+    m011), in id order, as the writer would have. Later items get theirs from the writer, so after the first
+    run this looks only at the items stored since the last (meta STORIES_UPTO). Batches commit one by one;
+    a crash part-way is resumed by the next run."""
+    from monitor.stories import Assigner
+
+    upto = int(store.meta.get(STORIES_UPTO) or 0)
+    assigner, done = Assigner(store.stories), 0
+    while rows := store.stories.unassigned(upto, batch):
+        with store.transaction():
+            assigner.assign(rows)
+            upto = rows[-1]["id"]
+            store.meta.set(STORIES_UPTO, str(upto))
+        done += len(rows)
+    last = store.items.last_id()
+    if last > upto:
+        with store.transaction():
+            store.meta.set(STORIES_UPTO, str(last))
+    if done:
+        log.info("gave %d stored items their stories", done)
+    return done
+
+
+__all__ = ["prepare", "sync_corpus", "refingerprint", "assign_stories"]

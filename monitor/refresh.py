@@ -172,6 +172,7 @@ class Writer:
         self.clock = clock  # the time a refresh is stored at, which the next poll is planned from (tests set it)
         self._handed: dict[str, int] = {}
         store.fingerprints.track_recent(True)
+        self.stories: Any = None  # monitor.stories.Assigner, made when the first items are stored
 
     def job(self, spec: FeedSpec) -> FeedJob:
         state = self.store.feeds.state(spec.name)
@@ -192,6 +193,7 @@ class Writer:
         except StoreError:
             raise
         except Exception as exc:  # a bug while storing must not end the cycle either
+            self.stories = None  # its window may hold items whose transaction was rolled back
             outcome = self._store_failure(spec, exc, traceback.format_exc())
         finally:
             self._handed.pop(spec.name, None)
@@ -325,6 +327,10 @@ class Writer:
             self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
+        from monitor.stories import Assigner
+
+        self.stories = self.stories or Assigner(self.store.stories)
+        self.stories.assign(rows, [a.story_terms for a in items])  # each item's story, in this transaction
         if flagged and self.config.notify:  # their alerts commit with them (monitor.notify); duplicates get none
             from monitor.notify.routing import outbox_rows
             from monitor.notify.timing import stamp

@@ -23,7 +23,8 @@ WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH
 @click.option("--watch", "watch_names", multiple=True, metavar="NAME", help="Only this watch entry (repeatable).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(WATCH_KINDS), help="Only entries of this kind.")
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only items of this feed (repeatable).")
-@click.option("--group-by", type=click.Choice(("watch", "feed", "day")), help="Group the items.")
+@click.option("--group-by", type=click.Choice(("watch", "feed", "day", "story")),
+              help="Group the items (story: by event, the most widely carried first).")
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--excel", is_flag=True, help="CSV: start with a BOM so Excel shows Persian text.")
@@ -38,6 +39,7 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     Example:
         monitor report --since 24h --watch "Motalefeh Islamic Party" --format json -o flagged.json
         monitor report --since 1404-08-26 --group-by watch --format html -o report.html
+        monitor report --since 24h --group-by story    # each event once, with how many feeds carried it
     """
     config = read_config(config_path)
     _check_names("--watch", "watch entry", watch_names, {w.name for w in config.watch}, config.path)
@@ -46,12 +48,13 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     check_period(since, since_iso, until, until_iso)
     store = open_readonly(config)
     stale_notice(store, config)
-    def rows() -> Any:  # read again for each pass a streamed report makes (view.StreamedItems)
-        return store.items.iter_query(flagged=True, since=since_iso, until=until_iso, watch=watch_names,
-                                      feed=feed_names, kind=kinds) if store else iter(())
-    from datetime import datetime
+    from monitor.report import render, with_stories
 
-    from monitor.report import render
+    def rows() -> Any:  # read again for each pass a streamed report makes (view.StreamedItems)
+        return with_stories(store.items.iter_query(flagged=True, since=since_iso, until=until_iso,
+                                                   watch=watch_names, feed=feed_names, kind=kinds),
+                            store) if store else iter(())
+    from datetime import datetime
 
     key = "|".join([",".join(sorted(watch_names)), ",".join(sorted(feed_names)), ",".join(sorted(kinds))])
     result = render(rows, fmt, watch=config.watch, group_by=group_by,

@@ -257,6 +257,26 @@ def render(rows: Sequence[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]
     raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
 
 
+def with_stories(rows: Iterable[dict[str, Any]], store: Any, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """The rows with their story added ("story", "story_title", "carried_by": how many feeds carried it, copies
+    included; store.stories.carried), looked up a batch at a time so a streamed report still holds one batch."""
+    pending: list[dict[str, Any]] = []
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from _storied(pending, store)
+            pending = []
+    yield from _storied(pending, store)
+
+
+def _storied(rows: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    found = store.stories.carried(r["id"] for r in rows) if rows else {}
+    for r in rows:
+        story, title, feeds = found.get(r["id"], (None, "", 0))
+        r.update(story=story, story_title=title, carried_by=feeds)
+    return rows
+
+
 def write_scheduled_report(config: Any, store: Any, now: datetime | None = None) -> Path:
     """Write the dated report of config.report (the daemon runs this as a cron job) and return its path.
 
@@ -274,7 +294,7 @@ def write_scheduled_report(config: Any, store: Any, now: datetime | None = None)
         raise ValueError("config.yaml has no report: section")
     now = now or now_utc()
     since = now - timedelta(days=settings.period_days)
-    rows = store.items.query(flagged=True, since=to_iso(since), until=to_iso(now))
+    rows = list(with_stories(store.items.query(flagged=True, since=to_iso(since), until=to_iso(now)), store))
     local = now.astimezone(zone(settings.timezone))
     text = render(rows, settings.format, watch=config.watch, since=since, until=now, generated=now,
                   feed_key=f"scheduled:{config.path}", stream=True)

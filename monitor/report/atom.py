@@ -58,7 +58,8 @@ def render(report: Report, *, key: str = "", self_url: str | None = None) -> str
 
 def _content(it: ItemView) -> str:
     e = escape
-    meta = f"<p><bdi>{e(it.feed)}</bdi> · {e(it.jalali)} ({e(it.gregorian)})</p>"
+    meta = (f"<p><bdi>{e(it.feed)}</bdi> · {e(it.jalali)} ({e(it.gregorian)})"
+            + (f" · {e(it.carried)}" if it.carried else "") + "</p>")
     watches = "<p>" + "، ".join(f"<bdi>{e(m.watch)}</bdi> ×{m.count}" for m in it.matches) + "</p>"
     snippets = "".join(f'<p dir="auto">{marked_html(s)}</p>' for s in it.snippets)
     return f'<div dir="rtl" lang="fa">{meta}{watches}{snippets}</div>'

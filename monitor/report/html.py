@@ -120,8 +120,16 @@ def _item(it: ItemView) -> str:
     watches = "".join(f"<li><bdi>{e(m.watch)}</bdi> ×{persian_digits(str(m.count))}</li>" for m in it.matches)
     snippets = "".join(f'<p class="snippet" dir="auto">{marked_html(s)}</p>' for s in it.snippets)
     return (f'<article class="item" id="item-{it.id}">\n<h3 dir="auto">{heading}</h3>\n'
-            f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when}</p>\n'
+            f'<p class="meta"><bdi class="feed">{e(it.feed)}</bdi>{when}{_carried(it)}</p>\n'
             f'<ul class="watches">{watches}</ul>\n{snippets}\n</article>\n')
+
+
+def _carried(it: ItemView) -> str:
+    """" · در ۳ منبع" with the English as its tooltip: how many feeds carried the item's story."""
+    if not it.carried_by:
+        return ""
+    return (f' · <span class="carried" title="{escape(it.carried, quote=True)}">'
+            f"در {persian_digits(str(it.carried_by))} منبع</span>")
 
 
 def marked_html(segments: list[Segment]) -> str:

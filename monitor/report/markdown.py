@@ -47,7 +47,7 @@ def _item(it: ItemView) -> list[str]:
     title = f"[{text(it.title)}]({url(it.link)})" if it.link else text(it.title)
     meta = f"{text(it.feed)} · {it.jalali} ({it.gregorian})" if it.when else text(it.feed)
     watches = ", ".join(f"{text(m.watch)} ×{m.count}" for m in it.matches)
-    lines = [f"- **{title.strip()}**", f"  {meta} · {watches}"]
+    lines = [f"- **{title.strip()}**", f"  {meta} · {watches}" + (f" · {it.carried}" if it.carried else "")]
     lines += [f"  > {marked_text(s).strip()}" for s in it.snippets]
     return lines + [""]
 

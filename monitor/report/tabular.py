@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from monitor.report.view import ItemView, Report, period_text, plural
 
 CSV_COLUMNS = ("id", "feed", "published_utc", "published_jalali", "published_date", "title", "link",
-               "watch", "terms", "snippet")
+               "watch", "terms", "snippet", "carried_by")
 BOM = "\ufeff"
 DATED_BY = "items dated by published time (fetched time when the feed gives none)"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,7 +31,7 @@ def to_csv(report: Report, *, excel: bool = False) -> str:
             it.id, cell(it.feed), it.published_utc or "", it.jalali, it.gregorian, cell(it.title),
             cell(it.raw_link or ""), cell("; ".join(f"{m.watch} ({m.count})" for m in it.matches)),
             cell("; ".join(dict.fromkeys(t for m in it.matches for t in m.terms))),
-            cell(" … ".join("".join(s.text for s in snip) for snip in it.snippets)),
+            cell(" … ".join("".join(s.text for s in snip) for snip in it.snippets)), it.carried_by or "",
         ])
     return (BOM if excel else "") + out.getvalue()
 
@@ -46,6 +46,8 @@ def to_json(report: Report, rows: Sequence[dict[str, Any]], group_by: str | None
         rec = item_record(row)
         rec["published_jalali"] = it.jalali or None
         rec["published_tehran"] = it.when.isoformat() if it.when else None
+        rec["story"] = it.story  # monitor stories' id; null when the item has none yet
+        rec["carried_by"] = it.carried_by or None  # feeds that carried its story, copies included
         records[it.id] = rec
     if not group_by:  # exactly the `monitor items` document, so the same code reads both
         return json.dumps({"items": [records[it.id] for it in report.items]}, ensure_ascii=False, indent=2) + "\n"
@@ -103,7 +105,8 @@ def _block(it: ItemView):
 
     block = Text()
     block.append(it.title, style="bold")
-    block.append(f"\n{it.feed} · {it.jalali} ({it.gregorian}) · #{it.id}", style="dim")
+    block.append(f"\n{it.feed} · {it.jalali} ({it.gregorian}) · #{it.id}"
+                 + (f" · {it.carried}" if it.carried else ""), style="dim")
     if it.link:
         block.append("\n" + readable_link(it.link), style="blue")
     block.append("\n" + ", ".join(f"{m.watch} ×{m.count}" for m in it.matches), style="cyan")

@@ -23,7 +23,7 @@ from monitor.dates import TEHRAN
 from monitor.display import display
 from monitor.models import WatchEntry
 
-GROUP_BY = ("watch", "feed", "day")
+GROUP_BY = ("watch", "feed", "day", "story")
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # C0/C1 controls other than tab and newlines: illegal in XML 1.0, and in a terminal ESC and CSI (\x9b) start
 # escape sequences that move the cursor, clear the screen or retitle the window. Bidi embeddings, overrides and
@@ -93,6 +93,16 @@ class ItemView:
     # kept, so a report of 100,000 items holds one item's marked snippets at a time while it streams.
     snippet_texts: tuple[str, ...] = ()
     matcher: Any = field(default=None, repr=False, compare=False)
+    # Its story (monitor.stories) when the rows carry one (report.with_stories): id, title, and how many feeds
+    # carried it, copies included: coverage is itself the signal.
+    story: int | None = None
+    story_title: str = ""
+    carried_by: int = 0
+
+    @property
+    def carried(self) -> str:
+        """"carried by 3 feeds", or "" when the item's story is not known."""
+        return f"carried by {plural(self.carried_by, 'feed')}" if self.carried_by else ""
 
     @property
     def day(self) -> date | None:
@@ -210,7 +220,8 @@ def item_view(row: dict[str, Any], matcher: Any = None) -> ItemView:
         link=safe_link(row.get("link")), raw_link=row.get("link"), when=local,
         jalali=jalali(local), gregorian=f"{local:%Y-%m-%d}" if local else "",
         published_utc=row.get("published") or row.get("fetched_at"), matches=matches,
-        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher)
+        snippet_texts=tuple(m["snippet"] for m in row.get("matches", [])), matcher=matcher,
+        story=row.get("story"), story_title=display(clean(row.get("story_title"))), carried_by=row.get("carried_by") or 0)
 
 
 class StreamedItems:
@@ -297,6 +308,11 @@ def group(items: list[ItemView], by: str | None, watch_order: list[str]) -> list
     if by == "watch":
         for w in watch_order:
             groups[w] = [it for it in items if any(m.watch == w for m in it.matches)]
+    elif by == "story":  # the most widely carried first; within a story, newest first as the items
+        for it in sorted(items, key=lambda i: -i.carried_by):
+            key = (f"{it.story_title or '(no title)'} · story #{it.story} · {it.carried}" if it.story is not None
+                   else f"{it.title} · no story yet")
+            groups.setdefault(key, []).append(it)
     elif by == "feed":
         for it in sorted(items, key=lambda i: i.feed):
             groups.setdefault(it.feed, []).append(it)

@@ -185,6 +185,29 @@ def m009_outbox(db: Database) -> None:
         """)
 
 
+@migrations()
+def m011_stories(db: Database) -> None:
+    """Stories: items of different feeds and days about one event (monitor.stories). A story's id is its first
+    item's id. story_items holds each item's story and, for a new item, its packed terms, so the writer's window
+    is read back without text work. Items stored before this migration get their stories from housekeeping
+    (housekeeping.assign_stories, on the next poll or daemon start), not here: that is text work, which the
+    store does not do."""
+    _run_script(db, """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            first_seen TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX stories_first_seen ON stories(first_seen);
+        CREATE TABLE story_items (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            terms BLOB
+        );
+        CREATE INDEX story_items_story ON story_items(story_id)
+        """)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""

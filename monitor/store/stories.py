@@ -1,0 +1,120 @@
+"""Stories: which story every stored item belongs to, and the stories' first date and title.
+
+A story's id is the id of its first item, so it never changes (nothing is re-clustered). Each member row holds
+the item's packed terms (monitor.stories.pack; NULL for a duplicate, which is never compared), so the writer
+rebuilds its window of recent items from here without redoing any text work. Written in the transaction of
+the items they describe (monitor.stories.Assigner, called from the writer).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from monitor.store.db import Db, chunks
+
+
+class Stories:
+    """The stories of one database (store.stories)."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def available(self) -> bool:
+        """Whether the database has stories at all: one from before migration m011, opened read-only by a
+        reader before any poll migrated it, has none (the readers then answer empty)."""
+        return self._db.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'story_items'") > 0
+
+    # ---------------------------------------------------------------- the writer's
+    def recent(self, since: str | None, after_item: int) -> list[tuple[int, int, str, bytes]]:
+        """(item id, story id, when, terms) of the new items dated since `since` (all when None) with id >
+        after_item, by id: the window the writer compares new items with."""
+        where, params = ["m.terms IS NOT NULL", "m.item_id > ?"], [after_item]
+        if since:
+            where.append("coalesce(i.published, i.fetched_at) >= ?")
+            params.append(since)
+        return [tuple(r) for r in self._db.execute(
+            "SELECT m.item_id, m.story_id, coalesce(i.published, i.fetched_at), m.terms FROM story_items m"
+            f" JOIN items i ON i.id = m.item_id WHERE {' AND '.join(where)} ORDER BY m.item_id", params)]
+
+    def of_items(self, ids: Iterable[int]) -> dict[int, int]:
+        """item id -> story id, for those of `ids` that have one."""
+        found: dict[int, int] = {}
+        for chunk in chunks(sorted(set(ids)), 500):
+            found.update(self._db.execute(
+                f"SELECT item_id, story_id FROM story_items WHERE item_id IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return found
+
+    def add(self, stories: Sequence[tuple[int, str, str]], members: Sequence[tuple[int, int, bytes | None]]) -> None:
+        """Stories as (id, first_seen, title): new ones, and those an item joins (first_seen becomes the earlier
+        of the two: a feed may deliver an event's first report after a later one; the title stays the first
+        stored item's); members as (item id, story id, packed terms or None)."""
+        if stories:
+            self._db.conn.executemany(
+                "INSERT INTO stories (id, first_seen, title) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                " SET first_seen = min(first_seen, excluded.first_seen)", stories)
+        if members:
+            self._db.conn.executemany(
+                "INSERT OR IGNORE INTO story_items (item_id, story_id, terms) VALUES (?, ?, ?)", members)
+
+    def forget_terms(self, before: str) -> int:
+        """Drop the terms of items dated before `before`: the writer never compares an item with them again (they
+        are outside every window), and they are most of this table's bytes. Their stories stay."""
+        return self._db.execute(
+            "UPDATE story_items SET terms = NULL WHERE terms IS NOT NULL AND item_id IN"
+            " (SELECT id FROM items WHERE coalesce(published, fetched_at) < ?)", [before]).rowcount
+
+    def unassigned(self, after_item: int, limit: int) -> list[dict[str, Any]]:
+        """Items with id > after_item and no story yet, by id: an existing database's items (housekeeping)."""
+        keys = ["id", "feed", "title", "body", "published", "fetched_at", "status", "dup_kind", "dup_ref"]
+        return [dict(zip(keys, r)) for r in self._db.execute(
+            f"SELECT {', '.join('i.' + k for k in keys)} FROM items i WHERE i.id > ? AND NOT EXISTS"
+            " (SELECT 1 FROM story_items m WHERE m.item_id = i.id) ORDER BY i.id LIMIT ?", [after_item, limit])]
+
+    # ---------------------------------------------------------------- the readers'
+    def query(self, *, since: str | None = None, watch: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Stories first seen since `since` (all when None), newest first, each {"id", "title", "first_seen",
+        "feeds" (sorted names, copies' feeds included), "items" (its new items' ids), "copies" (its duplicates'
+        ids)}; with `watch`, only stories one of whose items matched one of those entries."""
+        if not self.available():
+            return []
+        where, params = [], []
+        if since:
+            where.append("s.first_seen >= ?")
+            params.append(since)
+        if watch:
+            where.append("EXISTS (SELECT 1 FROM story_items m JOIN matches w ON w.item_id = m.item_id"
+                         f" WHERE m.story_id = s.id AND w.watch IN ({','.join('?' * len(watch))}))")
+            params.extend(watch)
+        sql = ("SELECT s.id, s.title, s.first_seen,"
+               " (SELECT json_group_array(json_array(m.item_id, i.feed, i.status)) FROM"
+               "  (SELECT item_id FROM story_items WHERE story_id = s.id ORDER BY item_id) m"
+               "  JOIN items i ON i.id = m.item_id)"
+               " FROM stories s" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY s.first_seen DESC, s.id DESC")
+        out = []
+        for story_id, title, first_seen, members in self._db.execute(sql, params):
+            rows = json.loads(members or "[]")
+            out.append({"id": story_id, "title": title, "first_seen": first_seen,
+                        "feeds": sorted({feed for _, feed, _ in rows}),
+                        "items": [i for i, _, status in rows if status == "new"],
+                        "copies": [i for i, _, status in rows if status != "new"]})
+        return out
+
+    def carried(self, ids: Iterable[int]) -> dict[int, tuple[int, str, int]]:
+        """item id -> (story id, story title, how many feeds carried the story, copies included)."""
+        found: dict[int, tuple[int, str, int]] = {}
+        if not self.available():
+            return found
+        for chunk in chunks(sorted(set(ids)), 500):
+            for item_id, story_id, title, feeds in self._db.execute(
+                    "SELECT m.item_id, m.story_id, s.title, (SELECT count(DISTINCT i.feed) FROM story_items o"
+                    " JOIN items i ON i.id = o.item_id WHERE o.story_id = m.story_id)"
+                    " FROM story_items m JOIN stories s ON s.id = m.story_id"
+                    f" WHERE m.item_id IN ({','.join('?' * len(chunk))})", chunk):
+                found[item_id] = (story_id, title, feeds)
+        return found
+
+
+__all__ = ["Stories"]

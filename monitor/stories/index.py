@@ -1,0 +1,171 @@
+"""The window of recent items and the story a new item joins: idf-weighted cosine, decayed by time."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Iterable, NamedTuple, Sequence
+
+from monitor.stories.terms import Signature, signature
+
+__all__ = ["StoryIndex", "THRESHOLD", "WINDOW", "cluster", "pairwise"]
+
+WINDOW = timedelta(days=3)  # items further apart than this are never one story (Europe Media Monitor: days)
+THRESHOLD = 0.2  # cosine; measured on the dev split (bench/stories.py)
+TITLE_WEIGHT = 2.0
+# A term held by more items of the window than this says nothing about which event an item reports, and its
+# postings would make every lookup cost grow with the window: it is skipped when looking for candidates.
+COMMON_TERM_ITEMS = 100
+CANDIDATES = 4  # candidates by partial score whose full cosine is computed
+SEARCH_TERMS = 16  # the heaviest terms of an item, whose postings find its candidates
+# The similarity of two items shrinks with the time between them: by DECAY of itself at WINDOW apart. Coverage
+# of one event comes within hours; the same people meeting again days later must be much more alike to be one
+# story (dev split: F1 0.70 without, 0.99 with 0.8).
+DECAY = 0.8
+
+
+class _Entry(NamedTuple):
+    item: int
+    story: int
+    when: datetime
+    terms: dict[int, float]  # term -> its boost (TITLE_WEIGHT for title terms, 1 for lead terms)
+
+
+class StoryIndex:
+    """The items of the last WINDOW (by their dates), and which story each belongs to.
+
+    `add` records an item with its story (from the store, or after `assign`); `assign` says which story a new
+    item joins (a story id) or None for a story of its own. Items are forgotten once they are more than
+    WINDOW older than the newest item seen (an item dated out of order is still compared by its own date)."""
+
+    def __init__(self, threshold: float = THRESHOLD, window: timedelta = WINDOW) -> None:
+        self.threshold, self.window = threshold, window
+        self._entries: dict[int, _Entry] = {}
+        self._order: deque[tuple[datetime, int]] = deque()  # (when, item) in the order added
+        self._postings: dict[int, deque[int]] = {}
+        self._df: dict[int, int] = {}
+        self._newest: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, item: int) -> bool:
+        return item in self._entries
+
+    @staticmethod
+    def _terms(sig: Signature) -> dict[int, float]:
+        terms = dict.fromkeys(sig.lead, 1.0)
+        for t in sig.title:
+            terms[t] = TITLE_WEIGHT
+        return terms
+
+    def _idf(self, term: int) -> float:
+        return math.log(1.0 + (len(self._entries) + 1) / (self._df.get(term, 0) + 1))
+
+    def assign(self, when: datetime, sig: Signature) -> int | None:
+        """The story a new item dated `when` joins, or None: its own. Does not add it (call `add`)."""
+        return self.best(when, sig)[0]
+
+    def best(self, when: datetime, sig: Signature) -> tuple[int | None, float]:
+        """(story, similarity) of the most similar item within the window, story None below the threshold."""
+        terms = self._terms(sig)
+        if not terms or not self._entries:
+            return None, 0.0
+        n = len(self._entries) + 1
+        df, postings, log = self._df, self._postings, math.log
+        idf: dict[int, float] = {}
+
+        def weight(t: int) -> float:
+            w = idf.get(t)
+            if w is None:
+                w = idf[t] = log(1.0 + n / (df.get(t, 0) + 1))
+            return w
+
+        weights = {t: b * weight(t) for t, b in terms.items()}
+        # Candidates: the items sharing one of the item's SEARCH_TERMS heaviest terms. An item sharing none of
+        # them shares only light words and could not reach the threshold; the full cosine is computed below.
+        partial: dict[int, float] = {}
+        for t in heapq.nlargest(SEARCH_TERMS, weights, key=weights.__getitem__):
+            posting = postings.get(t)
+            if not posting or len(posting) > COMMON_TERM_ITEMS:
+                continue
+            w = weights[t]
+            for item in posting:
+                partial[item] = partial.get(item, 0.0) + w
+        if not partial:
+            return None, 0.0
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        best_story, best_score = None, 0.0
+        for item in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
+            entry = self._entries[item]
+            if abs(entry.when - when) > self.window:
+                continue
+            mine = entry.terms
+            dot = sum(w * mine[t] * idf[t] for t, w in weights.items() if t in mine)
+            score = dot / (norm * math.sqrt(sum((b * weight(t)) ** 2 for t, b in mine.items())) or 1.0)
+            score *= 1.0 - DECAY * abs(entry.when - when) / self.window
+            if score > best_score:
+                best_story, best_score = entry.story, score
+        return (best_story if best_score >= self.threshold else None), best_score
+
+    def add(self, item: int, story: int, when: datetime, sig: Signature) -> None:
+        """Remember an item of `story` (the story's id is its first item's id)."""
+        if item in self._entries:
+            return
+        terms = self._terms(sig)
+        self._entries[item] = _Entry(item, story, when, terms)
+        self._order.append((when, item))
+
+        for t in terms:
+            self._postings.setdefault(t, deque()).append(item)
+            self._df[t] = self._df.get(t, 0) + 1
+        if self._newest is None or when > self._newest:
+            self._newest = when
+            self._expire()
+
+    def _expire(self) -> None:
+        assert self._newest is not None
+        horizon = self._newest - 2 * self.window  # kept a little longer: late items are compared by their date
+        while self._order and self._order[0][0] < horizon:
+            _, item = self._order.popleft()
+            entry = self._entries.pop(item, None)
+            if entry is None:
+                continue
+            for t in entry.terms:
+                posting = self._postings[t]
+                if posting[0] == item:  # postings are in the order added, as the items expire
+                    posting.popleft()
+                else:
+                    posting.remove(item)
+                self._df[t] -= 1
+                if not posting:
+                    del self._postings[t], self._df[t]
+
+
+def cluster(items: Iterable[tuple[int, datetime, str, str]], threshold: float = THRESHOLD) -> dict[int, int]:
+    """item id -> story id for (id, when, title, body) in arrival order: what the writer does, without a store
+    (bench/stories.py and the tests measure it)."""
+    index = StoryIndex(threshold)
+    out: dict[int, int] = {}
+    for item, when, title, body in items:
+        sig = signature(title, body)
+        story = index.assign(when, sig)
+        out[item] = item if story is None else story
+        index.add(item, out[item], when, sig)
+    return out
+
+
+def pairwise(gold: Sequence[str], predicted: Sequence[int]) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of a clustering against gold labels (parallel sequences)."""
+    from collections import Counter
+
+    both = Counter(zip(gold, predicted))
+    same_both = sum(n * (n - 1) // 2 for n in both.values())
+    same_pred = sum(n * (n - 1) // 2 for n in Counter(predicted).values())
+    same_gold = sum(n * (n - 1) // 2 for n in Counter(gold).values())
+    precision = same_both / same_pred if same_pred else 1.0
+    recall = same_both / same_gold if same_gold else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
