@@ -82,10 +82,16 @@ def test_a_digest_is_sent_once_per_period_with_the_items_of_that_period(tmp_path
         assert (done.sent, again.sent) == (len(outbox(first)), 0) and len(receiver.received) == 1
         period1 = {r["item_id"] for r in outbox(first)}
 
-        # The next period holds what was queued since: tasnim's items, and only those.
+        # The next period holds what was queued since: tasnim's items, and only those (a feed of copies of
+        # them is polled too: they alert nothing, and the digest says the story was also carried there).
+        from test_notify_daemon import _copies_of_tasnim
+
+        (feeds_dir / "copies.xml").write_text(_copies_of_tasnim(), encoding="utf-8")
         second = write_config(tmp_path, {"mehr": server.url("mehr.xml"), "isna": server.url("isna.atom"),
-                                         "tasnim": server.url("tasnim.xml")}, notify)
-        assert run_cli("poll", "--config", str(second)).returncode == 0
+                                         "tasnim": server.url("tasnim.xml"), "copies": server.url("copies.xml")},
+                              notify)
+        for feed in ("tasnim", "copies"):  # tasnim first: the copies are then its duplicates
+            assert run_cli("poll", "--config", str(second), "--feed", feed).returncode == 0
         store = Store.open(cfg.database)
         try:
             t2 = next_digest(cfg.notify[0], t1) + timedelta(minutes=1)
@@ -106,11 +112,18 @@ def test_a_digest_is_sent_once_per_period_with_the_items_of_that_period(tmp_path
         assert text.splitlines()[-1].startswith("id digest daily ")
         for item_id in ids:  # every item of the period, and none of the other's
             assert f"\u2068{items[item_id]['feed']}\u2069" in text
+        # "also carried by N feeds": the story's other feeds, as `monitor report` counts them (carried_by).
+        for i in ids:  # each line of an item (one per watch entry it matched) says it
+            others = (items[i]["carried_by"] or 1) - 1
+            lines = [line for line in text.splitlines() if items[i]["link"] in line]
+            assert lines and all(("also carried by" in line) == bool(others) for line in lines)
+            assert all(f"also carried by {others} feed" in line for line in lines if others)
         # Grouped by watch entry with counts, the largest group first.
         counts = [int(n) for n in re.findall(r"^■ \u2068[^\u2069]+\u2069 \((\d+)\)$", text, re.M)]
         assert counts and counts == sorted(counts, reverse=True)
         expected = sum(1 for i in ids if any(m["watch"] == MOTALEFEH for m in items[i]["matches"]))
         assert (f"■ \u2068{MOTALEFEH}\u2069 ({expected})" in text) == bool(expected)
+    assert "also carried by 1 feed" in receiver.received[1][1]["message"]  # tasnim's stories, and the copies
 
 
 def _telegram():

@@ -211,6 +211,9 @@ class Sender:
             end = following
         with self.lock:
             rows = self.store.outbox.pending(spec.name, "digest", before=stamp(end), limit=DIGEST_MAX_ROWS)
+            carried = self.store.stories.carried(r["item_id"] for r in rows) if rows else {}
+        for row in rows:  # "also carried by N feeds": the story's other feeds, copies included (monitor.stories)
+            row["also_carried_by"] = max(0, carried.get(row["item_id"], (0, "", 1))[2] - 1)
         stale = [row for row in rows if not routing.wants(spec, row["matches"])]
         if stale:
             self._drop(stale, "the item no longer matches this destination (the watch list was edited)")

@@ -80,7 +80,7 @@ class Outbox:
         return out
 
     def _attach(self, rows: list[dict[str, Any]]) -> None:
-        """Each row's matches, and how many other feeds carried the same story (its duplicates' feeds)."""
+        """Each row's matches (how many other feeds carried its story is the stories room's: Sender adds it)."""
         by_item: dict[int, list[dict[str, Any]]] = {}
         for row in rows:
             row["matches"], row["also_carried_by"] = [], 0
@@ -93,12 +93,6 @@ class Outbox:
                 for row in by_item[item_id]:
                     row["matches"].append({"watch": watch, "kind": kind, "terms": json.loads(terms),
                                            "count": count, "snippet": snippet})
-            for ref, feeds in self._db.execute(
-                    "SELECT d.dup_ref, count(DISTINCT d.feed) FROM items d WHERE d.dup_kind = 'item'"
-                    f" AND d.dup_ref IN ({marks}) AND d.feed != (SELECT feed FROM items WHERE id = CAST(d.dup_ref"
-                    " AS INTEGER)) GROUP BY d.dup_ref", [str(i) for i in chunk]):
-                for row in by_item.get(int(ref), []):
-                    row["also_carried_by"] = feeds
 
     def backoff_until(self, destination: str) -> str | None:
         """The earliest next attempt among a destination's pending rows that have failed: after a restart the
