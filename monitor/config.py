@@ -101,6 +101,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     values.setdefault("database", ctx.resolve(DEFAULT_DATABASE))
     values.setdefault("corpus", ())
     values.setdefault("watch", ())
+    _check_notify_watch(ctx, root, values)
     return Config(path=absolute, **values)
 
 
@@ -570,6 +571,8 @@ _TOP_LEVEL: dict[str, Field] = {
     "watch": Field(_named_list(_section(_WATCH, WatchEntry), "watch")),
     "report": Field(lambda ctx, node, key: _report(ctx, node, key)),
     "articles": Field(_section(_ARTICLES, ArticleSettings)),
+    "notify": Field(lambda ctx, node, key: _named_list(_notify_entry, "notify")(ctx, node, key)),
+    "notify_backfill": Field(_duration(positive=False)),
 }
 
 
@@ -625,6 +628,115 @@ def _report(ctx: _Ctx, node: Node, key: str) -> Any:
     values.update(values.pop("every", {}))
     values.setdefault("output", ctx.resolve(ReportSettings.output))
     return ReportSettings(**values)
+
+
+# --------------------------------------------------------------------------- notify: (alert destinations)
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_QUIET = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+
+
+def _notify_url(ctx: _Ctx, node: Node, key: str) -> tuple[str, str, tuple[str, ...]]:
+    """(the real URL, the URL as shown, the secrets in it). `${NAME}` is read from the environment; an unset
+    or empty one is an error here, not a failed send at 3 a.m. The shown form keeps `${NAME}` as written and
+    masks a password written in the URL itself, so it can be printed anywhere."""
+    template = _string(ctx, node, key)
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in template):
+        ctx.fail(node, key, "the URL contains spaces or control characters")
+    if "://" not in template:
+        ctx.fail(node, key, "is not an Apprise URL (service://...; e.g. tgram://, mailto://, json://, ntfy://)")
+    secrets: list[str] = []
+
+    def substitute(m: re.Match[str]) -> str:
+        value = os.environ.get(m.group(1))
+        if not value:
+            ctx.fail(node, key, f"${{{m.group(1)}}} is not set in the environment "
+                                f"({'empty' if value == '' else 'unset'}); export it before starting the monitor")
+        secrets.append(value)
+        return value
+
+    url = _ENV_VAR.sub(substitute, template)
+    parts = urlsplit(template)
+    shown = template
+    try:
+        password = parts.password
+    except ValueError:
+        password = None
+    if password and not _ENV_VAR.fullmatch(password):
+        secrets.append(password)
+        shown = shown.replace(f":{password}@", ":****@", 1)
+    return url, shown, tuple(secrets)
+
+
+def _notify_every(ctx: _Ctx, node: Node, key: str) -> dict[str, Any]:
+    """A digest's period: "hour" (hourly), or the grammar of report.every ("day at 08:00", "monday at 08:00")."""
+    value = _string(ctx, node, key)
+    if " ".join(value.lower().split()) in ("hour", "hourly", "every hour"):
+        return {"every": value, "hour": None, "minute": 0, "day_of_week": None}
+    if not _EVERY.fullmatch(" ".join(value.split())):
+        ctx.fail(node, key, f"{_quote(value)} is not a period; write \"hour\", \"day at 08:00\" or "
+                            "\"monday at 08:00\"")
+    return _every(ctx, node, key)
+
+
+def _quiet(ctx: _Ctx, node: Node, key: str) -> tuple[int, int]:
+    """"00:00-07:00" (Tehran time) as minutes after midnight; a range past midnight ("22:00-06:00") is fine."""
+    value = _string(ctx, node, key)
+    m = _QUIET.fullmatch(value.strip())
+    if m:
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if max(h1, h2) <= 24 and max(m1, m2) <= 59 and (h1 * 60 + m1) != (h2 * 60 + m2):
+            return (h1 * 60 + m1) % 1440, (h2 * 60 + m2) % 1440
+    ctx.fail(node, key, f"{_quote(value)} is not a quiet period; write \"HH:MM-HH:MM\" in Tehran time, "
+                        "e.g. \"00:00-07:00\" (start and end differ)")
+
+
+def _notify_mode(ctx: _Ctx, node: Node, key: str) -> str:
+    from monitor.models import NOTIFY_MODES
+
+    return _choice(ctx, node, key, NOTIFY_MODES, "a notify mode")
+
+
+def _kinds(ctx: _Ctx, node: Node, key: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_kind(ctx, item, item_key)
+                               for item, item_key in _sequence(ctx, node, key, allow_single=True)))
+
+
+_NOTIFY: dict[str, Field] = {
+    "name": Field(_feed_name, required=True),  # used on the command line: `monitor notify test NAME`
+    "url": Field(_notify_url, required=True),
+    "watch": Field(_strings(allow_empty=False)),
+    "kind": Field(_kinds),
+    "mode": Field(_notify_mode),
+    "every": Field(_notify_every),
+    "quiet": Field(_quiet),
+}
+
+
+def _notify_entry(ctx: _Ctx, node: Node, key: str) -> Any:
+    from monitor.models import NotifySpec
+
+    values = _mapping(ctx, node, key, _NOTIFY)
+    values["url"], values["shown"], values["secrets"] = values.pop("url")
+    values.update(values.pop("every", {}))
+    return NotifySpec(**values)
+
+
+def _check_notify_watch(ctx: _Ctx, root: Node, values: dict[str, Any]) -> None:
+    """A destination's `watch:` names entries of the watch list: a typo would silently route nothing there."""
+    names = {w.name for w in values.get("watch", ())}
+    entries = values.get("notify", ())
+    if not entries:
+        return
+    items = _sequence(ctx, _pairs(ctx, root, "")["notify"][1], "notify", allow_single=False)
+    for spec, (item_node, item_key) in zip(entries, items):
+        for i, name in enumerate(spec.watch):
+            if name not in names:
+                watch_node = _pairs(ctx, item_node, item_key)["watch"][1]
+                at = watch_node.value[i] if isinstance(watch_node, SequenceNode) else watch_node
+                close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+                hint = f"; did you mean {_quote(close[0])}?" if close else f" (entries: {', '.join(sorted(names)) or 'none'})"
+                ctx.fail(at, f"{item_key}.watch", f"{_quote(name)} is not a watch entry's name{hint}")
 
 
 # --------------------------------------------------------------------------- message helpers

@@ -100,6 +100,39 @@ class ReportSettings:
 
 
 REPORT_FORMATS = ("html", "markdown", "csv", "json", "atom", "table")
+NOTIFY_MODES = ("immediate", "digest")
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    """One `notify:` destination: an Apprise URL and which flagged items go there, how and when.
+
+    `url` is the real URL, with `${NAME}` values from the environment: it is a secret and is left out of repr,
+    so no log line or error message that shows a Config can carry it. `shown` is the URL as written in
+    config.yaml (`${NAME}` kept as written, a password masked), what commands and logs print. `secrets` are
+    the substituted values, masked out of any text a service sends back (monitor.notify.masking)."""
+
+    name: str
+    url: str = field(repr=False)
+    shown: str = ""
+    watch: tuple[str, ...] = ()  # watch entry names; () means every entry
+    kind: tuple[str, ...] = ()  # watch kinds; () means every kind
+    mode: str = "immediate"  # one of NOTIFY_MODES
+    every: str = "day at 08:00"  # a digest's period as written: "hour", "day at 08:00", "monday at 08:00"
+    hour: int | None = 8  # None: every hour (at `minute`)
+    minute: int = 0
+    day_of_week: str | None = None
+    quiet: tuple[int, int] | None = None  # minutes after Tehran midnight [start, end): held, then sent
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def cron(self) -> dict[str, object]:
+        """A digest's period as keyword arguments of an APScheduler CronTrigger, in Tehran time."""
+        fields: dict[str, object] = {"minute": self.minute, "timezone": "Asia/Tehran"}
+        if self.hour is not None:
+            fields["hour"] = self.hour
+        if self.day_of_week:
+            fields["day_of_week"] = self.day_of_week
+        return fields
 
 
 @dataclass(frozen=True)
@@ -114,6 +147,8 @@ class Config:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     report: "ReportSettings | None" = None  # the daemon's scheduled report; None: no scheduled report
     articles: ArticleSettings = field(default_factory=ArticleSettings)
+    notify: tuple[NotifySpec, ...] = ()  # alert destinations (monitor.notify)
+    notify_backfill: float = 86_400.0  # seconds: a re-match alerts only on items fetched this recently
 
 
 @dataclass(frozen=True)

@@ -330,7 +330,7 @@ class Writer:
                                 snapshot=held, keys=[a.item.key for a in items], feed=feed)
         ids = self.store.items.reserve_ids(len(items))
         fetched_at = to_iso(now)
-        rows, matches = [], []
+        rows, matches, flagged = [], [], []
         for item_id, analysed in zip(ids, items):
             item, fp = analysed.item, analysed.fingerprint
             verdict = judge.next(item_id)
@@ -350,6 +350,8 @@ class Writer:
                 continue
             outcome.new += 1
             outcome.flagged += bool(analysed.matches)
+            if analysed.matches:
+                flagged.append((item_id, analysed.matches))
             self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
@@ -358,6 +360,17 @@ class Writer:
 
         self.stories = self.stories or Assigner(self.store.stories)
         self.stories.assign(rows, [a.story_terms for a in items])  # each item's story, in this transaction
+        self._queue_alerts(flagged)  # duplicates get none
+
+    def _queue_alerts(self, flagged: list) -> None:
+        """Outbox rows for flagged new items, (item id, matches) pairs, in the transaction that stores their flag
+        (monitor.notify sends them after the commit). An item already queued for a destination is left alone."""
+        if flagged and self.config.notify:
+            from monitor.notify.routing import outbox_rows
+            from monitor.notify.timing import stamp
+
+            self.store.outbox.add([row for item_id, found in flagged
+                                   for row in outbox_rows(self.config.notify, item_id, found)], stamp(now_utc()))
 
     def _store_retried(self, feed: str, retried: tuple, pages: list) -> None:
         """Record the pages tried again (the feed's new items' `pages` were stored with them) and count the
@@ -369,7 +382,7 @@ class Writer:
         verdict stays as judged on the feed text: other items may have been judged against it since, and a
         stored duplicate is never turned into a new item (nor the other way) after the fact."""
 
-        updates = []
+        updates, flagged = [], []
         for item_id, status, again in retried:
             page, fp = again.page, again.fingerprint
             row = {"id": item_id, "page_status": page.status, "page_reason": page.reason, "page_attempts": 2}
@@ -379,10 +392,13 @@ class Writer:
                 if status == "new":
                     row.update(body_hash=fp.body_hash or None, title_body_hash=fp.title_body_hash or None)
                     self.store.fingerprints.add(Source.item(item_id), fp.hashes)
+                    if again.matches:  # flagged on its article: it alerts now (queued once per destination)
+                        flagged.append((item_id, again.matches))
             updates.append(row)
         if updates:
             self.store.items.update_pages(updates)
             self.store.search.reindex(row["id"] for row in updates if row.get("article_text"))  # its words
+        self._queue_alerts(flagged)
         failed = [p.reason for p in [*pages, *(again.page for _, _, again in retried)]
                   if p is not None and p.status == "failed"]
         self.store.feeds.count_article_failures(feed, len(failed), failed[-1] if failed else None)

@@ -50,8 +50,11 @@ class Progress:
 
 def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = None,
             interrupted: Callable[[], bool] = lambda: False,
-            progress: Callable[[Progress], None] = lambda p: None, batch: int = BATCH) -> Progress:
-    """Match every stored item again; `interrupted()` is asked between batches, `progress()` told after each."""
+            progress: Callable[[Progress], None] = lambda p: None, batch: int = BATCH,
+            config: Config | None = None) -> Progress:
+    """Match every stored item again; `interrupted()` is asked between batches, `progress()` told after each.
+    With `config`, an item that gained a watch entry is alerted on (config.notify) only when it was fetched
+    within config.notify_backfill: a watch-list edit must not flood the desk with last year's news."""
     from monitor.analyse import displayed as _displayed  # snippets stored exactly as a poll stores them
 
     lock = lock or contextlib.nullcontext()
@@ -66,6 +69,7 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
                 state.finished = True
                 break
             with store.transaction():
+                gained = []
                 for item_id, title, body, old in rows:
                     found = matcher.item_matches(title, body)
                     new = {m.watch: (m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count) for m in found}
@@ -74,6 +78,10 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
                         state.changed += 1
                         state.added += len(new.keys() - old.keys())
                         state.removed += len(old.keys() - new.keys())
+                        if new.keys() - old.keys():
+                            gained.append((item_id, found))
+                if gained and config is not None and config.notify:
+                    _queue_alerts(store, config, gained)
             after = rows[-1][0]
         state.done += len(rows)
         state.seconds = time.monotonic() - started
@@ -82,11 +90,25 @@ def rematch(store: Store, matcher: Matcher, *, lock: ContextManager | None = Non
     return state
 
 
+def _queue_alerts(store: Store, config: Config, gained: list) -> None:
+    """Outbox rows for re-matched items that gained an entry, if new and fetched within notify_backfill."""
+    from datetime import timedelta
+
+    from monitor.dates import now_utc, to_iso
+    from monitor.notify.routing import outbox_rows
+    from monitor.notify.timing import stamp
+
+    fresh = store.outbox.fresh_new_items([i for i, _ in gained],
+                                         to_iso(now_utc() - timedelta(seconds=config.notify_backfill)))
+    store.outbox.add([row for item_id, found in gained if item_id in fresh
+                      for row in outbox_rows(config.notify, item_id, found)], stamp(now_utc()))
+
+
 def rematch_to(store: Store, config: Config, matcher: Matcher, *,
                progress: Callable[[Progress], None] = lambda p: None) -> Progress:
     """Re-match every stored item with config's watch list (`matcher` compiled from it), then record that list
     as the one the stored matches were made with: a run cut short records nothing and is redone next time."""
-    result = rematch(store, matcher, progress=progress)
+    result = rematch(store, matcher, progress=progress, config=config)
     if result.finished:
         with store.transaction():
             store.meta.set_matched_with(watch_hash(config))

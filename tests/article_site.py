@@ -154,7 +154,7 @@ class Site:
 
 
 def write_config(tmp_path: Path, feeds: list[dict], *, articles: dict | None = None, http: dict | None = None,
-                 corpus: bool = True, interval: str | None = None) -> Path:
+                 corpus: bool = True, interval: str | None = None, notify: list | None = None) -> Path:
     raw: dict = {"database": "state/test.db"}
     if corpus:
         raw["corpus"] = [str(SEEDS)]
@@ -164,6 +164,8 @@ def write_config(tmp_path: Path, feeds: list[dict], *, articles: dict | None = N
     raw["articles"] = {"delay": 0, **(articles or {})}
     raw["feeds"] = feeds
     raw["watch"] = SHIPPED_WATCH
+    if notify:
+        raw["notify"] = notify
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

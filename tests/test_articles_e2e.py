@@ -154,6 +154,28 @@ def test_a_failed_page_is_tried_once_more_on_the_next_cycle_and_never_again(tmp_
     assert db.execute("SELECT page_attempts FROM items WHERE guid LIKE '%/gone'").fetchone()[0] == 2
 
 
+def test_an_item_flagged_on_its_page_only_when_retried_alerts_once(tmp_path, site):
+    """A page that fails, then succeeds on the retry and flags its item: the alert is queued in the transaction
+    that stores the late flag, and reaches the receiver once; a third poll sends nothing more."""
+    from notify_receivers import JSONReceiver
+
+    receiver = JSONReceiver()
+    try:
+        late = article(site, "late", 800, body_term=" دیمیتری مدودف ")
+        page = site.routes.pop("/page/late")  # 404 on the first cycle
+        config = write_config(tmp_path, [{"name": "agency", "url": serve_feed(site, "agency", [late])}],
+                              notify=[{"name": "desk", "url": receiver.json_url()}])
+        poll(config)
+        assert receiver.received == []  # judged on its lead: nothing to tell
+        site.routes["/page/late"] = page
+        poll(config)
+        poll(config)
+        assert len(receiver.received) == 1, receiver.received
+        assert MEDVEDEV in receiver.received[0][1]["message"], receiver.received[0][1]
+    finally:
+        receiver.close()
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_per_host_limit_and_delay_hold_across_the_whole_poll(tmp_path, site, workers):
     """Two hosts (127.0.0.1 and localhost name one server; the server counts by Host header), two feeds per

@@ -15,6 +15,7 @@ import click
 
 from monitor.cli import open_readonly, config_option, handle_errors, main
 from monitor.cli.read import config_for_database
+from monitor.report.view import clean
 
 
 class JSONFormatter(logging.Formatter):
@@ -44,7 +45,7 @@ def setup_daemon_logging(fmt: str, verbose: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("httpx", "httpcore", "gensim", "hazm", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "gensim", "hazm", "apscheduler", "apprise"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 
 
@@ -108,6 +109,7 @@ def status(config_path: str, fmt: str) -> None:
         last = store.meta.get("daemon.last_cycle")
         data["last_cycle"] = json.loads(last) if last else None
         data.update(store.items.daemon_counts(to_iso(today)))
+        data["notify"] = store.outbox.summary() if store.outbox.available() else []
         store.close()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -124,6 +126,12 @@ def status(config_path: str, fmt: str) -> None:
                f"{data['feeds_never_polled']} not polled yet (details: monitor feeds)")
     click.echo(f"today (since 00:00 Tehran, by published time): {data['new_today']} new items, "
                f"{data['flagged_today']} flagged")
+    for d in data["notify"]:  # alert destinations: names only, never a URL (it may hold a token)
+        state = "failing" if d["retrying"] or (d["failed"] and not d["sent"]) else "ok"
+        line = f"notify {d['destination']}: {state}, {d['pending']} pending, {d['sent']} sent, {d['failed']} failed"
+        if state == "failing" and d["last_error"]:
+            line += f"; last answer: {d['last_error']}"
+        click.echo(clean(line))
 
 
 def _tehran_midnight(now):

@@ -33,6 +33,32 @@ def poll(config_path: str, feed_names: tuple[str, ...], force: bool, verbose: in
     feeds = _select_feeds(config, feed_names)
     summary = _run_cycle(config, feeds, honour_retry_after=not force)
     _print_cycle(summary)
+    if config.notify:
+        _send_alerts(config)
+
+
+def _send_alerts(config) -> None:
+    """The outbox drained once the cycle is committed: immediate alerts, and a digest whose period ended."""
+    from monitor.daemon.lock import running_daemon
+    from monitor.notify.sender import Sender
+    from monitor.report.view import clean
+    from monitor.store import Store
+
+    holder = running_daemon(config.database)
+    if holder is not None:  # two senders would send the same rows: the daemon's sender has them already
+        click.echo(f"alerts: left to the running daemon (pid {holder.get('pid', '?')})")
+        return
+    store = Store.open(config.database)
+    sender = Sender(store, config)
+    try:
+        done = sender.drain()
+    finally:
+        sender.close()
+        store.close()
+    line = f"alerts: {done.sent} sent, {done.failed} not sent"
+    line += "".join(f"; {name}: {why}" for name, why in done.errors.items())
+    line += f"; held: {', '.join(done.held)} (quiet hours or backing off)" if done.held else ""
+    click.echo(clean(line))
 
 
 def _select_feeds(config, names: tuple[str, ...]):

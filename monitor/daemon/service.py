@@ -27,6 +27,7 @@ from typing import Any
 
 from monitor import housekeeping
 from monitor.config import load_config
+from monitor.daemon.alerts import AlertThread
 from monitor.daemon.jobs import FeedJobs
 from monitor.daemon.lock import acquire_lock
 from monitor.daemon.watcher import ConfigWatcher
@@ -95,6 +96,7 @@ class Daemon:
         self.runner: ThreadRunner | None = None
         self.jobs = FeedJobs(self)
         self.watcher = ConfigWatcher(self)
+        self.alerts = AlertThread(self)  # the outbox's sender (monitor.notify)
 
     @property
     def scheduler(self) -> Any:
@@ -113,6 +115,7 @@ class Daemon:
         self._writer_thread.start()
         self.jobs.start()
         self.watcher.start()
+        self.alerts.start()
         log.info("daemon started: pid %d, %d feeds, %d watch entries, database %s", os.getpid(),
                  len(self.config.feeds), len(self.config.watch), self.config.database)
 
@@ -142,6 +145,7 @@ class Daemon:
         if got:
             self.jobs.log_summary()
         self.lock.close()
+        self.alerts.close()  # a send still waiting on a slow service is not waited for
         if self.runner is not None:
             self.runner.close(wait=False)  # a fetch still waiting on a slow server is not waited for
         if self.store is not None and got:
@@ -184,6 +188,8 @@ class Daemon:
                     outcome = self.writer.store_reply(spec, event)
                 with self.outcomes_lock:
                     self.outcomes.append(outcome)
+                if outcome.flagged:
+                    self.alerts.wake()  # its alerts are committed: send them now
             except Stopped:
                 return
             except MonitorError as exc:  # the database is locked or full: log, keep the schedule, retry later
@@ -204,3 +210,4 @@ class Daemon:
             self.engine, self.config, self.writer.config = engine, new, new
             self.runner.reconfigure(new, engine.matcher)
         self.jobs.follow(old, new)
+        self.alerts.reconfigure()

@@ -113,7 +113,8 @@ class ConfigWatcher:
             return (daemon.stopping.is_set() or daemon.engine is not engine or daemon.reload_requested.is_set()
                     or self._newer_edit())
 
-        p = rematch(daemon.store, engine.matcher, lock=daemon.lock, interrupted=interrupted, progress=progress)
+        p = rematch(daemon.store, engine.matcher, lock=daemon.lock, interrupted=interrupted, progress=progress,
+                    config=engine.config)
         if not p.finished:
             log.info("rematch: interrupted after %d of %d items; it starts again with the newer config",
                      p.done, p.total)

@@ -181,6 +181,29 @@ def m008_article_pages(db: Database) -> None:
 
 
 @migrations()
+def m009_outbox(db: Database) -> None:
+    """The alert outbox (issue 14): one row per (destination, flagged item), written in the transaction that
+    stores the item, so a crash never loses an alert; the sender marks it sent after the service answered.
+    UNIQUE (destination, item_id): a re-match or a replayed feed never queues an alert twice."""
+    _run_script(db, """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT,
+            last_error TEXT,
+            sent_at TEXT,
+            UNIQUE (destination, item_id)
+        );
+        CREATE INDEX outbox_pending ON outbox(status, destination, id)
+        """)
+
+
+@migrations()
 def m010_search_index(db: Database) -> None:
     """The full-text index of `monitor search` (monitor/store/search.py): a contentless FTS5 table of each
     item's folded words (the words are the items' own texts folded: storing them again would double what an
