@@ -171,6 +171,8 @@ def canonical_link(link: str | None) -> str | None:
     host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
+    if not host:  # "http://www." names no host once "www." is gone: no canonical form (as for no host at all)
+        return None
     if port and port not in (80, 443):
         host = f"{host}:{port}"
     path = parts.path

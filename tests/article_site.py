@@ -105,6 +105,18 @@ class Site:
                         site.in_flight[host] += 1
                         site.most[host] = max(site.most[host], site.in_flight[host])
                         site.starts[host].append(time.monotonic())
+                counted = page
+
+                def leave() -> None:
+                    # Before the answer is written: a client that has read the whole answer frees its slot at
+                    # once and may start its next request before this thread runs again, which the server would
+                    # otherwise see as one request too many in flight.
+                    nonlocal counted
+                    if counted:
+                        counted = False
+                        with site.lock:
+                            site.in_flight[host] -= 1
+
                 try:
                     if page and site.slow:
                         time.sleep(site.slow)
@@ -112,6 +124,7 @@ class Site:
                         route(self)
                         return
                     status, ctype, body = route if route else (404, "text/html", b"<h1>not found</h1>")
+                    leave()
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(body)))
@@ -120,9 +133,7 @@ class Site:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    if page:
-                        with site.lock:
-                            site.in_flight[host] -= 1
+                    leave()
 
             def log_message(self, *args) -> None:
                 pass

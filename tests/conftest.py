@@ -16,6 +16,26 @@ SEEDS = FIXTURES / "seeds"
 FEEDS = FIXTURES / "feeds"
 SHARED = REPO.parent / "shared"
 
+# Loopback only, for this process and every process it starts (see tests/netguard/sitecustomize.py): a line in
+# this worker's log during a test fails that test (guard_loopback below).
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+NETLOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"monitor-netlog-{os.getpid()}.txt"  # one per test process
+os.environ["MONITOR_TEST_NETLOG"] = str(NETLOG)  # what this process's children write to
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), os.environ.get("PYTHONPATH")) if p)
+sys.path.insert(0, str(NETGUARD))
+import sitecustomize as _netguard  # noqa: E402,F401 - installs the hook in this process too (the module is ours)
+
+
+@pytest.fixture(autouse=True)
+def guard_loopback():
+    """Fails the test during which any process tried to reach beyond loopback (the lines say who and where)."""
+    before = NETLOG.stat().st_size if NETLOG.exists() else 0
+    yield
+    if NETLOG.exists() and NETLOG.stat().st_size > before:
+        with NETLOG.open(encoding="utf-8") as log:
+            log.seek(before)
+            pytest.fail("tried to reach beyond loopback:\n" + log.read()[:2000], pytrace=False)
+
 
 def run_cli(*args: str, input: str | None = None, timeout: float = 120, env: dict | None = None
             ) -> subprocess.CompletedProcess:

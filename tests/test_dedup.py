@@ -171,6 +171,13 @@ def test_canonical_link_is_https_without_tracking_and_idempotent(link):
     _check_canonical(link)
 
 
+@pytest.mark.parametrize("link", ["http://www.", "https://WWW.", "http://www.:8080/x"])
+def test_a_host_that_is_only_www_has_no_canonical_form(link):
+    """Found by the property above: "http://www." gave "https:///", whose own canonical form is None."""
+    assert canonical_link(link) is None
+    _check_canonical(link)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.sampled_from(["http://", "https://", "HTTPS://"]),
        st.sampled_from(["x.ir", "www.x.ir", "WWW.News.Example", "a-b.c"]),

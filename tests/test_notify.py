@@ -23,6 +23,7 @@ SECRET = "s3cr3t-token-value"
 
 def write_config(tmp_path: Path, feeds: dict[str, str], notify: list[dict], watch=None, **extra) -> Path:
     raw = {"database": "state/test.db", "corpus": [str(SEEDS)], "schedule": {"interval": "1s", "jitter": 0},
+           "articles": {"full_text": "never"},  # the fixture feeds link to the outlets' real sites: loopback only
            "feeds": [{"name": n, "url": u} for n, u in feeds.items()], "watch": watch or SHIPPED_WATCH,
            "notify": notify, **extra}
     path = tmp_path / "config.yaml"

@@ -23,6 +23,7 @@ def poll_folder(tmp: Path, folder: Path, files: list[str] | None = None) -> Path
     names = files or sorted(p.name for p in folder.iterdir() if p.suffix in (".xml", ".atom"))
     with FeedServer(folder) as server:
         raw = {"database": str(tmp / "monitor.db"), "corpus": [str(SEEDS)],
+               "articles": {"full_text": "never"},  # real snapshots link to the outlets: loopback only
                "feeds": [{"name": Path(n).stem.split("_")[0], "url": server.url(n)} for n in names],
                "watch": shipped["watch"]}
         config = tmp / "config.yaml"

@@ -43,6 +43,7 @@ def write_feeds(folder: Path, rows: list[dict]) -> dict[str, str]:
 def write_config(tmp_path: Path, feeds: dict[str, str]) -> Path:
     shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     raw = {"database": "state/test.db", "corpus": [str(SEEDS)],
+           "articles": {"full_text": "never"},  # the items link to outlets' real sites: loopback only
            "feeds": [{"name": n, "url": u} for n, u in feeds.items()], "watch": shipped["watch"]}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
