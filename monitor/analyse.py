@@ -23,8 +23,9 @@ from monitor import dedup
 from monitor.dates import to_iso
 from monitor.match import Matcher
 from monitor.models import Match, PageOutcome, RawItem
+from monitor.search import index_text, index_words
 from monitor.stories.terms import pack, signature
-from monitor.text import display, html_to_text
+from monitor.text import display, html_to_text, strip_boilerplate
 
 log = logging.getLogger("monitor.analyse")
 
@@ -50,6 +51,8 @@ class AnalysedItem(NamedTuple):
     matches: tuple[Match, ...]  # snippets already in display form
     story_terms: bytes | None = None  # monitor.stories.pack(signature(...)): text work done here, not in the writer
     page: PageOutcome | None = None  # None: no page was asked about (the feed's text is the body)
+    # What the search index holds (monitor.search.index_text): title, body and article words, made here.
+    words: tuple[str, str, str | None] = ("", "", None)
 
     @property
     def judged(self) -> str:
@@ -123,14 +126,17 @@ def judge_items(items: list[PreparedItem], matcher: Matcher,
     pages = pages or [None] * len(items)
     texts = [page.text if page is not None and page.status == "ok" else item.body
              for item, page in zip(items, pages)]
-    printed = dedup.fingerprints([(item.title, text) for item, text in zip(items, texts)])
+    cores = [strip_boilerplate(text) for text in texts]  # the text judged and matched; indexed too
+    printed = dedup.fingerprints([(item.title, text) for item, text in zip(items, texts)], cores)
     # The watch terms are looked for in each item's fold (title and body) in one automaton pass for the feed;
     # only the few items with a possible hit are matched exactly, word boundaries and all.
     hit = matcher.candidates([title_fold + body_fold for _, title_fold, body_fold in printed])
     out: list[AnalysedItem] = []
     for i, (item, text, page, (fp, _, _)) in enumerate(zip(items, texts, pages, printed)):
         matches = tuple(displayed(m) for m in matcher.item_matches(item.title, text)) if i in hit else ()
-        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, page=page,
+        words = index_text(item.title, item.body, text) if page is not None and page.status == "ok" \
+            else index_words(item.title, cores[i])  # the feed's text: its stripped body is at hand
+        out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, page=page, words=words,
                                 story_terms=pack(signature(item.title, text))))
     return out
 

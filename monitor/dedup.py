@@ -109,15 +109,18 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     return fingerprints([(title, body)])[0][0]
 
 
-def fingerprints(items: Sequence[tuple[str, str]]) -> list[tuple[Fingerprint, str, str]]:
+def fingerprints(items: Sequence[tuple[str, str]], cores: Sequence[str] | None = None
+                 ) -> list[tuple[Fingerprint, str, str]]:
     """For each (title, body): its Fingerprint, fold(title) and fold(strip_boilerplate(body)), with the text work
     of all the items done together (monitor.textbatch: a feed's items cost a few array passes, not a loop per
     word).
 
     The body is judged without the boilerplate sites and syndicators add (strip_boilerplate), and the watch
-    matcher reads the same text (Matcher.item_matches), so the fold returned is the stripped body's."""
+    matcher reads the same text (Matcher.item_matches), so the fold returned is the stripped body's. `cores`,
+    when the caller has them (it indexes them for search too), are those stripped bodies."""
     n = len(items)
-    cores = [strip_boilerplate(body) for _, body in items]
+    if cores is None:
+        cores = [strip_boilerplate(body) for _, body in items]
     digests = textbatch.digest([title for title, _ in items] + cores, [False] * n + [True] * n)
     out = []
     for i, (title, _) in enumerate(items):

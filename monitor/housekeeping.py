@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from monitor import dedup
+from monitor import dedup, search
 from monitor.dates import now_utc, to_iso
 from monitor.models import Config
 from monitor.models import Source
@@ -32,6 +32,7 @@ def prepare(config: Config, store: Store) -> int:
     if upgrade:
         refingerprint(store, window_start)
     assign_stories(store)
+    search.catch_up(store, progress=_log_progress)  # items waiting for the search index (migration, article text)
     last = store.meta.get("fingerprints_pruned_at")
     if last is None or last < to_iso(now_utc() - PRUNE_EVERY):
         # Pruning scans the whole fingerprint table; lookups already ignore items outside the window, so once a
@@ -43,6 +44,10 @@ def prepare(config: Config, store: Store) -> int:
             store.stories.forget_terms(to_iso(now_utc() - 3 * WINDOW))  # outside every writer's window
             store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
     return changes
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info("search index: %d of %d stored items indexed", done, total)
 
 
 def sync_corpus(config: Config, store: Store) -> int:

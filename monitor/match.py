@@ -21,7 +21,7 @@ import ahocorasick
 from monitor.models import Match, WatchEntry
 from monitor.text import Words, fold, strip_boilerplate, token_columns
 
-__all__ = ["Hit", "Matcher", "DEFAULT_SUFFIXES"]
+__all__ = ["Hit", "Matcher", "DEFAULT_SUFFIXES", "snippet"]
 
 _NOUN_SUFFIXES = ("ها", "های", "هایی", "ای", "ایها", "ایهای", "ی", "یها", "یان")
 # Attached suffixes allowed after a term, by kind. Names of people take none: «امانی» + «ی» is another word.
@@ -249,6 +249,11 @@ def _longest_first(cluster: list[_RawHit]) -> list[_RawHit]:
 # or at a line break (titles, paragraphs and list lines have no final stop).
 _SENTENCE_END = re.compile(r"[.!?؟…]+(?=\s|$)|\n")
 _LOOKBACK = 4000  # how far back to look for the start of the sentence
+
+
+def snippet(text: str, start: int, end: int, width: int = 240) -> str:
+    """The sentence around text[start:end], as match snippets are cut (for other readers' hits: search)."""
+    return _snippet(text, start, end, width)
 
 
 def _snippet(text: str, start: int, end: int, width: int) -> str:

@@ -21,7 +21,7 @@ import unicodedata
 from html import unescape
 from typing import Any, NamedTuple
 
-__all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "PREFIXES", "SUFFIXES",
+__all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "spaced_fold", "PREFIXES", "SUFFIXES",
            "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "html_to_text",
            "strip_boilerplate", "display"]
 
@@ -276,6 +276,16 @@ def _columns_exact(s: str) -> tuple[list[str], list[int], list[int]]:
     bounds = list(itertools.accumulate(map(len, _WORD_RE.split(s.translate(_CLASS)))))
     starts, ends = bounds[0:-1:2], bounds[1::2]
     return [s[a:b].translate(_FOLD) for a, b in zip(starts, ends)], starts, ends
+
+
+def spaced_fold(s: str) -> str:
+    """The folded words of s separated by spaces (one or more): " ".join(Words(s).texts) up to runs of spaces,
+    without splitting into a list. What a full-text index is given (monitor.search): one table pass and one
+    replace for the texts the skeleton serves."""
+    skeleton = _skeleton(s)
+    if skeleton is None:
+        return " ".join(_columns_exact(s)[0])
+    return skeleton.replace(_JOINER_MARK, "") if _JOINER_MARK in skeleton else skeleton
 
 
 def token_columns(s: str) -> tuple[list[str], list[int], list[int]]:

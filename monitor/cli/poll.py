@@ -79,11 +79,13 @@ def _run_cycle(config, feeds, honour_retry_after: bool = False):
     farm = start_farm(config, len(feeds), fork=True)  # no database is open yet, no thread runs
     try:
         from monitor.cli.rematch import rematch_if_stale
+        from monitor.cli.search import build_index
         from monitor.pipeline import Engine
         from monitor.store import Store
 
         store = Store.open(config.database)
         try:
+            build_index(store)  # a database from before the search index: built once, with a progress bar
             engine = Engine(config, store)
             rematch_if_stale(engine)  # a watch-list edit applies to the stored items before new ones come
             return engine.run_cycle(feeds, runner=farm,  # closes the farm

@@ -44,20 +44,30 @@ def config_for_database(config_path: str) -> Any:
 @click.option("--flagged", is_flag=True, help="Only new items that matched a watch entry.")
 @click.option("--since", metavar="WHEN", help="24h, 7d, an ISO date, or a Jalali date (1404-08-26).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many items (newest first).")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only items of this feed (repeatable).")
+@click.option("--watch", "watch_names", multiple=True, metavar="NAME",
+              help="Only items that matched this watch entry (repeatable).")
 @handle_errors
-def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | None, limit: int | None) -> None:
+def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | None, limit: int | None,
+          feed_names: tuple[str, ...] = (), watch_names: tuple[str, ...] = ()) -> None:
     """List stored items, newest first.
 
     \b
     Example:
         monitor items --status new --flagged --since 24h --format json
+        monitor items --feed mehr --watch "Motalefeh Islamic Party"
     """
     config = config_for_database(config_path)
+    from monitor.cli.search import check_names
+
+    check_names(config, "--watch", watch_names, "watch")
+    check_names(config, "--feed", feed_names, "feeds")
     since_iso = since_option_value(since)
     check_period(since, since_iso)
     store = open_readonly(config)
     stale_notice(store, config)
-    rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit) if store else []
+    rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit, feed=feed_names,
+                             watch=watch_names) if store else []
     if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
         from monitor.display import display
 

@@ -211,6 +211,7 @@ class Writer:
             self.store.fingerprints.add(Source.item(item_id), fp.hashes)  # waits in memory until the commit
         self.store.items.insert_new(rows)
         self.store.matches.add_many(matches)
+        self.store.search.add((item_id, *analysed.words) for item_id, analysed in zip(ids, items))
         from monitor.stories import Assigner
 
         self.stories = self.stories or Assigner(self.store.stories)
@@ -252,6 +253,7 @@ class Writer:
             updates.append(row)
         if updates:
             self.store.items.update_pages(updates)
+            self.store.search.reindex(row["id"] for row in updates if row.get("article_text"))  # its words
         self._queue_alerts(flagged)
         failed = [p.reason for p in [*pages, *(again.page for _, _, again in retried)]
                   if p is not None and p.status == "failed"]

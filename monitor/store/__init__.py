@@ -10,7 +10,7 @@
 The rooms: `db` (the connection, transactions, commit groups; db.py), the schema and its migrations
 (schema.py), `feeds`, `items` and their queries, `matches`, `corpus`, `fingerprints` (the near-duplicate
 index and its write-behind buffer), `meta` (small key/value state), `stories` (which story each item belongs to)
-and `outbox` (alerts to send). The invariants live here: one
+`outbox` (alerts to send) and `search` (the full-text index). The invariants live here: one
 transaction per feed, items unique per (feed, key), validators saved in the same transaction as the items they
 describe, and a crash at any point leaving either the whole feed's work or none of it.
 """
@@ -28,6 +28,7 @@ from monitor.store.items import Items
 from monitor.store.matches import Matches
 from monitor.store.meta import Meta
 from monitor.store.outbox import Outbox
+from monitor.store.search import Search
 from monitor.store.stories import Stories
 
 
@@ -45,6 +46,8 @@ class Store:
         self.meta = Meta(db)
         self.stories = Stories(db)
         self.outbox = Outbox(db)  # alerts to send (monitor.notify)
+        self.search = Search(db)  # the full-text index of `monitor search`
+        db.attach(self.search)  # its rows too wait until each commit
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
@@ -76,4 +79,4 @@ class Store:
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
-           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Store", "Stories"]
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories"]

@@ -54,6 +54,36 @@ class _NoHooks:
         pass
 
 
+class _AllHooks:
+    """Several rooms' CommitHooks as one: each savepoint's mark is a key to every room's own mark."""
+
+    def __init__(self, rooms: list[CommitHooks]) -> None:
+        self._rooms = rooms
+        self._marks: dict[int, list[int]] = {}
+        self._next = 1
+
+    def before_commit(self) -> None:
+        for room in self._rooms:
+            room.before_commit()
+
+    def after_commit(self) -> None:
+        self._marks.clear()
+        for room in self._rooms:
+            room.after_commit()
+
+    def savepoint_mark(self) -> int:
+        key, self._next = self._next, self._next + 1
+        self._marks[key] = [room.savepoint_mark() for room in self._rooms]
+        return key
+
+    def rolled_back(self, mark: int) -> None:
+        marks = self._marks.pop(mark, None) if mark else None
+        if not mark:
+            self._marks.clear()
+        for room, own in zip(self._rooms, marks or [0] * len(self._rooms)):
+            room.rolled_back(own)
+
+
 class Db:
     """A monitor database's connection. Open with `Db.open(path)`; `readonly=True` never creates or migrates."""
 
@@ -108,8 +138,10 @@ class Db:
         return cls(db, path)
 
     def attach(self, hooks: CommitHooks) -> None:
-        """The one room whose writes wait in memory until the commit."""
-        self._hooks = hooks
+        """A room whose writes wait in memory until the commit (the fingerprints, the search index)."""
+        rooms = self._hooks._rooms if isinstance(self._hooks, _AllHooks) else \
+            [] if isinstance(self._hooks, _NoHooks) else [self._hooks]
+        self._hooks = hooks if not rooms else _AllHooks([*rooms, hooks])
 
     def close(self) -> None:
         self.database.close()

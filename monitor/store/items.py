@@ -134,7 +134,34 @@ class Items:
                    kind: Sequence[str] = (), limit: int | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
         """The items of `query`, read from one statement `batch` rows at a time with their matches: a report
         of many items holds a batch, not all of them (the statement's read sees one snapshot throughout)."""
-        where, params = [], []
+        where, params = self.filters(status=status, flagged=flagged, since=since, until=until, watch=watch,
+                                     feed=feed, kind=kind)
+        sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
+               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.body_source, i.page_status, i.page_reason"
+               " FROM items i")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
+                "dup_kind", "dup_ref", "dup_score", "dup_reason", "body_source", "page_status",
+                "page_reason"]  # no summary: no reader shows it
+        cursor = self._db.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            items = [dict(zip(keys, r)) for r in rows]
+            self.attach_matches(items, watch=watch, kind=kind)
+            yield from items
+
+    @staticmethod
+    def filters(*, status: str = "all", flagged: bool = False, since: str | None = None, until: str | None = None,
+                watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = ()
+                ) -> tuple[list[str], list[Any]]:
+        """The conditions (over the alias `i` for items) and parameters of the commands' filters: one
+        implementation for `items`, `report` and `search` (store.search.query)."""
+        where: list[str] = []
+        params: list[Any] = []
         if status in ("new", "duplicate"):
             where.append("i.status = ?")
             params.append(status)
@@ -160,25 +187,11 @@ class Items:
             params.extend(match_params)
             if flagged:
                 where.append("i.status = 'new'")
-        sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
-               " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.body_source, i.page_status, i.page_reason"
-               " FROM items i")
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY coalesce(i.published, i.fetched_at) DESC, i.id DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        keys = ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                "dup_kind", "dup_ref", "dup_score", "dup_reason", "body_source", "page_status",
-                "page_reason"]  # no summary: no reader shows it
-        cursor = self._db.execute(sql, params)
-        while rows := cursor.fetchmany(batch):
-            items = [dict(zip(keys, r)) for r in rows]
-            self._attach_matches(items, watch=watch, kind=kind)
-            yield from items
+        return where, params
 
-    def _attach_matches(self, items: list[dict[str, Any]], *, watch: Sequence[str], kind: Sequence[str]) -> None:
+    def attach_matches(self, items: list[dict[str, Any]], *, watch: Sequence[str] = (),
+                       kind: Sequence[str] = ()) -> None:
+        """Give each item row its "matches" (those of `watch`/`kind` when given), read for all of them at once."""
         by_id = {it["id"]: it for it in items}
         for it in items:
             it["matches"] = []

@@ -204,6 +204,23 @@ def m009_outbox(db: Database) -> None:
 
 
 @migrations()
+def m010_search_index(db: Database) -> None:
+    """The full-text index of `monitor search` (monitor/store/search.py): a contentless FTS5 table of each
+    item's folded words (the words are the items' own texts folded: storing them again would double what an
+    item costs on disk), the article words it indexed (to take them out again), and the items waiting to be
+    indexed. The fold is Python's (monitor.text), so the migration cannot write the rows itself: it queues
+    every stored item, and monitor.search.catch_up indexes them in batches that commit one by one, with a
+    progress bar (the next `monitor poll`, `monitor run` cycle or `monitor search`); a crash part-way loses
+    nothing, the batches done stay done."""
+    _run_script(db, """
+        CREATE VIRTUAL TABLE search USING fts5(title, text, tokenize = 'ascii', content = '');
+        CREATE TABLE search_articles (item_id INTEGER PRIMARY KEY, words TEXT NOT NULL);
+        CREATE TABLE search_pending (item_id INTEGER PRIMARY KEY);
+        INSERT INTO search_pending (item_id) SELECT id FROM items
+        """)
+
+
+@migrations()
 def m011_stories(db: Database) -> None:
     """Stories: items of different feeds and days about one event (monitor.stories). A story's id is its first
     item's id. story_items holds each item's story and, for a new item, its packed terms, so the writer's window
