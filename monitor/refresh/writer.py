@@ -1,81 +1,32 @@
-"""Refresh one feed: the only place where fetch, parse, dedup, match and store meet, read top to bottom.
+"""Step 2 of a refresh: the one writer's half (monitor.refresh says why there are two steps).
 
-Modelled on Miniflux's RefreshFeed, in two steps, because the first needs no database writes and runs wherever
-there is a free core while the second needs the one SQLite writer:
-
-1. `fetch_and_analyse(job) -> FeedReply`, pure: the conditional GET, the body hash that tells a re-sent body
-   from a new one, the RSS <ttl>, parsing, skipping items already stored, plain text, the new items' article
-   pages (monitor.article: fetched politely, within the cycle's deadline, and the pages that failed last time
-   once more), fingerprints and watch matches on the title and the judged text (the accepted article's, else
-   the feed's), and the near-duplicate questions to a read-only view of the store. Every failure comes back in the
-   reply, never as an exception. The same function runs in a worker process (large polls), in a thread of this
-   process (small polls) and in the daemon's job threads (monitor.runner says where).
-2. `Writer.store(spec, reply) -> FeedOutcome`: in the one writer, judge the new items (dedup.FeedJudge, completed
-   with what was written after the view the reply saw), write items, matches, fingerprints and the feed's
-   validators together, in one transaction (a savepoint of a commit group in a poll), and plan the next poll.
-
-A feed's validators are saved only in the transaction that stores the items they describe, so a crash loses at
-most the uncommitted feeds, which the next poll fetches again; items are unique per (feed, key), so nothing is
-ever stored twice.
+Writer makes each feed's job from the store's feed state and stores the pure step's reply: judges the new items,
+writes items, matches, fingerprints, stories, alerts and the feed's validators in one transaction, and plans the
+next poll (next_poll_at).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable
 
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
-from monitor.errors import FetchError, HTTPStatusError, ParseError, StoreError
-from monitor.models import (AUTO, Config, DedupSettings, FeedSpec, FetchResult, HTTPSettings, PageOutcome, PagePlan,
-                            Source)
+from monitor.errors import HTTPStatusError, StoreError
+from monitor.models import AUTO, Config, FeedSpec, PageOutcome, PagePlan, Source
+from monitor.refresh.step import FeedJob, FeedReply
 
 if TYPE_CHECKING:
     from monitor import dedup
     from monitor.store import Store
 
-# The text stack (dedup: numpy, the fingerprint tables) and the store (sqlite_utils) are imported where they are
-# first used, not here: `monitor poll` imports this module before it forks its workers, and a poll where nothing
-# changed never needs the text stack at all.
+# dedup (numpy), stories, notify and the store are imported where they are first used, as in step.py.
 
-log = logging.getLogger("monitor.refresh")
-
-
-class FeedJob(NamedTuple):
-    """One feed to fetch and analyse, with what the store knows of it."""
-
-    name: str
-    url: str
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None  # of the last body whose items were stored
-    pages: PagePlan | None = None  # which new items' pages to fetch, and by when
-    retry: tuple = ()  # (id, link, title, feed text, status) of stored items whose page failed once
-
-
-class FeedReply(NamedTuple):
-    """What fetch_and_analyse found. `result` has no body (b"" for a 200, None for a 304); `items` is None when
-    there was nothing to analyse (304, or the same body again); `error` is the failure to record on the feed,
-    with `trace` (the formatted traceback) when it is the monitor's own bug rather than the feed's or the
-    network's; `lost` means the worker died holding the job, which the caller must then do itself."""
-
-    job: FeedJob
-    result: FetchResult | None = None
-    body_hash: str | None = None
-    ttl: float | None = None
-    items: list | None = None
-    error: BaseException | None = None
-    lost: bool = False
-    held: Any = None  # dedup.HeldSnapshot of the items, from the view of the store the step asked
-    trace: str | None = None
-    note: str | None = None  # what was wrong in a body stored all the same (items skipped, the item cap)
-    retried: tuple = ()  # (item id, its status, AnalysedItem judged again) for each page of job.retry
+log = logging.getLogger("monitor.refresh")  # the name the logs and their filters have always used
 
 
 @dataclass
@@ -87,101 +38,6 @@ class FeedOutcome:
     duplicate: int = 0
     flagged: int = 0
     seconds: float = 0.0
-
-
-def body_hash(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
-
-
-# ------------------------------------------------------------------------------------ step 1: fetch and analyse
-def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView",
-                      pages: Any = None) -> FeedReply:
-    """Fetch and analyse one feed; every failure comes back in the reply. `matcher` is a Matcher, or a callable
-    that makes one: the text stack (numpy, the automaton) is loaded on the first body to analyse, so a poll where
-    nothing changed never pays for it. `pages` is the process's monitor.article.pages.PageFetcher (None: no
-    article pages); the feed's new items' pages and its retries are fetched by the job's plan's deadline, and a
-    page that fails only leaves its item judged on the feed's text."""
-    from monitor.fetch import fetch
-
-    try:
-        result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
-        deadline = job.pages.deadline() if pages is not None and job.pages is not None else 0.0
-        if result.body is None:
-            return FeedReply(job, result, retried=_retried(job, pages, matcher, deadline))
-        digest, ttl = body_hash(result.body), schedule.rss_ttl(result.body)
-        headers = replace(result, body=b"")
-        if digest == job.body_hash:  # the server ignored the validators but sent the same bytes
-            return FeedReply(job, headers, digest, ttl, retried=_retried(job, pages, matcher, deadline))
-        from monitor.analyse import judge_items, prepare_feed
-
-        prepared, notes = prepare_feed(result.body, result.content_type, result.url,
-                                       lambda keys: view.known(job.name, keys), max_items=http.max_items)
-        found = None
-        if pages is not None:  # the new items' article pages, by the plan's deadline
-            from monitor.article.pages import new_pages
-
-            found = new_pages(job.pages, prepared, pages, deadline)
-        items = judge_items(prepared, matcher() if callable(matcher) else matcher, found)
-        return FeedReply(job, headers, digest, ttl, items, held=view.held(items), note="; ".join(notes) or None,
-                         retried=_retried(job, pages, matcher, deadline))
-    except (FetchError, ParseError) as exc:  # the feed's or the network's fault: recorded, backed off
-        return FeedReply(job, error=exc)
-    except Exception as exc:  # the monitor's own bug: recorded with its traceback, never backed off
-        return FeedReply(job, error=exc, trace=traceback.format_exc())
-
-
-def _retried(job: FeedJob, pages: Any, matcher: Any, deadline: float) -> tuple:
-    """The job's pages that failed last time, tried once more (monitor.article.pages.retry_pages)."""
-    if pages is None or not job.retry:
-        return ()
-    from monitor.article.pages import retry_pages
-
-    return retry_pages(job.pages, job.retry, pages, matcher() if callable(matcher) else matcher, deadline)
-
-
-class StoreView:
-    """A read-only view of the store for the pure step, shared by the threads of one process (one connection,
-    used by one at a time): which keys a feed has, and what FeedJudge would ask the database about its new items
-    (dedup.held_snapshot). The writer checks keys again and completes the snapshot with what it wrote after it,
-    so a view a little behind costs only wasted work, never a wrong verdict."""
-
-    def __init__(self, database: str, dedup_settings: DedupSettings) -> None:
-        self._database, self._dedup = database, dedup_settings
-        self._store: Any = None
-        self._lock = threading.Lock()
-
-    def _open(self) -> Any:
-        if self._store is None:
-            from monitor.store import Store
-
-            try:
-                self._store = Store.open(self._database, readonly=True)
-            except StoreError:
-                return None  # no database yet: nothing is stored
-        return self._store
-
-    def known(self, feed: str, keys: list[str]) -> set[str]:
-        with self._lock:
-            store = self._open()
-            return store.items.known_keys(feed, keys) if store is not None else set()
-
-    def held(self, items: list) -> "dedup.HeldSnapshot":
-        from monitor import dedup
-
-        pairs = [(a.item.key, a.fingerprint) for a in items]
-        with self._lock:
-            store = self._open()
-            if store is None:
-                return dedup.HeldSnapshot(0, frozenset(), frozenset(), frozenset())
-            since = to_iso(now_utc() - timedelta(days=self._dedup.window_days))
-            with store.snapshot():
-                return dedup.held_snapshot(store, since, self._dedup.threshold, pairs)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
 
 
 # ------------------------------------------------------------------------------------ step 2: store the reply
@@ -433,6 +289,3 @@ def next_poll_at(now: datetime, delay: float) -> str:
         when = when.replace(microsecond=0) + timedelta(seconds=1)
     return to_iso(when)
 
-
-__all__ = ["FeedJob", "FeedReply", "FeedOutcome", "StoreView", "Writer", "body_hash", "fetch_and_analyse",
-           "next_poll_at"]
