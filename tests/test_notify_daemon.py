@@ -18,16 +18,9 @@ from monitor.feedserver import FeedServer
 from conftest import FEEDS, run_cli, run_json
 from notify_receivers import JSONReceiver
 from test_daemon import db_rows, item_count, start, wait_for  # noqa: F401 (start is a fixture)
-from test_notify import SECRET, outbox, write_config
+from test_notify import SECRET, outbox, receiver, write_config  # noqa: F401 - receiver is a fixture
 
 ITEM = re.compile(r"<item>.*?</item>", re.S)
-
-
-@pytest.fixture
-def receiver():
-    rx = JSONReceiver()
-    yield rx
-    rx.close()
 
 
 @pytest.fixture
