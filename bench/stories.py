@@ -124,7 +124,24 @@ def cost(n: int, per_day: int) -> None:
     print(f"{'signature (fold, words, terms)':54} {1e6 * sig_s / n:8.1f}")
     print(f"{'assign + add (StoryIndex)':54} {1e6 * assign_s / n:8.1f}")
     print(f"{'pure total':54} {1e6 * (sig_s + assign_s) / n:8.1f}")
+    window_memory(items)
     writer(items)
+
+
+def window_memory(items: list[tuple[int, datetime, str, str]]) -> None:
+    """What the window holds when every item is in it at once, as on a cold poll of recent items (tracemalloc
+    over StoryIndex.add only; the signatures are made before)."""
+    import tracemalloc
+
+    sigs = [(item, when, stories.signature(title, body)) for item, when, title, body in items]
+    latest = max(when for _, when, _ in sigs)
+    tracemalloc.start()
+    index = stories.StoryIndex()
+    for item, _, sig in sigs:
+        index.add(item, item, latest, sig)  # one date: nothing expires
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    print(f"{f'window memory, all {len(sigs):,} items held (bytes/item)':54} {held / len(sigs):8.0f}")
 
 
 def writer(items: list[tuple[int, datetime, str, str]], batch: int = 40) -> None:
