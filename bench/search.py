@@ -151,6 +151,8 @@ def farm_polls(runs: int, baseline_rev: str | None) -> list[tuple[str, float, fl
                        "http": {"timeout": 30, "concurrency": 8},
                        "feeds": [{"name": f"f{k:04d}", "url": u} for k, u in enumerate(urls)],
                        "watch": [{"name": w, "kind": "other", "terms": [w]} for w in NAMES]}
+                if cwd == REPO:  # the farm's items link to newsN.example: fetch no pages (the base has none)
+                    cfg["articles"] = {"full_text": "never"}
                 (tmp / "config.yaml").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
                 here = os.getcwd()
                 os.chdir(cwd)  # `python -m monitor` runs the package of the current folder

@@ -47,6 +47,7 @@ def polled_config(folder: Path) -> Path:
         feeds = [{"name": p.stem, "url": server.url(p.name)} for p in sorted(feeds_dir.iterdir())
                  if p.suffix in (".xml", ".atom")]
         config.write_text(yaml.safe_dump({"database": "bench.db", "corpus": [str(REPO / "fixtures" / "seeds")],
+                                          "articles": {"full_text": "never"},  # fixture links are real outlets
                                           "feeds": feeds, "watch": shipped["watch"]}, allow_unicode=True),
                           encoding="utf-8")
         subprocess.run([sys.executable, "-m", "monitor", "poll", "-c", str(config)], check=True,
