@@ -152,6 +152,16 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
     return table
 
 
+def feed_health(config: Any, store: Any) -> list[dict[str, Any]]:
+    """`monitor feeds`' rows: each configured feed with what the store knows of it (store.feeds.summary), a
+    feed never polled with empty fields; the CLI and the web page show the same rows."""
+    stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
+    return [stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
+                                      "last_status": None, "last_error": None, "consecutive_failures": 0,
+                                      "next_poll": None, "next_poll_reason": None, "items": 0}
+            for spec in config.feeds]
+
+
 def feeds_table(rows: list[dict[str, Any]], now: datetime | None = None):
     """Each feed's health, readable at 80 columns: short headers that never break, times relative to now
     ("3 min ago", "in 12 min"; older ones in Tehran time, as stated in the caption), why the next poll is

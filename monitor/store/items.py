@@ -154,6 +154,16 @@ class Items:
             self.attach_matches(items, watch=watch, kind=kind)
             yield from items
 
+    def newer(self, after: int, **filters: Any) -> tuple[int, int]:
+        """(how many items of the filters have an id above `after`, the largest such id): what the web page's
+        "N new" link polls for (ids grow with fetch time, whatever date an item is published under)."""
+        where, params = self.filters(**filters)
+        where.append("i.id > ?")
+        params.append(after)
+        row = self._db.execute("SELECT count(*), max(i.id) FROM items i WHERE " + " AND ".join(where),
+                               params).fetchone()
+        return row[0], row[1] or after
+
     @staticmethod
     def filters(*, status: str = "all", flagged: bool = False, since: str | None = None, until: str | None = None,
                 watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = ()
