@@ -68,6 +68,8 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     stale_notice(store, config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit, feed=feed_names,
                              watch=watch_names) if store else []
+    if store:
+        store.triage.attach(rows)  # read, starred, not relevant (monitor serve)
     if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
         from monitor.display import display
 

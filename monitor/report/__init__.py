@@ -44,6 +44,8 @@ def item_record(row: dict[str, Any]) -> dict[str, Any]:
     record["body_source"] = row.get("body_source") or "feed"
     record["page_status"] = row.get("page_status")
     record["page_reason"] = row.get("page_reason")
+    if "triage" in row:  # `monitor items`: the web page's marks (store.triage.attach)
+        record["triage"] = row["triage"]
     return record
 
 

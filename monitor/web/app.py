@@ -64,6 +64,7 @@ def create_app(config: Any, password_hash: str | None = None) -> Starlette:
         Route("/api/newer", site.newer),
         Route("/search", site.search),
         Route("/item/{item_id:int}", site.item),
+        Route("/item/{item_id:int}/triage", site.triage, methods=["POST"]),
         Route("/stories", site.stories),
         Route("/feeds", site.feeds),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),

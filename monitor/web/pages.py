@@ -22,6 +22,8 @@ from starlette.templating import Jinja2Templates
 from monitor.report import view
 
 LIMIT = 200  # items a page lists; the report and search CLIs have the whole set
+ACTIONS = {"read": ("read", True), "unread": ("read", False), "star": ("starred", True),
+           "unstar": ("starred", False), "not_relevant": ("not_relevant", True), "relevant": ("not_relevant", False)}
 WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH_KINDS
 
 
@@ -35,6 +37,12 @@ class Site:
                            clean=view.clean)
         self.templates = Jinja2Templates(env=env)
         self._matcher: Any = None
+        # CSRF: every state-changing form carries this process's token; another site cannot read it (the
+        # same-origin policy), so a forged POST lacks it. A restart makes a new one: an old page asks a reload.
+        import secrets
+
+        self.csrf = secrets.token_urlsafe(32)
+        env.globals["csrf"] = self.csrf
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
@@ -96,7 +104,7 @@ class Site:
 
         form, f, errors = self.filters(request)
         rows: list[dict[str, Any]] = []
-        after = 0
+        after, marks = 0, {}
         with self.store() as store:
             if store is not None and not errors:
                 query = {k: f[k] for k in ("since", "watch", "feed", "kind")}
@@ -105,10 +113,11 @@ class Site:
                 if f["story"] is not None:
                     rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
                 after = store.items.newer(0, flagged=True, **query)[1]
+                marks = store.triage.of(r["id"] for r in rows)
         since = datetime.fromisoformat(f["since"]) if f["since"] else None
         report = view.build(rows, watch=self.config.watch, since=since)
         return self.page(request, "flagged.html", 400 if errors else 200, report=report, form=form,
-                         errors=errors, after=after, period=view.period_text(report, words=True), **self.choices())
+                         errors=errors, after=after, marks=marks, period=view.period_text(report, words=True), **self.choices())
 
     def newer(self, request: Request) -> Response:
         """{"count", "newest"}: flagged items of the page's filters stored after the id `after`."""
@@ -159,11 +168,57 @@ class Site:
                 record = item_whole(store, item_id, self.matcher)
             except UsageError as exc:
                 raise HTTPException(404, str(exc)) from None
+            marks = store.triage.attach([{"id": item_id}])[0]["triage"]
+            from monitor.triage import propose
+
+            proposals = [p for w in marks["not_relevant"] if (p := propose(store, self.config.watch, item_id, w))]
         watches = {m["watch"] for m in record["matches"]}
         texts = [(label, view.mark(record[key], self.matcher, watches)) for label, key in
                  (("متن خبرخوان", "text"), ("متن صفحهٔ خبر", "article_text")) if record[key]]
-        return self.page(request, "item.html", record=record, texts=texts, link=view.safe_link(record["link"]),
+        return self.page(request, "item.html", record=record, texts=texts, marks=marks, proposals=proposals, link=view.safe_link(record["link"]),
                          title=view.item_view(record).title, display=_display)
+
+    async def triage(self, request: Request) -> Response:
+        """POST: mark an item read / unread, starred / unstarred, or one of its watch entries (not) relevant;
+        refused (403) without this process's CSRF token or from another origin. Then back to the item."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import PlainTextResponse, RedirectResponse
+
+        origin = request.headers.get("origin")
+        if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+            return PlainTextResponse(f"refused: a request from {origin}", status_code=403)
+        form = await request.form()
+        import hmac
+
+        if not hmac.compare_digest(str(form.get("csrf", "")), self.csrf):
+            return PlainTextResponse("refused: no valid CSRF token (reload the page and try again)",
+                                     status_code=403)
+        item_id, action, watch = request.path_params["item_id"], str(form.get("action", "")), str(form.get("watch", ""))
+        if action not in ACTIONS or (ACTIONS[action][0] == "not_relevant" and not watch):
+            return PlainTextResponse(f"action: {action!r} is not one of {', '.join(ACTIONS)} (with watch= for"
+                                     " not_relevant)", status_code=400)
+        error = await run_in_threadpool(self._mark, item_id, action, watch)
+        if error:
+            return PlainTextResponse(error, status_code=404)
+        return RedirectResponse(f"/item/{item_id}", status_code=303)
+
+    def _mark(self, item_id: int, action: str, watch: str) -> str | None:
+        """Write one triage mark (the one write the web makes: a writable store, opened for it)."""
+        from monitor.store import Store
+
+        what, value = ACTIONS[action]
+        store = Store.open(self.config.database)
+        try:
+            if store.search.item(item_id) is None:
+                return f"no item with id {item_id} in {self.config.database}"
+            with store.transaction():
+                if what == "not_relevant":
+                    store.triage.set_not_relevant(item_id, watch, value)
+                else:
+                    store.triage.set_flag(item_id, what, value)
+        finally:
+            store.close()
+        return None
 
     def stories(self, request: Request) -> Response:
         form, f, errors = self.filters(request)
