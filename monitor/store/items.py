@@ -249,6 +249,14 @@ class Items:
                     old[item_id][watch] = (kind, terms, count)
         return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
 
+    def status_counts(self) -> dict[str, int]:
+        """Stored items new and duplicate, and the flagged ones (new with a match): the web's /metrics."""
+        one = self._db.one
+        return {"new": one("SELECT count(*) FROM items WHERE status = 'new'"),
+                "duplicate": one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
+                "flagged": one("SELECT count(*) FROM items i WHERE status = 'new'"
+                               " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")}
+
     def daemon_counts(self, today: str) -> dict[str, int]:
         """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`: dated as
         `query` dates them (published, else fetched), so status and `report --since today` count the same."""

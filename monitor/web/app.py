@@ -67,6 +67,8 @@ def create_app(config: Any, password_hash: str | None = None) -> Starlette:
         Route("/item/{item_id:int}/triage", site.triage, methods=["POST"]),
         Route("/stories", site.stories),
         Route("/feeds", site.feeds),
+        Route("/healthz", site.healthz),
+        Route("/metrics", site.metrics),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard, password_hash=password_hash)],

@@ -220,6 +220,22 @@ class Site:
             store.close()
         return None
 
+    def healthz(self, request: Request) -> Response:
+        from starlette.responses import PlainTextResponse
+
+        from monitor.web.health import health
+
+        with self.store() as store:
+            ok, why = health(self.config, store)
+        return PlainTextResponse(why + "\n", status_code=200 if ok else 503)
+
+    def metrics(self, request: Request) -> Response:
+        from monitor.web.health import metrics
+
+        with self.store() as store:
+            body = metrics(self.config, store)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
     def stories(self, request: Request) -> Response:
         form, f, errors = self.filters(request)
         found: list[dict[str, Any]] = []
