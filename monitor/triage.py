@@ -3,8 +3,9 @@
 Why a proposal and not an edit: config.yaml is the analyst's (comments, order, other machines read it); the
 monitor never rewrites it. Each phrase is a hit as written with the word after it (the word before when the
 hit ends its line): an exclude drops a hit it fully covers (monitor.match), so the item's hits are dropped, and
-with them only the hits written in those same phrases elsewhere. What it would change is counted with the matcher itself, over the
-stored items' judged texts (store.items.rematch_batch, what `monitor rematch` reads).
+with them only the hits written in those same phrases elsewhere. What that would change is counted with the
+matcher itself, over the judged texts of the items that matched the entry (store.items.matched_texts: the texts
+`monitor rematch` reads), so the counts are what a rematch with the phrases added then does.
 """
 
 from __future__ import annotations
@@ -37,15 +38,11 @@ def propose(store: Any, watch: tuple[WatchEntry, ...], item_id: int, name: str) 
         return None
     phrases = tuple(dict.fromkeys(_phrase(text, h.start, h.end) for h in hits))
     narrowed = Matcher([dataclasses.replace(entry, exclude=(*entry.exclude, *phrases))])
-    flagged = {r["id"] for r in store.items.iter_query(flagged=True)}
     loses = unflags = 0
-    after = 0
-    while batch := store.items.rematch_batch(after, 2000):
-        for row_id, row_title, row_body, old in batch:
-            if name in old and not narrowed.item_matches(row_title, row_body):
-                loses += 1
-                unflags += row_id in flagged and len(old) == 1
-        after = batch[-1][0]
+    for _, row_title, row_body, status, entries in store.items.matched_texts(name):
+        if not narrowed.item_matches(row_title, row_body):
+            loses += 1
+            unflags += status == "new" and entries == 1
     return {"watch": name, "phrases": list(phrases), "loses": loses, "unflags": unflags}
 
 

@@ -235,6 +235,20 @@ class Items:
             "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
             " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
 
+    def matched_texts(self, watch: str, batch: int = 2000) -> Iterator[tuple[int, str, str, str, int]]:
+        """(id, title, judged body, status, how many entries it matched) of the items that matched one watch
+        entry, in id order, a batch at a time: what "not relevant" re-checks (monitor.triage)."""
+        after = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT i.id, i.title, {JUDGED}, i.status, (SELECT count(*) FROM matches o WHERE o.item_id = i.id)"
+                " FROM items i WHERE i.id > ? AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id"
+                " AND m.watch = ?) ORDER BY i.id LIMIT ?", [after, watch, batch]).fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
     def rematch_batch(self, after_id: int, limit: int) -> list[tuple[int, str, str, dict[str, tuple]]]:
         """Items with id > after_id, in id order: (id, title, judged body, {watch: (kind, terms json, count)});
         the judged body is the article text when the item was judged on its page."""
