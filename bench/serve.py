@@ -30,7 +30,7 @@ VARIANT_QUERIES = ["محمد علی امانی", '"محمدعلی امانی"', 
 PAGES = [("flagged, default (since 7d)", "/"), ("flagged, all time", "/?since="),
          ("flagged, one watch entry", "/?since=&watch=Mohammad-Ali+Amani"),
          ("flagged, kind figure, since 2025-06-01", "/?since=2025-06-01&kind=figure"),
-         ("flagged, one feed", "/?since=&feed=f001"), ("'N new' poll (/api/newer)", "/api/newer?since=&after=0"),
+         ("flagged, one feed", "/?since=&feed=f001"), ("'N new' poll (/api/newer, after the newest)", "/api/newer?since=&after=999990"),
          ("feeds", "/feeds"), ("metrics", "/metrics")]
 
 

@@ -164,6 +164,13 @@ class Items:
                                params).fetchone()
         return row[0], row[1] or after
 
+    def newest_id(self, **filters: Any) -> int:
+        """The largest id among the items of the filters (0 for none): walks ids down from the top, so it is
+        quick whenever the filters match a recent item, unlike a count over all of them."""
+        where, params = self.filters(**filters)
+        sql = "SELECT i.id FROM items i" + (" WHERE " + " AND ".join(where) if where else "")
+        return self._db.one(sql + " ORDER BY i.id DESC LIMIT 1", params) or 0
+
     @staticmethod
     def filters(*, status: str = "all", flagged: bool = False, since: str | None = None, until: str | None = None,
                 watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = ()

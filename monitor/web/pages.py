@@ -112,7 +112,7 @@ class Site:
                                                                 limit=None if f["story"] else LIMIT), store))
                 if f["story"] is not None:
                     rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
-                after = store.items.newer(0, flagged=True, **query)[1]
+                after = store.items.newest_id(flagged=True, **query)
                 marks = store.triage.of(r["id"] for r in rows)
         since = datetime.fromisoformat(f["since"]) if f["since"] else None
         report = view.build(rows, watch=self.config.watch, since=since)
