@@ -136,6 +136,16 @@ class NotifySpec:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """`serve:` in config.yaml: where `monitor serve` listens. Any address but loopback needs password_file (a
+    scrypt hash, monitor.web.auth): the pages show what the feeds carried and what the analyst watches."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    password_file: str | None = None  # resolved against config.yaml's folder
+
+
+@dataclass(frozen=True)
 class Config:
     path: str  # absolute path of config.yaml; relative paths below are already resolved against its folder
     database: str
@@ -149,6 +159,7 @@ class Config:
     articles: ArticleSettings = field(default_factory=ArticleSettings)
     notify: tuple[NotifySpec, ...] = ()  # alert destinations (monitor.notify)
     notify_backfill: float = 86_400.0  # seconds: a re-match alerts only on items fetched this recently
+    serve: ServeSettings = field(default_factory=ServeSettings)  # `monitor serve` (monitor.web)
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,7 @@ def test_control_character_rejected(tmp_path: Path) -> None:
 def test_unknown_top_level_key_suggests_closest(tmp_path: Path) -> None:
     err = load_error(tmp_path, "feeds: []\n\nfeedz: []\n")
     assert_error(err, 3, "feedz", 'unknown key "feedz"', 'did you mean "feeds"',
-                 "Allowed keys: articles, corpus, database, dedup, feeds, http, notify, notify_backfill, report, schedule, watch")
+                 "Allowed keys: articles, corpus, database, dedup, feeds, http, notify, notify_backfill, report, schedule, serve, watch")
 
 
 def test_unknown_nested_key(tmp_path: Path) -> None:

@@ -134,8 +134,10 @@ def test_json_shapes_and_iso_times(polled):
     config, _, _ = polled
     item = run_json("items", "--config", str(config), "--format", "json", "--limit", "1")["items"][0]
     assert list(item) == ["id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                          "duplicate_of", "flagged", "matches", "body_source", "page_status", "page_reason"]
+                          "duplicate_of", "flagged", "matches", "body_source", "page_status", "page_reason",
+                          "triage"]
     assert item["body_source"] == "feed" and item["page_status"] is None  # full_text never (write_config)
+    assert item["triage"] == {"read": False, "starred": False, "not_relevant": []}  # none marked (monitor serve)
     for field in ("published", "fetched_at"):
         assert item[field].endswith("+00:00") and "T" in item[field]
     for m in item["matches"]:

@@ -68,6 +68,8 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
     stale_notice(store, config)
     rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit, feed=feed_names,
                              watch=watch_names) if store else []
+    if store:
+        store.triage.attach(rows)  # read, starred, not relevant (monitor serve)
     if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
         from monitor.display import display
 
@@ -91,13 +93,9 @@ def feeds(config_path: str, fmt: str) -> None:
 
     config = read_config(config_path)
     store = open_readonly(config)
-    stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
-    rows = []
-    for spec in config.feeds:
-        row = stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
-                                        "last_status": None, "last_error": None, "consecutive_failures": 0,
-                                        "next_poll": None, "next_poll_reason": None, "items": 0}
-        rows.append(row)
+    from monitor.report import feed_health
+
+    rows = feed_health(config, store)
     if fmt == "json":
         click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))
     else:

@@ -20,7 +20,8 @@ from yaml.nodes import Node, SequenceNode
 from monitor.config.convert import (choice, config_path, corpus_paths, duration, feed_interval, feed_name,
                                     header_string, http_url, integer, kind, number, size, string, strings)
 from monitor.config.load import Context, Converter, Field, line_of, mapping, pairs, quote, sequence
-from monitor.models import FULL_TEXT, ArticleSettings, DedupSettings, FeedSpec, HTTPSettings, Schedule, WatchEntry
+from monitor.models import (FULL_TEXT, ArticleSettings, DedupSettings, FeedSpec, HTTPSettings, Schedule,
+                            ServeSettings, WatchEntry)
 
 
 # --------------------------------------------------------------------------- sections
@@ -117,6 +118,21 @@ TOP_LEVEL: dict[str, Field] = {
     "articles": Field(_section(_ARTICLES, ArticleSettings)),
     "notify": Field(lambda ctx, node, key: _named_list(_notify_entry, "notify")(ctx, node, key)),
     "notify_backfill": Field(duration(positive=False)),
+    "serve": Field(lambda ctx, node, key: _section(_SERVE, ServeSettings)(ctx, node, key)),
+}
+
+
+def _port(ctx: Context, node: Node, key: str) -> int:
+    value = integer(minimum=1)(ctx, node, key)
+    if value > 65535:
+        ctx.fail(node, key, f"must be at most 65535, got {value}")
+    return value
+
+
+_SERVE: dict[str, Field] = {  # `monitor serve` (monitor.web)
+    "host": Field(string),
+    "port": Field(_port),
+    "password_file": Field(config_path),
 }
 
 

@@ -44,6 +44,8 @@ def item_record(row: dict[str, Any]) -> dict[str, Any]:
     record["body_source"] = row.get("body_source") or "feed"
     record["page_status"] = row.get("page_status")
     record["page_reason"] = row.get("page_reason")
+    if "triage" in row:  # `monitor items`: the web page's marks (store.triage.attach)
+        record["triage"] = row["triage"]
     return record
 
 
@@ -150,6 +152,16 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
             lines.append(f"[cyan]{_esc(m['watch'])}[/cyan] ({m['kind']}) ×{m['count']}: {_esc(m['snippet'])}")
         table.add_row("\n".join(lines))
     return table
+
+
+def feed_health(config: Any, store: Any) -> list[dict[str, Any]]:
+    """`monitor feeds`' rows: each configured feed with what the store knows of it (store.feeds.summary), a
+    feed never polled with empty fields; the CLI and the web page show the same rows."""
+    stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
+    return [stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
+                                      "last_status": None, "last_error": None, "consecutive_failures": 0,
+                                      "next_poll": None, "next_poll_reason": None, "items": 0}
+            for spec in config.feeds]
 
 
 def feeds_table(rows: list[dict[str, Any]], now: datetime | None = None):

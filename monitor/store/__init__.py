@@ -30,6 +30,7 @@ from monitor.store.meta import Meta
 from monitor.store.outbox import Outbox
 from monitor.store.search import Search
 from monitor.store.stories import Stories
+from monitor.store.triage import Triage
 
 
 class Store:
@@ -47,6 +48,7 @@ class Store:
         self.stories = Stories(db)
         self.outbox = Outbox(db)  # alerts to send (monitor.notify)
         self.search = Search(db)  # the full-text index of `monitor search`
+        self.triage = Triage(db)  # the web page's read / starred / not relevant marks
         db.attach(self.search)  # its rows too wait until each commit
 
     @classmethod
@@ -79,4 +81,4 @@ class Store:
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
-           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories"]
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories", "Triage"]

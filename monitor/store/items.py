@@ -154,6 +154,23 @@ class Items:
             self.attach_matches(items, watch=watch, kind=kind)
             yield from items
 
+    def newer(self, after: int, **filters: Any) -> tuple[int, int]:
+        """(how many items of the filters have an id above `after`, the largest such id): what the web page's
+        "N new" link polls for (ids grow with fetch time, whatever date an item is published under)."""
+        where, params = self.filters(**filters)
+        where.append("i.id > ?")
+        params.append(after)
+        row = self._db.execute("SELECT count(*), max(i.id) FROM items i WHERE " + " AND ".join(where),
+                               params).fetchone()
+        return row[0], row[1] or after
+
+    def newest_id(self, **filters: Any) -> int:
+        """The largest id among the items of the filters (0 for none): walks ids down from the top, so it is
+        quick whenever the filters match a recent item, unlike a count over all of them."""
+        where, params = self.filters(**filters)
+        sql = "SELECT i.id FROM items i" + (" WHERE " + " AND ".join(where) if where else "")
+        return self._db.one(sql + " ORDER BY i.id DESC LIMIT 1", params) or 0
+
     @staticmethod
     def filters(*, status: str = "all", flagged: bool = False, since: str | None = None, until: str | None = None,
                 watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = ()
@@ -225,6 +242,20 @@ class Items:
             "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
             " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
 
+    def matched_texts(self, watch: str, batch: int = 2000) -> Iterator[tuple[int, str, str, str, int]]:
+        """(id, title, judged body, status, how many entries it matched) of the items that matched one watch
+        entry, in id order, a batch at a time: what "not relevant" re-checks (monitor.triage)."""
+        after = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT i.id, i.title, {JUDGED}, i.status, (SELECT count(*) FROM matches o WHERE o.item_id = i.id)"
+                " FROM items i WHERE i.id > ? AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id"
+                " AND m.watch = ?) ORDER BY i.id LIMIT ?", [after, watch, batch]).fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
     def rematch_batch(self, after_id: int, limit: int) -> list[tuple[int, str, str, dict[str, tuple]]]:
         """Items with id > after_id, in id order: (id, title, judged body, {watch: (kind, terms json, count)});
         the judged body is the article text when the item was judged on its page."""
@@ -238,6 +269,14 @@ class Items:
                 if item_id in old:
                     old[item_id][watch] = (kind, terms, count)
         return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
+
+    def status_counts(self) -> dict[str, int]:
+        """Stored items new and duplicate, and the flagged ones (new with a match): the web's /metrics."""
+        one = self._db.one
+        return {"new": one("SELECT count(*) FROM items WHERE status = 'new'"),
+                "duplicate": one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
+                "flagged": one("SELECT count(*) FROM items i WHERE status = 'new'"
+                               " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")}
 
     def daemon_counts(self, today: str) -> dict[str, int]:
         """Feeds ok / failing, and items new and flagged since `today` (ISO), for `monitor status`: dated as

@@ -243,6 +243,27 @@ def m011_stories(db: Database) -> None:
         """)
 
 
+@migrations()
+def m012_triage(db: Database) -> None:
+    """Triage marks of the web page (monitor/store/triage.py): read and starred per item, and "not relevant" per
+    item and watch entry. Their own tables, not columns of items or matches: polls and re-matches rewrite
+    those, and a person's mark must survive them."""
+    _run_script(db, """
+        CREATE TABLE triage (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            read INTEGER NOT NULL DEFAULT 0,
+            starred INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE triage_not_relevant (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            watch TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (item_id, watch)
+        )
+        """)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""

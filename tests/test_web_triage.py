@@ -1,0 +1,106 @@
+"""Triage on `monitor serve`: POSTs with the page's CSRF token mark an item read, starred or not relevant for
+one of its watch entries; the marks live in the database (m012), survive a server restart and show in
+`monitor items --format json`; "not relevant" proposes an exclude phrase whose counts are what a real
+`monitor rematch` with that phrase in config.yaml then does."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import httpx
+import pytest
+import yaml
+
+from conftest import run_cli, run_json
+from test_web import ALL, Served, polled  # noqa: F401 (fixture)
+
+
+def token(server: Served, item_id: int) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', server.get(f"/item/{item_id}").text).group(1)
+
+
+def post(server: Served, item_id: int, **form: str) -> httpx.Response:
+    return httpx.post(f"{server.url}/item/{item_id}/triage", data=form, timeout=30)
+
+
+@pytest.fixture
+def own(polled, tmp_path):
+    """A copy of the polled database and its config, since triage writes."""
+    raw = yaml.safe_load(polled.read_text(encoding="utf-8"))
+    shutil.copy(raw["database"], tmp_path / "monitor.db")
+    raw["database"] = str(tmp_path / "monitor.db")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config
+
+
+def items_triage(config) -> dict[int, dict]:
+    return {i["id"]: i["triage"] for i in run_json("items", "--config", str(config), "--format", "json")["items"]}
+
+
+def test_marks_need_the_csrf_token_and_persist_across_a_restart(own):
+    flagged = run_json("report", "--config", str(own), "--since", ALL, "--format", "json")["items"]
+    first, second = flagged[0], flagged[1]
+    watch = first["matches"][0]["watch"]
+    server = Served(own)
+    try:
+        assert post(server, first["id"], action="star").status_code == 403  # no token
+        assert post(server, first["id"], action="star", csrf="forged").status_code == 403
+        good = token(server, first["id"])
+        assert httpx.post(f"{server.url}/item/{first['id']}/triage", data={"action": "star", "csrf": good},
+                          headers={"Origin": "https://evil.example"}, timeout=30).status_code == 403
+        assert items_triage(own)[first["id"]] == {"read": False, "starred": False, "not_relevant": []}
+        for form in ({"action": "star"}, {"action": "read"}, {"action": "not_relevant", "watch": watch}):
+            assert post(server, first["id"], csrf=good, **form).status_code == 303
+        assert post(server, second["id"], csrf=good, action="read").status_code == 303
+        assert post(server, 999999, csrf=good, action="read").status_code == 404
+        assert post(server, first["id"], csrf=good, action="delete").status_code == 400
+    finally:
+        server.stop()
+    marks = items_triage(own)
+    assert marks[first["id"]] == {"read": True, "starred": True, "not_relevant": [watch]}
+    assert marks[second["id"]] == {"read": True, "starred": False, "not_relevant": []}
+    restarted = Served(own)
+    try:
+        page = restarted.get(f"/item/{first['id']}").text
+        assert 'value="unstar"' in page and 'value="unread"' in page and 'value="relevant"' in page
+        assert post(restarted, first["id"], csrf=token(restarted, first["id"]), action="unstar").status_code == 303
+    finally:
+        restarted.stop()
+    assert items_triage(own)[first["id"]] == {"read": True, "starred": False, "not_relevant": [watch]}
+
+
+def test_not_relevant_proposes_an_exclude_whose_counts_a_real_rematch_confirms(own, tmp_path):
+    flagged = run_json("report", "--config", str(own), "--since", ALL, "--format", "json")["items"]
+    item = flagged[0]
+    watch = item["matches"][0]["watch"]
+    server = Served(own)
+    try:
+        assert post(server, item["id"], csrf=token(server, item["id"]), action="not_relevant",
+                    watch=watch).status_code == 303
+        page = server.get(f"/item/{item['id']}").text
+    finally:
+        server.stop()
+    phrases = re.findall(r'"([^"]+)"', re.search(r'<pre dir="auto" class="exclude">exclude: \[(.+?)\]</pre>',
+                                                  page).group(1))
+    assert phrases
+    counts = re.search(r'<p class="meta">([۰-۹]+) خبرِ ذخیره‌شده.*?؛ ([۰-۹]+) خبر', page)
+    loses, unflags = (int(c.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))) for c in counts.groups())
+    assert loses >= 1
+    raw = yaml.safe_load(own.read_text(encoding="utf-8"))
+    assert raw == yaml.safe_load(own.read_text(encoding="utf-8"))  # config.yaml was never edited
+    before_matched = {i["id"] for i in run_json("items", "--config", str(own), "--watch", watch,
+                                                 "--format", "json")["items"]}
+    before_flagged = len(flagged)
+    for entry in raw["watch"]:
+        if entry["name"] == watch:
+            entry["exclude"] = [*entry.get("exclude", []), *phrases]
+    own.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert run_cli("rematch", "--config", str(own)).returncode == 0
+    after_matched = {i["id"] for i in run_json("items", "--config", str(own), "--watch", watch,
+                                                "--format", "json")["items"]}
+    after_flagged = len(run_json("report", "--config", str(own), "--since", ALL, "--format", "json")["items"])
+    assert item["id"] in before_matched - after_matched
+    assert len(before_matched - after_matched) == loses and after_matched <= before_matched
+    assert before_flagged - after_flagged == unflags
