@@ -26,6 +26,7 @@ def item_whole(store: Any, item_id: int, matcher: Any = None) -> dict[str, Any]:
     if row is None:
         raise UsageError(f"no item with id {item_id} in {store.path}")
     store.items.attach_matches([row])
+    store.triage.attach([row])  # the items shape carries the web page's marks
     title, body, article = store.search.texts(item_id)
     record = item_record(row)
     if matcher is not None:

@@ -106,7 +106,7 @@ def test_filters_and_json_shape(polled):
     every = search(polled, "مؤتلفه")
     item = every[0]
     assert set(item) >= {"id", "guid", "feed", "title", "link", "published", "fetched_at", "status",
-                         "duplicate_of", "flagged", "matches", "rank", "hit"}
+                         "duplicate_of", "flagged", "matches", "rank", "hit", "triage"}
     hit = item["hit"]
     assert set(hit) == {"field", "start", "end", "text", "snippet", "marks"}
     for start, end in hit["marks"]:

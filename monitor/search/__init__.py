@@ -112,6 +112,7 @@ def run(store: Any, text: str, *, where: Sequence[str] = (), params: Sequence[An
     expr, alts = expression(query, store.search.known_terms)
     rows = store.search.query(expr, where=where, params=params, limit=limit)
     store.items.attach_matches(rows)
+    store.triage.attach(rows)  # the items shape carries the web page's marks
     positive = [a for u in query.units(positive_only=True) for a in alts.get(u, [])]
     for row in rows:
         texts = store.search.texts(row["id"])
