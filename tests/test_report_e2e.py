@@ -47,7 +47,11 @@ def polled(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hostile")
+    return hostile_database(tmp_path_factory.mktemp("hostile"))
+
+
+def hostile_database(tmp: Path) -> tuple[Path, dict]:
+    """A config and a database in `tmp` holding fill_hostile's items: (config path, their ids)."""
     shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config = tmp / "config.yaml"
     config.write_text(yaml.safe_dump({"database": "h.db", "feeds": [

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_cli, run_json
-from test_report import fill_hostile
+from test_report_e2e import hostile_database
 from test_search import FEEDS, poll_folder
 
 ALL = "2000-01-01"  # a `since` before every fixture item (they are from 2025)
@@ -77,17 +77,7 @@ def served(polled):
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from monitor.store import Store
-
-    tmp = tmp_path_factory.mktemp("hostile")
-    shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump({"database": "h.db", "feeds": [
-        {"name": "evil", "url": "https://evil.example/rss"}, {"name": "mehr", "url": "https://mehrnews.com/rss"}],
-        "watch": shipped["watch"]}, allow_unicode=True), encoding="utf-8")
-    store = Store.open(tmp / "h.db")
-    ids = fill_hostile(store)
-    store.close()
+    config, ids = hostile_database(tmp_path_factory.mktemp("hostile"))
     server = Served(config)
     yield server, ids
     server.stop()

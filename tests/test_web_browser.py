@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from test_report_e2e import CHROMIUM, chromium
 from test_web import ALL, hostile, item_ids, polled, served  # noqa: F401 (fixtures)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="the chromium binary is not installed "
                                 "(apt-get install chromium; .ci/run does it)")
-
-
-def chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=90)
 
 
 def dump_dom(url: str, tmp_path: Path) -> str:
