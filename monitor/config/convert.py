@@ -58,10 +58,6 @@ def config_path(ctx: Context, node: Node, key: str) -> str:
     return ctx.resolve(string(ctx, node, key))
 
 
-def config_paths(ctx: Context, node: Node, key: str) -> tuple[str, ...]:
-    return tuple(config_path(ctx, item, item_key) for item, item_key in sequence(ctx, node, key, allow_single=True))
-
-
 def corpus_paths(ctx: Context, node: Node, key: str) -> tuple[str, ...]:
     """Corpus folders or files that exist: a typo would otherwise turn dedup against the corpus off silently."""
     paths = []
