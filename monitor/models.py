@@ -122,7 +122,7 @@ class NotifySpec:
     hour: int | None = 8  # None: every hour (at `minute`)
     minute: int = 0
     day_of_week: str | None = None
-    quiet: tuple[int, int] | None = None  # minutes after Tehran midnight [start, end): held, then sent
+    quiet: tuple[int, int] | None = None  # seconds after Tehran midnight [start, end): held, then sent
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def cron(self) -> dict[str, object]:

@@ -103,9 +103,12 @@ def test_secrets_stay_out_of_the_configs_repr_and_shown_url(tmp_path, monkeypatc
     assert SECRET in desk.url and SECRET not in repr(loaded) and SECRET not in desk.shown
     assert desk.shown == "json://user:${MONITOR_TEST_TOKEN}@127.0.0.1:9/x"
     assert "literal-pass" not in mail.shown and "literal-pass" not in repr(loaded)
-    assert (desk.hour, desk.minute, desk.quiet) == (None, 0, (23 * 60 + 30, 7 * 60))
+    assert (desk.hour, desk.minute, desk.quiet) == (None, 0, (23 * 3600 + 30 * 60, 7 * 3600))
     assert loaded.notify_backfill == 7200 and load_config(write_config(tmp_path, {"a": "http://127.0.0.1:9/f"},
                                                                         [])).notify_backfill == 86400
+    seconds = load_config(write_config(tmp_path, {"a": "http://127.0.0.1:9/f"},
+                                       [{"name": "d", "url": "json://127.0.0.1:9/", "quiet": "12:00:30-12:01:15"}]))
+    assert seconds.notify[0].quiet == (12 * 3600 + 30, 12 * 3600 + 75)  # seconds are optional, and kept
 
 
 # ------------------------------------------------------------------------------------------ poll and routing

@@ -193,7 +193,7 @@ def _report(ctx: Context, node: Node, key: str) -> Any:
 # --------------------------------------------------------------------------- notify: (alert destinations)
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_QUIET = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+_QUIET = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*-\s*(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def _notify_url(ctx: Context, node: Node, key: str) -> tuple[str, str, tuple[str, ...]]:
@@ -240,13 +240,15 @@ def _notify_every(ctx: Context, node: Node, key: str) -> dict[str, Any]:
 
 
 def _quiet(ctx: Context, node: Node, key: str) -> tuple[int, int]:
-    """"00:00-07:00" (Tehran time) as minutes after midnight; a range past midnight ("22:00-06:00") is fine."""
+    """"00:00-07:00" (Tehran time) as seconds after midnight; a range past midnight ("22:00-06:00") is fine.
+    Seconds are optional ("12:00:30-12:01:15"): a test or a short hold can end inside a minute."""
     value = string(ctx, node, key)
     m = _QUIET.fullmatch(value.strip())
     if m:
-        h1, m1, h2, m2 = (int(g) for g in m.groups())
-        if max(h1, h2) <= 24 and max(m1, m2) <= 59 and (h1 * 60 + m1) != (h2 * 60 + m2):
-            return (h1 * 60 + m1) % 1440, (h2 * 60 + m2) % 1440
+        h1, m1, s1, h2, m2, s2 = (int(g or 0) for g in m.groups())
+        start, end = (h1 * 3600 + m1 * 60 + s1), (h2 * 3600 + m2 * 60 + s2)
+        if max(h1, h2) <= 24 and max(m1, m2, s1, s2) <= 59 and start != end:
+            return start % 86400, end % 86400
     ctx.fail(node, key, f"{quote(value)} is not a quiet period; write \"HH:MM-HH:MM\" in Tehran time, "
                         "e.g. \"00:00-07:00\" (start and end differ)")
 

@@ -24,17 +24,17 @@ def in_quiet(spec: NotifySpec, now: datetime) -> bool:
     if spec.quiet is None:
         return False
     local = now.astimezone(TEHRAN)
-    minute = local.hour * 60 + local.minute
+    second = local.hour * 3600 + local.minute * 60 + local.second
     start, end = spec.quiet
-    return start <= minute < end if start < end else (minute >= start or minute < end)
+    return start <= second < end if start < end else (second >= start or second < end)
 
 
 def quiet_ends(spec: NotifySpec, now: datetime) -> datetime | None:
     """When the quiet period holding `now` ends, or None when `now` is not quiet."""
     if not in_quiet(spec, now):
         return None
-    local = now.astimezone(TEHRAN).replace(second=0, microsecond=0)
-    end = local.replace(hour=spec.quiet[1] // 60, minute=spec.quiet[1] % 60)
+    local = now.astimezone(TEHRAN).replace(microsecond=0)
+    end = local.replace(hour=spec.quiet[1] // 3600, minute=spec.quiet[1] // 60 % 60, second=spec.quiet[1] % 60)
     if end <= local:
         end += timedelta(days=1)
     return end
