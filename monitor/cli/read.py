@@ -1,4 +1,4 @@
-"""Read commands: `items`, `feeds`, `match`, `corpus`."""
+"""Read commands: `items`, `match`, `corpus` (`feeds`: monitor/cli/feeds.py)."""
 
 from __future__ import annotations
 
@@ -75,33 +75,6 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
 
         rows = [{**row, "title": display(row["title"])} for row in rows]
     emit_items(rows, fmt, key="items")
-
-
-# ------------------------------------------------------------------------------------------ feeds
-@main.command()
-@config_option
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
-@handle_errors
-def feeds(config_path: str, fmt: str) -> None:
-    """Each feed's health: last fetch, status, error, failures in a row, next poll, items stored.
-
-    \b
-    Example:
-        monitor feeds --format json
-    """
-    import json
-
-    config = read_config(config_path)
-    store = open_readonly(config)
-    from monitor.report import feed_health
-
-    rows = feed_health(config, store)
-    if fmt == "json":
-        click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))
-    else:
-        from monitor.report import feeds_table
-
-        console().print(feeds_table(rows))
 
 
 # ------------------------------------------------------------------------------------------ match

@@ -27,7 +27,7 @@ from monitor.models import FeedSpec
 
 __all__ = ["OpmlFeed", "Problem", "read_opml", "write_opml", "NAMESPACE", "MAX_BYTES"]
 
-NAMESPACE = "https://github.com/persian-news-monitor/opml"  # the monitor:name / interval / full_text attributes
+NAMESPACE = "urn:persian-news-monitor:opml"  # the monitor:name / interval / full_text attributes
 MAX_BYTES = 20 * 1024 * 1024  # a feed list, not a feed: far larger is a mistake (the wrong file)
 _SEP = "\x1f"  # expat's namespace separator: "uri<SEP>local" for namespaced names; nothing else contains it
 
