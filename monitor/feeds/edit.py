@@ -66,7 +66,9 @@ def add_feeds(config_path: str, feeds: Sequence[NewFeed]) -> Config:
     if isinstance(seq, SequenceNode) and seq.flow_style and not (seq.value == [] and _alone_on_line(lines, seq)):
         entries = ", ".join(_flow(f) for f in feeds)
         at = _offset(lines, seq.end_mark.line, seq.end_mark.column) - 1  # the closing "]"
-        new_text = text[:at] + (", " if seq.value else "") + entries + text[at:]
+        before = text[:at].rstrip()
+        sep = "" if not seq.value or before.endswith(",") else ", "  # `[a, b,]`: a trailing comma is there
+        new_text = text[:at] + sep + entries + text[at:]
     elif isinstance(seq, SequenceNode) and seq.value and not seq.flow_style:
         new_text = _append_block(lines, seq, feeds)
     else:  # `feeds:` with nothing, `feeds: ~`, or `feeds: []` alone on its line: becomes a block list
@@ -269,7 +271,8 @@ def _flow(feed: NewFeed) -> str:
 
 def _block(feed: NewFeed, dash: str, key_indent: str) -> str:
     first, *rest = _pairs(feed)
-    text = f"{dash}- {first[0]}: {first[1]}{_comment(feed)}\n"
+    gap = " " * max(1, len(key_indent) - len(dash) - 1)  # `-   name:` keeps the list's own spacing
+    text = f"{dash}-{gap}{first[0]}: {first[1]}{_comment(feed)}\n"
     return text + "".join(f"{key_indent}{k}: {v}\n" for k, v in rest)
 
 
