@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import click
 
 from monitor.cli import FORMATS, console, emit_items, read_config, open_readonly, since_option_value, config_option, handle_errors, main
-from monitor.cli.feeds import feeds_of_groups, group_option
+from monitor.cli.groups import feeds_of_groups, group_option
 from monitor.cli.rematch import stale_notice
 from monitor.cli.report import check_period
 from monitor.errors import ConfigError

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
-from monitor.cli.feeds import feeds_of_groups, group_option
+from monitor.cli.groups import feeds_of_groups, group_option
 from monitor.cli.rematch import stale_notice
 from monitor.errors import UsageError
 

@@ -24,12 +24,13 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from monitor.config import load_config
+from monitor.feeds import marks
 from monitor.errors import ConfigError, FeedListError
 from monitor.models import Config
 
@@ -62,10 +63,10 @@ def add_feeds(config_path: str, feeds: Sequence[NewFeed]) -> Config:
     if not feeds:
         return old
     key, seq = _feeds_value(root)
-    lines = _lines(text)
-    if isinstance(seq, SequenceNode) and seq.flow_style and not (seq.value == [] and _alone_on_line(lines, seq)):
+    lines = marks.lines(text)
+    if isinstance(seq, SequenceNode) and seq.flow_style and not (seq.value == [] and marks.alone_on_line(lines, seq)):
         entries = ", ".join(_flow(f) for f in feeds)
-        at = _offset(lines, seq.end_mark.line, seq.end_mark.column) - 1  # the closing "]"
+        at = marks.offset(lines, seq.end_mark.line, seq.end_mark.column) - 1  # the closing "]"
         before = text[:at].rstrip()
         sep = "" if not seq.value or before.endswith(",") else ", "  # `[a, b,]`: a trailing comma is there
         new_text = text[:at] + sep + entries + text[at:]
@@ -83,7 +84,7 @@ def add_feeds(config_path: str, feeds: Sequence[NewFeed]) -> Config:
         rest = head[end:].rstrip("\r\n")
         newline = head[len(head.rstrip("\r\n")):] or "\n"
         key_part = head[:start].rstrip()
-        indent = " " * (_indent(head) + 2)
+        indent = " " * (marks.indent(head) + 2)
         body = "".join(f"{indent}- {_flow(f)}{_comment(f)}\n" for f in feeds)
         lines[line_no] = f"{key_part}{rest}{newline}"
         new_text = "".join(lines[:line_no + 1]) + body + "".join(lines[line_no + 1:])
@@ -101,18 +102,18 @@ def remove_feed(config_path: str, name: str) -> Config:
     if index is None:
         known = ", ".join(f.name for f in old.feeds) or "none"
         raise FeedListError(f"no feed named {name!r} in {config_path} (feeds: {known})")
-    lines = _lines(text)
+    lines = marks.lines(text)
     item = items[index]
     if seq.flow_style:
         if index + 1 < len(items):
-            start, end = _start(lines, item), _start(lines, items[index + 1])
+            start, end = marks.start(lines, item), marks.start(lines, items[index + 1])
         elif index > 0:
-            start, end = _end(lines, items[index - 1]), _end(lines, item)
+            start, end = marks.end(lines, items[index - 1]), marks.end(lines, item)
         else:
-            start, end = _start(lines, item), _end(lines, item)
+            start, end = marks.start(lines, item), marks.end(lines, item)
         new_text = text[:start] + text[end:]
     else:
-        first, last = _dash_line(lines, seq, item), _last_line(lines, seq, item)
+        first, last = marks.dash_line(lines, seq, item), marks.last_line(lines, seq, item)
         new_text = "".join(lines[:first] + lines[last + 1:])
     names = [f.name for f in old.feeds if f.name != name]
     return _replace(config_path, text, new_text, lambda c: [f.name for f in c.feeds] == names)
@@ -148,102 +149,12 @@ def _name_of(item: Node) -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------------------ positions
-
-
-_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML's reader counts as a line break
-
-
-def _lines(text: str) -> list[str]:
-    """The text's lines, each with its break, split where PyYAML counts lines (str.splitlines also splits at
-    form feeds and other characters YAML does not), so a mark's line indexes this list."""
-    out, at = [], 0
-    for m in _BREAK.finditer(text):
-        out.append(text[at:m.end()])
-        at = m.end()
-    if at < len(text):
-        out.append(text[at:])
-    return out
-
-
-def _offset(lines: list[str], line: int, column: int) -> int:
-    return sum(len(l) for l in lines[:line]) + column
-
-
-def _start(lines: list[str], node: Node) -> int:
-    return _offset(lines, node.start_mark.line, node.start_mark.column)
-
-
-def _end(lines: list[str], node: Node) -> int:
-    line, column = _content_end(node)
-    return _offset(lines, line, column)
-
-
-def _walk(node: Node, seen: set[int] | None = None) -> Iterator[Node]:
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    yield node
-    if isinstance(node, SequenceNode):
-        for child in node.value:
-            yield from _walk(child, seen)
-    elif isinstance(node, MappingNode):
-        for key, value in node.value:
-            yield from _walk(key, seen)
-            yield from _walk(value, seen)
-
-
-def _content_end(node: Node) -> tuple[int, int]:
-    """Where the entry's own text ends: the furthest end of its scalars and flow collections. (A block
-    collection's end mark is where the next token starts, past the comments and blank lines after it.)"""
-    ends = [(n.end_mark.line, n.end_mark.column) for n in _walk(node)
-            if isinstance(n, ScalarNode) or getattr(n, "flow_style", False)]
-    return max(ends) if ends else (node.start_mark.line, node.start_mark.column)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
-
-
-def _last_line(lines: list[str], seq: SequenceNode, item: Node) -> int:
-    """The last line of a block list entry: its content, then comment lines indented deeper than its dash."""
-    line, column = _content_end(item)
-    if column == 0 and line > item.start_mark.line:
-        line -= 1  # a block scalar's end is the start of the line after it
-    while line > item.start_mark.line and not lines[line].strip():
-        line -= 1
-    dash = seq.start_mark.column
-    while line + 1 < len(lines) and _is_comment(lines[line + 1]) and _indent(lines[line + 1]) > dash:
-        line += 1
-    return line
-
-
-def _dash_line(lines: list[str], seq: SequenceNode, item: Node) -> int:
-    line, dash = item.start_mark.line, seq.start_mark.column
-    while line > 0 and lines[line][dash:dash + 1] != "-":
-        line -= 1
-    return line
-
-
-def _alone_on_line(lines: list[str], seq: SequenceNode) -> bool:
-    """`feeds: []` with nothing but a comment after it: turned into a block list rather than filled in place."""
-    if seq.start_mark.line != seq.end_mark.line:
-        return False
-    rest = lines[seq.end_mark.line][seq.end_mark.column:].strip()
-    return not rest or rest.startswith("#")
-
-
 # ------------------------------------------------------------------------------------------ writing
 
 
 def _append_block(lines: list[str], seq: SequenceNode, feeds: Sequence[NewFeed]) -> str:
     last = seq.value[-1]
-    end = _last_line(lines, seq, last)
+    end = marks.last_line(lines, seq, last)
     dash = " " * seq.start_mark.column
     if isinstance(last, MappingNode) and not last.flow_style:
         key_indent = " " * last.start_mark.column
