@@ -3,6 +3,7 @@
     MonitorError                 anything the monitor raises on purpose
     ├── ConfigError              config.yaml is unreadable or invalid (exit code 2); names file, line and key
     ├── UsageError               a bad command-line value (--since, an unknown feed or watch name; exit code 2)
+    │   └── FeedListError        an OPML file, a site address or a catalogue name `monitor feeds` cannot use
     ├── FetchError               one feed could not be fetched; recorded on that feed, the cycle goes on
     │   ├── HTTPStatusError      the server answered 4xx/5xx (carries status and Retry-After)
     │   └── BodyTooLargeError    the body, after decompression, passed http.max_bytes
@@ -33,6 +34,11 @@ class ConfigError(MonitorError):
 
 class UsageError(MonitorError):
     """A command-line value the monitor cannot use."""
+
+
+class FeedListError(UsageError):
+    """Bad input to the feed-list commands (`monitor feeds import|add|remove`): the message is one line per
+    problem, each naming the file and line or the address; nothing was written."""
 
 
 class FetchError(MonitorError):

@@ -23,6 +23,9 @@ class FeedSpec:
     # When a new item's page is fetched and judged on: auto, when the feed's own text for it is shorter than
     # articles.min_chars; always; never (one of FULL_TEXT); None: articles.full_text.
     full_text: str | None = None
+    # A folder name (an OPML import keeps the reader's folders here, nested ones joined with "/"): `monitor report
+    # --group` and `monitor items --group` select the feeds of one group; None: in no group.
+    group: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from monitor.errors import ParseError
 from monitor.fastparse import clean_link, parse_simple
 from monitor.models import RawItem
 
-__all__ = ["parse_capped", "parse_feed", "parse_with_feedparser", "settle_encoding", "newest"]
+__all__ = ["feed_head", "parse_capped", "parse_feed", "parse_with_feedparser", "settle_encoding", "newest"]
 
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> list[RawItem]:
@@ -68,6 +68,23 @@ def parse_with_feedparser(body: bytes, content_type: str | None, url: str | None
     if not entries and parsed.get("bozo") and not parsed.get("version"):
         raise ParseError(_not_a_feed(body, parsed))
     return [_raw_item(entry) for entry in entries]
+
+
+def feed_head(body: bytes, *, content_type: str | None = None, url: str | None = None) -> tuple[str, str] | None:
+    """(format, title) of a feed as feedparser reads it ("rss20", "آخرین اخبار"), or None when the bytes are
+    no RSS, Atom or RDF document (an HTML page): how `monitor feeds add` proves an address is a feed."""
+    settled, content_type = settle_encoding(body, content_type)
+    headers = {"content-type": content_type} if content_type else {}
+    if url:
+        headers["content-location"] = url
+    try:
+        parsed = feedparser.parse(safe_char_refs(settled), response_headers=headers)
+    except (ValueError, UnicodeError, LookupError, OverflowError):
+        return None
+    version = parsed.get("version") or ""
+    if not version:
+        return None
+    return version, _text((parsed.get("feed") or {}).get("title")).strip()
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

@@ -327,6 +327,16 @@ def test_unknown_key_in_list_item(tmp_path: Path) -> None:
     assert_error(err, 5, "feeds[1].intervall", 'did you mean "interval"')
 
 
+def test_feed_group_is_optional_text_and_listed_among_the_feed_keys(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'feeds:\n  - {name: a, url: "https://a.ir", group: "News/Iran"}\n'
+                                         '  - {name: b, url: "https://b.ir"}\n'))
+    assert [f.group for f in config.feeds] == ["News/Iran", None]
+    assert_error(load_error(tmp_path, 'feeds:\n  - {name: a, url: "https://a.ir", group: 3}\n'), 2,
+                 "feeds[0].group", "expected text")
+    err = load_error(tmp_path, 'feeds:\n  - {name: a, url: "https://a.ir", grop: x}\n')
+    assert_error(err, 2, "feeds[0].grop", 'did you mean "group"', "Allowed keys: full_text, group, interval, name, url")
+
+
 def test_unknown_key_without_close_match(tmp_path: Path) -> None:
     err = load_error(tmp_path, "feeds: []\nzzz: 1\n")
     assert_error(err, 2, "zzz", 'unknown key "zzz".', "Allowed keys:")

@@ -237,7 +237,7 @@ def signals_interrupt() -> Iterator[None]:
 
 
 # Register the commands: each module adds its commands to `main` when imported.
-COMMAND_MODULES = ("poll", "read", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve")
+COMMAND_MODULES = ("poll", "read", "feeds", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve")
 for _name in COMMAND_MODULES:
     if importlib.util.find_spec(f"monitor.cli.{_name}") is not None:
         importlib.import_module(f"monitor.cli.{_name}")

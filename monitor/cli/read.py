@@ -1,4 +1,4 @@
-"""Read commands: `items`, `feeds`, `match`, `corpus`."""
+"""Read commands: `items`, `match`, `corpus` (`feeds`: monitor/cli/feeds.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import click
 
 from monitor.cli import FORMATS, console, emit_items, read_config, open_readonly, since_option_value, config_option, handle_errors, main
+from monitor.cli.groups import feeds_of_groups, group_option
 from monitor.cli.rematch import stale_notice
 from monitor.cli.report import check_period
 from monitor.errors import ConfigError
@@ -47,27 +48,31 @@ def config_for_database(config_path: str) -> Any:
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only items of this feed (repeatable).")
 @click.option("--watch", "watch_names", multiple=True, metavar="NAME",
               help="Only items that matched this watch entry (repeatable).")
+@group_option
 @handle_errors
 def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | None, limit: int | None,
-          feed_names: tuple[str, ...] = (), watch_names: tuple[str, ...] = ()) -> None:
+          feed_names: tuple[str, ...] = (), watch_names: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> None:
     """List stored items, newest first.
 
     \b
     Example:
         monitor items --status new --flagged --since 24h --format json
         monitor items --feed mehr --watch "Motalefeh Islamic Party"
+        monitor items --group agencies --flagged
     """
     config = config_for_database(config_path)
     from monitor.cli.search import check_names
 
     check_names(config, "--watch", watch_names, "watch")
     check_names(config, "--feed", feed_names, "feeds")
+    grouped = feeds_of_groups(config, groups, feed_names)
     since_iso = since_option_value(since)
     check_period(since, since_iso)
     store = open_readonly(config)
     stale_notice(store, config)
-    rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit, feed=feed_names,
-                             watch=watch_names) if store else []
+    rows = store.items.query(status=status, flagged=flagged, since=since_iso, limit=limit,
+                             feed=feed_names if grouped is None else grouped,
+                             watch=watch_names) if store and grouped != () else []
     if store:
         store.triage.attach(rows)  # read, starred, not relevant (monitor serve)
     if fmt == "table":  # for people: the display form (JSON and CSV carry the title as the feed wrote it)
@@ -75,33 +80,6 @@ def items(config_path: str, fmt: str, status: str, flagged: bool, since: str | N
 
         rows = [{**row, "title": display(row["title"])} for row in rows]
     emit_items(rows, fmt, key="items")
-
-
-# ------------------------------------------------------------------------------------------ feeds
-@main.command()
-@config_option
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
-@handle_errors
-def feeds(config_path: str, fmt: str) -> None:
-    """Each feed's health: last fetch, status, error, failures in a row, next poll, items stored.
-
-    \b
-    Example:
-        monitor feeds --format json
-    """
-    import json
-
-    config = read_config(config_path)
-    store = open_readonly(config)
-    from monitor.report import feed_health
-
-    rows = feed_health(config, store)
-    if fmt == "json":
-        click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))
-    else:
-        from monitor.report import feeds_table
-
-        console().print(feeds_table(rows))
 
 
 # ------------------------------------------------------------------------------------------ match

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from monitor.cli import read_config, open_readonly, since_option_value, config_option, deliver, handle_errors, main
+from monitor.cli.groups import feeds_of_groups, group_option
 from monitor.cli.rematch import stale_notice
 from monitor.errors import UsageError
 
@@ -23,6 +24,7 @@ WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH
 @click.option("--watch", "watch_names", multiple=True, metavar="NAME", help="Only this watch entry (repeatable).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(WATCH_KINDS), help="Only entries of this kind.")
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only items of this feed (repeatable).")
+@group_option
 @click.option("--group-by", type=click.Choice(("watch", "feed", "day", "story")),
               help="Group the items (story: by event, the most widely carried first).")
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True)
@@ -31,7 +33,7 @@ WATCH_KINDS = ("party", "figure", "country", "other")  # as monitor.models.WATCH
 @handle_errors
 def report_cmd(config_path: str, since: str, until: str | None, watch_names: tuple[str, ...],
                kinds: tuple[str, ...], feed_names: tuple[str, ...], group_by: str | None, fmt: str,
-               output: str | None, excel: bool) -> None:
+               output: str | None, excel: bool, groups: tuple[str, ...] = ()) -> None:
     """The flagged new items, newest first: what the watch list found, with Jalali dates and the matched
     terms marked. HTML is one self-contained right-to-left page; Atom can be served to feed readers.
 
@@ -40,10 +42,14 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
         monitor report --since 24h --watch "Motalefeh Islamic Party" --format json -o flagged.json
         monitor report --since 1404-08-26 --group-by watch --format html -o report.html
         monitor report --since 24h --group-by story    # each event once, with how many feeds carried it
+        monitor report --since 7d --group agencies     # the feeds of one group (feeds[].group, OPML folders)
     """
     config = read_config(config_path)
     _check_names("--watch", "watch entry", watch_names, {w.name for w in config.watch}, config.path)
     _check_names("--feed", "feed", feed_names, {f.name for f in config.feeds}, config.path)
+    grouped = feeds_of_groups(config, groups, feed_names)
+    if grouped is not None:
+        feed_names = grouped
     since_iso, until_iso = since_option_value(since), _when("--until", until)
     check_period(since, since_iso, until, until_iso)
     store = open_readonly(config)
@@ -53,7 +59,7 @@ def report_cmd(config_path: str, since: str, until: str | None, watch_names: tup
     def rows() -> Any:  # read again for each pass a streamed report makes (view.StreamedItems)
         return with_stories(store.items.iter_query(flagged=True, since=since_iso, until=until_iso,
                                                    watch=watch_names, feed=feed_names, kind=kinds),
-                            store) if store else iter(())
+                            store) if store and grouped != () else iter(())
     from datetime import datetime
 
     key = "|".join([",".join(sorted(watch_names)), ",".join(sorted(feed_names)), ",".join(sorted(kinds))])

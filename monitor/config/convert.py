@@ -138,14 +138,15 @@ def http_url(ctx: Context, node: Node, key: str) -> str:
     value = scalar(ctx, node, key)
     if not isinstance(value, str):
         ctx.fail(node, key, f"expected a URL, got {describe(node)}")
-    problem = _url_problem(value)
+    problem = url_problem(value)
     if problem:
         ctx.fail(node, key, f"{quote(value)} is not an http(s) URL: {problem}")
     return value
 
 
-def _url_problem(value: str) -> str | None:
-    """Why `value` is not a usable feed URL, or None when it is."""
+def url_problem(value: str) -> str | None:
+    """Why `value` is not a usable feed URL, or None when it is (also the feeds commands' check of an OPML
+    outline's or a typed address, so both refuse exactly what config.yaml would)."""
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
         return "it contains spaces or control characters (encode a space as %20)"
     parts = urlsplit(value)

@@ -87,6 +87,7 @@ _FEED: dict[str, Field] = {
     "url": Field(http_url, required=True),
     "interval": Field(feed_interval),
     "full_text": Field(lambda ctx, node, key: choice(ctx, node, key, FULL_TEXT, "a full_text mode")),
+    "group": Field(string),  # a folder of the feed list (OPML import); reports filter on it
 }
 
 _ARTICLES: dict[str, Field] = {
