@@ -16,12 +16,16 @@ from conftest import run_cli, run_json
 from test_web import ALL, Served, polled  # noqa: F401 (fixture)
 
 
-def token(server: Served, item_id: int) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', server.get(f"/item/{item_id}").text).group(1)
+BROWSER = httpx.Client(timeout=30)  # keeps the session cookie, as a browser does (across restarts too)
 
 
-def post(server: Served, item_id: int, **form: str) -> httpx.Response:
-    return httpx.post(f"{server.url}/item/{item_id}/triage", data=form, timeout=30)
+def token(server: Served, item_id: int, client: httpx.Client = BROWSER) -> str:
+    page = client.get(f"{server.url}/item/{item_id}").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def post(server: Served, item_id: int, client: httpx.Client = BROWSER, **form: str) -> httpx.Response:
+    return client.post(f"{server.url}/item/{item_id}/triage", data=form)
 
 
 @pytest.fixture
@@ -48,8 +52,12 @@ def test_marks_need_the_csrf_token_and_persist_across_a_restart(own):
         assert post(server, first["id"], action="star").status_code == 403  # no token
         assert post(server, first["id"], action="star", csrf="forged").status_code == 403
         good = token(server, first["id"])
-        assert httpx.post(f"{server.url}/item/{first['id']}/triage", data={"action": "star", "csrf": good},
-                          headers={"Origin": "https://evil.example"}, timeout=30).status_code == 403
+        assert BROWSER.post(f"{server.url}/item/{first['id']}/triage", data={"action": "star", "csrf": good},
+                            headers={"Origin": "https://evil.example"}).status_code == 403
+        with httpx.Client(timeout=30) as other:  # the token is this session's: another cookie, or none, fails
+            assert post(server, first["id"], other, action="star", csrf=good).status_code == 403
+            token(server, first["id"], other)
+            assert post(server, first["id"], other, action="star", csrf=good).status_code == 403
         assert items_triage(own)[first["id"]] == {"read": False, "starred": False, "not_relevant": []}
         for form in ({"action": "star"}, {"action": "read"}, {"action": "not_relevant", "watch": watch}):
             assert post(server, first["id"], csrf=good, **form).status_code == 303
@@ -65,7 +73,9 @@ def test_marks_need_the_csrf_token_and_persist_across_a_restart(own):
     try:
         page = restarted.get(f"/item/{first['id']}").text
         assert 'value="unstar"' in page and 'value="unread"' in page and 'value="relevant"' in page
-        assert post(restarted, first["id"], csrf=token(restarted, first["id"]), action="unstar").status_code == 303
+        # the form loaded before the restart still posts: the secret is the database's, not the process's
+        assert post(restarted, first["id"], csrf=good, action="unstar").status_code == 303
+        assert post(restarted, first["id"], csrf="0" * 64, action="star").status_code == 403
     finally:
         restarted.stop()
     assert items_triage(own)[first["id"]] == {"read": True, "starred": False, "not_relevant": [watch]}

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from monitor.report import view
+from monitor.web import auth
 
 LIMIT = 200  # items a page lists; the report and search CLIs have the whole set
 ACTIONS = {"read": ("read", True), "unread": ("read", False), "star": ("starred", True),
@@ -37,12 +38,7 @@ class Site:
                            clean=view.clean)
         self.templates = Jinja2Templates(env=env)
         self._matcher: Any = None
-        # CSRF: every state-changing form carries this process's token; another site cannot read it (the
-        # same-origin policy), so a forged POST lacks it. A restart makes a new one: an old page asks a reload.
-        import secrets
-
-        self.csrf = secrets.token_urlsafe(32)
-        env.globals["csrf"] = self.csrf
+        self._secret: str | None = None  # the CSRF secret (monitor.web.auth), read from the database once
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
@@ -58,6 +54,21 @@ class Site:
             yield store
         finally:
             store.close()
+
+    def secret(self) -> str | None:
+        """The database's CSRF secret, made on first need (one writable open); None while there is no database."""
+        if self._secret is None and os.path.exists(self.config.database):
+            with self.store() as store:
+                self._secret = auth.stored_secret(store)
+            if self._secret is None:
+                from monitor.store import Store
+
+                store = Store.open(self.config.database)
+                try:
+                    self._secret = auth.stored_secret(store, create=True)
+                finally:
+                    store.close()
+        return self._secret
 
     @property
     def matcher(self) -> Any:
@@ -175,12 +186,18 @@ class Site:
         watches = {m["watch"] for m in record["matches"]}
         texts = [(label, view.mark(record[key], self.matcher, watches)) for label, key in
                  (("متن خبرخوان", "text"), ("متن صفحهٔ خبر", "article_text")) if record[key]]
-        return self.page(request, "item.html", record=record, texts=texts, marks=marks, proposals=proposals, link=view.safe_link(record["link"]),
-                         title=view.item_view(record).title, display=_display)
+        session = request.cookies.get(auth.SESSION_COOKIE) or auth.new_session()
+        secret = self.secret()
+        response = self.page(request, "item.html", record=record, texts=texts, marks=marks, proposals=proposals,
+                             link=view.safe_link(record["link"]), title=view.item_view(record).title,
+                             display=_display, csrf=auth.csrf_token(secret, session) if secret else "")
+        if request.cookies.get(auth.SESSION_COOKIE) != session:
+            response.set_cookie(auth.SESSION_COOKIE, session, max_age=400 * 86400, httponly=True, samesite="strict")
+        return response
 
     async def triage(self, request: Request) -> Response:
         """POST: mark an item read / unread, starred / unstarred, or one of its watch entries (not) relevant;
-        refused (403) without this process's CSRF token or from another origin. Then back to the item."""
+        refused (403) without this session's CSRF token (auth.csrf_ok) or from another origin. Then back to the item."""
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import PlainTextResponse, RedirectResponse
 
@@ -188,9 +205,8 @@ class Site:
         if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
             return PlainTextResponse(f"refused: a request from {origin}", status_code=403)
         form = await request.form()
-        import hmac
-
-        if not hmac.compare_digest(str(form.get("csrf", "")), self.csrf):
+        secret = await run_in_threadpool(self.secret)
+        if not auth.csrf_ok(secret, request.cookies.get(auth.SESSION_COOKIE), str(form.get("csrf", ""))):
             return PlainTextResponse("refused: no valid CSRF token (reload the page and try again)",
                                      status_code=403)
         item_id, action, watch = request.path_params["item_id"], str(form.get("action", "")), str(form.get("watch", ""))
