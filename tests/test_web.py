@@ -123,15 +123,18 @@ def test_bad_filters_are_one_line_errors_not_tracebacks(served):
 
 
 def test_newer_counts_the_flags_stored_after_an_id(served, polled):
-    flagged = sorted(i["id"] for i in run_json("report", "--config", str(polled), "--since", ALL,
-                                               "--format", "json")["items"])
+    listed = [i["id"] for i in run_json("report", "--config", str(polled), "--since", ALL, "--format", "json")["items"]]
+    flagged = sorted(listed)
+    last = max(i["id"] for i in run_json("items", "--config", str(polled), "--format", "json")["items"])
     assert served.get("/api/newer", params={"since": ALL, "after": 0}).json() == {"count": len(flagged),
-                                                                                   "newest": flagged[-1]}
+                                                                                   "newest": last}
     middle = flagged[len(flagged) // 2]
     answer = served.get("/api/newer", params={"since": ALL, "after": middle}).json()
-    assert answer == {"count": len([i for i in flagged if i > middle]), "newest": flagged[-1]}
+    assert answer == {"count": len([i for i in flagged if i > middle]), "newest": last}
     page = served.get(f"/?since={ALL}").text
-    assert f'data-after="{flagged[-1]}"' in page  # what live.js asks from
+    assert f'data-after="{last}"' in page  # what live.js asks from: the last id stored when the page was read
+    # the link's page: those, and only those, in the list's order
+    assert item_ids(served.get(f"/?since={ALL}&after={middle}").text) == [i for i in listed if i > middle]
 
 
 def test_search_page_finds_what_monitor_search_finds_however_spelled(served, polled):

@@ -84,7 +84,7 @@ class Site:
     def filters(self, request: Request) -> tuple[dict[str, str], dict[str, Any], list[str]]:
         """(the form as given, the store filters, the errors): since, watch, kind, feed, story."""
         q = request.query_params
-        form = {k: q.get(k, "").strip() for k in ("since", "watch", "kind", "feed", "story")}
+        form = {k: q.get(k, "").strip() for k in ("since", "watch", "kind", "feed", "story", "after")}
         if "since" not in q:
             form["since"] = "7d"
         errors: list[str] = []
@@ -96,7 +96,12 @@ class Site:
                 errors.append(f"{key}: no {what} named «{form[key]}» in {self.config.path}")
             elif form[key]:
                 out[key] = (form[key],)
-        out["story"] = None
+        out["story"], out["after"] = None, None
+        if form["after"]:
+            if form["after"].isdigit():
+                out["after"] = int(form["after"])
+            else:
+                errors.append(f"after: «{form['after']}» is not an item id")
         if form["story"]:
             if form["story"].isdigit():
                 out["story"] = int(form["story"])
@@ -118,28 +123,30 @@ class Site:
         after, marks = 0, {}
         with self.store() as store:
             if store is not None and not errors:
-                query = {k: f[k] for k in ("since", "watch", "feed", "kind")}
-                rows = list(with_stories(store.items.iter_query(flagged=True, **query,
-                                                                limit=None if f["story"] else LIMIT), store))
-                if f["story"] is not None:
-                    rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
-                after = store.items.newest_id(flagged=True, **query)
-                marks = store.triage.of(r["id"] for r in rows)
+                query = {k: f[k] for k in ("since", "watch", "feed", "kind", "after")}
+                with store.snapshot():  # the last id and the list from one read: nothing falls between them
+                    after = store.items.last_id()  # "new" is stored after this (store.items.newer)
+                    rows = list(with_stories(store.items.iter_query(flagged=True, **query,
+                                                                    limit=None if f["story"] else LIMIT), store))
+                    if f["story"] is not None:
+                        rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
+                    marks = store.triage.of(r["id"] for r in rows)
         since = datetime.fromisoformat(f["since"]) if f["since"] else None
         report = view.build(rows, watch=self.config.watch, since=since)
         return self.page(request, "flagged.html", 400 if errors else 200, report=report, form=form,
-                         errors=errors, after=after, marks=marks, period=view.period_text(report, words=True), **self.choices())
+                         errors=errors, after=after, marks=marks, all_url=_without(request, "after"), period=view.period_text(report, words=True), **self.choices())
 
     def newer(self, request: Request) -> Response:
-        """{"count", "newest"}: flagged items of the page's filters stored after the id `after`."""
+        """{"count", "newest"}: flagged items of the page's filters stored after the id `after` (the page's last
+        id), and the last id now; the page's link lists them (/?…&after=)."""
         _, f, errors = self.filters(request)
-        after = request.query_params.get("after", "0")
-        if errors or not after.isdigit():
+        after = f["after"]
+        if errors or after is None:
             return JSONResponse({"error": errors[0] if errors else "after: not an item id"}, status_code=400)
         with self.store() as store:
             if store is None:
-                return JSONResponse({"count": 0, "newest": int(after)})
-            count, newest = store.items.newer(int(after), flagged=True,
+                return JSONResponse({"count": 0, "newest": after})
+            count, newest = store.items.newer(after, flagged=True,
                                               **{k: f[k] for k in ("since", "watch", "feed", "kind")})
         return JSONResponse({"count": count, "newest": newest})
 
@@ -269,6 +276,13 @@ class Site:
         with self.store() as store:
             rows = feed_health(self.config, store)
         return self.page(request, "feeds.html", rows=rows)
+
+
+def _without(request: Request, key: str) -> str:
+    """This page's address without one of its query parameters."""
+    from urllib.parse import urlencode
+
+    return request.url.path + "?" + urlencode([(k, v) for k, v in request.query_params.multi_items() if k != key])
 
 
 def _when(value: str, errors: list[str]) -> str | None:
