@@ -8,6 +8,7 @@ what the fingerprint window relies on.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
@@ -98,6 +99,9 @@ class Items:
         self._db.conn.executemany(
             f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(row[c] for c in cols) for row in rows])
+        statuses = Counter(row["status"] for row in rows)  # item_counts (m013): once a batch, not a row trigger
+        self._db.conn.executemany("UPDATE item_counts SET n = n + ? WHERE name = ?",
+                                  [(n, status) for status, n in statuses.items()])
 
     # ---------------------------------------------------------------- article pages
     def page_retries(self, feed: str, limit: int = 100) -> list[tuple[int, str, str, str, str]]:

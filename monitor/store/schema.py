@@ -273,9 +273,13 @@ def m013_item_order_and_counts(db: Database) -> None:
     newest first and stops after a page, instead of sorting every flagged item. An expression index rather than a
     stored sort column: nothing to keep in step by hand, and the cost is one more index entry per insert.
 
-    item_counts: stored items new and duplicate, and flagged (new with a match), kept exact by triggers on items
-    and matches in the writer's own transaction, so /metrics reads three rows instead of counting a million. The
-    flagged count of an item's deletion is taken BEFORE it: its matches are cascaded after the item is gone."""
+    item_counts: stored items new and duplicate, and flagged (new with a match), kept exact in the writer's own
+    transaction, so /metrics reads three rows instead of counting a million. The inserts of items count
+    themselves, once a batch (store.items.insert_new): a per-row trigger on items cost 5-25 µs of CPU an item
+    (any AFTER INSERT trigger makes SQLite build each whole new row for it; bench/serve.py --insert-cost). The
+    rarer writes are triggers, so no writer can forget them: a status change, a deletion (its flagged count is
+    taken BEFORE it, since its matches are cascaded after the item is gone), and matches added or removed (a
+    re-match)."""
     flagged_now = "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = {id})"
     statements = [
         "CREATE INDEX items_sort_at ON items(coalesce(published, fetched_at))",
@@ -284,8 +288,6 @@ def m013_item_order_and_counts(db: Database) -> None:
         " ('new', (SELECT count(*) FROM items WHERE status = 'new')),"
         " ('duplicate', (SELECT count(*) FROM items WHERE status = 'duplicate')),"
         f" ('flagged', (SELECT count(*) FROM items i WHERE status = 'new' AND {flagged_now.format(id='i.id')}))",
-        "CREATE TRIGGER item_counts_insert AFTER INSERT ON items BEGIN"
-        " UPDATE item_counts SET n = n + 1 WHERE name = NEW.status; END",
         "CREATE TRIGGER item_counts_delete BEFORE DELETE ON items BEGIN"
         " UPDATE item_counts SET n = n - 1 WHERE name = OLD.status;"
         f" UPDATE item_counts SET n = n - 1 WHERE name = 'flagged' AND OLD.status = 'new'"
