@@ -8,6 +8,8 @@
 
 The server is the real `monitor serve` in a subprocess on 127.0.0.1; each request is timed from sending it to
 the first byte of the body (httpx streaming), a few warm-up requests first. Prints a table; asserts nothing.
+
+    .venv/bin/python bench/serve.py --db /tmp/web-1m.db --insert-cost 200000   # what m013 costs a write
 """
 
 from __future__ import annotations
@@ -52,11 +54,52 @@ def ttfb(url: str) -> float:
     return 1000 * (time.perf_counter() - t)
 
 
+def insert_cost(count: int, folder: Path) -> None:
+    """What m013 adds to a write: `count` items and a match for every tenth, inserted as a poll does (store.items
+    .insert_new, store.matches.add_many, 500 a transaction) into a new database with m013's index and triggers,
+    and into one with them dropped (the batch's own count update stays: it is one statement a batch)."""
+    import tempfile
+
+    from monitor.models import Match
+    from monitor.store import Store
+
+    rows = [{"feed": f"f{i % 50}", "key": f"guid:{i}", "guid": str(i), "link": None, "canonical_link": None,
+             "title": f"عنوان خبر {i}", "summary": "", "body": "متن خبر " * 60,
+             "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+00:00",
+             "fetched_at": "2025-11-17T11:00:00+00:00", "status": "new" if i % 3 else "duplicate"}
+            for i in range(count)]
+    match = Match(watch="w", kind="figure", terms=("x",), count=1, snippet="x")
+    print(f"insert {count:,} items (a match for every tenth), 500 a transaction")
+    for label, drop in [("without them", True), ("with m013 (index, counts)", False)] * 2:  # alternated: the
+        # machine's load drifts
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            store = Store.open(Path(tmp) / "i.db")
+            if drop:
+                for name in ("items_sort_at", "item_counts_delete", "item_counts_status",
+                             "item_counts_match_insert", "item_counts_match_delete"):
+                    kind = "INDEX" if name == "items_sort_at" else "TRIGGER"
+                    store.db.execute(f"DROP {kind} {name}")
+            t, cpu = time.perf_counter(), time.process_time()
+            for start in range(0, count, 500):
+                with store.transaction():
+                    ids = store.items.reserve_ids(len(rows[start:start + 500]))
+                    store.items.insert_new([{"id": i, **r} for i, r in zip(ids, rows[start:start + 500])])
+                    store.matches.add_many([(i, match) for i in ids if i % 10 == 0])
+            seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+            store.close()
+        print(f"  {label:30} {seconds:7.2f} s  {1e6 * seconds / count:7.1f} µs an item"
+              f"  (CPU {1e6 * cpu / count:5.1f} µs: what other processes' load does not inflate)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", required=True, type=Path, help="a copy of bench/search.py's database (gets matches)")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--insert-cost", type=int, metavar="N", help="instead: time N inserts with and without m013")
     args = ap.parse_args()
+    if args.insert_cost:
+        insert_cost(args.insert_cost, args.db.resolve().parent)
+        return
     config = config_for(args.db.resolve(), args.db.resolve().parent)
     conn = sqlite3.connect(args.db)
     items, matched = conn.execute("SELECT count(*) FROM items").fetchone()[0], conn.execute(

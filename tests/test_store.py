@@ -49,7 +49,8 @@ def test_reopen_applies_migrations_once(tmp_path):
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
     assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints",
                      "m005_fingerprint_count", "m006_guid_per_feed_and_title_hash", "m007_feed_freshness",
-                     "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage"]
+                     "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage",
+                     "m013_item_order_and_counts"]
     s.close()
 
 
@@ -303,3 +304,35 @@ def test_an_empty_file_becomes_a_monitor_database(tmp_path):
     path.write_bytes(b"")
     Store.open(path).close()
     assert "items" in {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+
+
+def test_item_counts_follow_every_write_of_items_and_matches(store):
+    """m013's triggers keep item_counts equal to a count of the rows, through inserts, re-matches (a match
+    removed, added, replaced), a status change and an item's deletion (its matches cascade after it)."""
+    def counted():
+        one = store.db.one
+        return {"new": one("SELECT count(*) FROM items WHERE status = 'new'"),
+                "duplicate": one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
+                "flagged": one("SELECT count(*) FROM items i WHERE status = 'new'"
+                               " AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")}
+
+    m = lambda w: Match(watch=w, kind="figure", terms=("x",), count=1, snippet="x")  # noqa: E731
+    with store.transaction():
+        a = insert(store, row("guid:1"))
+        b = insert(store, row("guid:2", status="duplicate"))
+        c = insert(store, row("guid:3"))
+        store.matches.add_many([(a, m("A")), (a, m("B")), (b, m("A"))])
+    seen = [store.items.status_counts()]
+    assert seen[-1] == counted() == {"new": 2, "duplicate": 1, "flagged": 1}
+    steps = [lambda: store.matches.replace(a, [m("B")]),  # one of two removed: still flagged
+             lambda: store.matches.replace(a, []),  # the last removed
+             lambda: store.matches.replace(c, [m("A"), m("C")]),
+             lambda: store.db.execute("UPDATE items SET status = 'new' WHERE id = ?", [b]),
+             lambda: store.db.execute("UPDATE items SET status = 'duplicate' WHERE id = ?", [c]),
+             lambda: store.db.execute("DELETE FROM items WHERE id = ?", [b])]
+    for step in steps:
+        with store.transaction():
+            step()
+        seen.append(store.items.status_counts())
+        assert seen[-1] == counted()
+    assert [s["flagged"] for s in seen] == [1, 1, 0, 1, 2, 1, 0]

@@ -123,15 +123,18 @@ def test_bad_filters_are_one_line_errors_not_tracebacks(served):
 
 
 def test_newer_counts_the_flags_stored_after_an_id(served, polled):
-    flagged = sorted(i["id"] for i in run_json("report", "--config", str(polled), "--since", ALL,
-                                               "--format", "json")["items"])
+    listed = [i["id"] for i in run_json("report", "--config", str(polled), "--since", ALL, "--format", "json")["items"]]
+    flagged = sorted(listed)
+    last = max(i["id"] for i in run_json("items", "--config", str(polled), "--format", "json")["items"])
     assert served.get("/api/newer", params={"since": ALL, "after": 0}).json() == {"count": len(flagged),
-                                                                                   "newest": flagged[-1]}
+                                                                                   "newest": last}
     middle = flagged[len(flagged) // 2]
     answer = served.get("/api/newer", params={"since": ALL, "after": middle}).json()
-    assert answer == {"count": len([i for i in flagged if i > middle]), "newest": flagged[-1]}
+    assert answer == {"count": len([i for i in flagged if i > middle]), "newest": last}
     page = served.get(f"/?since={ALL}").text
-    assert f'data-after="{flagged[-1]}"' in page  # what live.js asks from
+    assert f'data-after="{last}"' in page  # what live.js asks from: the last id stored when the page was read
+    # the link's page: those, and only those, in the list's order
+    assert item_ids(served.get(f"/?since={ALL}&after={middle}").text) == [i for i in listed if i > middle]
 
 
 def test_search_page_finds_what_monitor_search_finds_however_spelled(served, polled):
@@ -176,11 +179,12 @@ def test_security_headers_on_every_response(served):
 
 def test_no_inline_script_or_handler_in_any_page(served):
     for path in (f"/?since={ALL}", "/search?q=%D9%85%D9%88%D8%AA%D9%84%D9%81%D9%87", "/stories?since=", "/feeds",
-                 "/item/1"):
+                 "/item/1", f"/chart?since={ALL}"):
         page = served.get(path).text
         scripts = re.findall(r"<script\b[^>]*>", page)
         assert scripts == ['<script src="/static/live.js" defer>'], path
         assert not re.search(r"\son[a-z]+=", page), path
+        assert not re.search(r"\sstyle=|<style", page), path  # style-src 'self': an inline style would not apply
 
 
 def test_hostile_titles_are_text_and_javascript_links_are_not_links(hostile):
@@ -231,3 +235,27 @@ def test_a_bad_password_file_and_bad_serve_config_are_one_line_errors(polled, tm
         assert proc.returncode == 2, proc.stderr
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0], lines
+
+
+def test_chart_page_is_the_reports_chart_over_every_flagged_item_of_the_filters(served, polled):
+    from monitor.report import chart
+
+    expected = run_json("report", "--config", str(polled), "--since", ALL, "--format", "json",
+                        "--group-by", "watch")["counts"]
+    page = served.get(f"/chart?since={ALL}")
+    assert page.status_code == 200
+    rows = re.findall(r'<tr><td><span class="swatch (c\d)"></span><bdi dir="auto">([^<]+)</bdi></td>'
+                      r'<td class="n">([۰-۹]+)</td><td class="n">([۰-۹]+)</td></tr>', page.text)
+    digits = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+    assert [{"watch": w, "items": int(n.translate(digits)), "mentions": int(m.translate(digits))}
+            for _, w, n, m in rows] == expected
+    svg = re.search(r"<svg class=\"chart\".*?</svg>", page.text, re.S).group(0)
+    assert [t for t in re.findall(r"<title>([^<]+)</title>", svg)] == [c["watch"] for c in expected]
+    css = served.get("/static/site.css").text  # the legend's colours are the chart's lines' colours
+    for index, (cls, *_) in enumerate(rows):
+        assert f".{cls} {{ background: {chart.colour(index)}; }}" in css
+        assert f'<g stroke="{chart.colour(index)}"' in svg
+    one = expected[-1]["watch"]
+    narrowed = served.get("/chart", params={"since": ALL, "watch": one}).text
+    assert re.findall(r"<title>([^<]+)</title>", narrowed.split("<svg", 1)[1]) == [one]
+    assert served.get("/chart?since=nonsense").status_code == 400

@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from test_search import FEEDS, poll_folder
-from test_web import ALL, Served, item_ids
+from conftest import run_json
+from test_web import ALL, Served, item_ids, served, polled  # noqa: F401 (fixtures)
 
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -54,8 +55,28 @@ def test_a_flag_stored_by_a_poll_appears_without_a_reload(tmp_path, browser):
         count = int(re.search(r"[۰-۹]+", text).group().translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")))
         assert item_ids(browser.page_source) == before  # not reloaded by itself
         browser.find_element(By.ID, "newer").click()
-        WebDriverWait(browser, 20).until(lambda d: len(item_ids(d.page_source)) > len(before))
-        after = item_ids(browser.page_source)
-        assert len(set(after) - set(before)) == count and set(before) <= set(after)
+        WebDriverWait(browser, 20).until(lambda d: "after=" in d.current_url)
+        after = item_ids(browser.page_source)  # the link lists exactly the items stored since the page was read
+        assert len(after) == count and not set(after) & set(before)
+        assert browser.find_element(By.ID, "only-new").is_displayed()
     finally:
         server.stop()
+
+
+def test_search_finds_a_re_spelled_name_typed_into_the_form(served, polled, browser):  # noqa: F811
+    """Typed with Arabic kaf and yeh and a space for the ZWNJ, «كيم جونگ اون» finds the items stored as
+    «کیم جونگ‌اون», the same ones `monitor search` finds for the stored spelling, with the name marked."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    stored = {i["id"] for i in run_json("search", "کیم جونگ‌اون", "--config", str(polled), "--format", "json",
+                                        "--limit", "500")["items"]}
+    assert stored
+    browser.get(f"{served.url}/search")
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys("كيم جونگ اون" + Keys.ENTER)
+    WebDriverWait(browser, 20).until(lambda d: "q=" in d.current_url)
+    assert set(item_ids(browser.page_source)) == stored
+    marked = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "article.item mark")]
+    assert marked and all("کیم" in m for m in marked), marked

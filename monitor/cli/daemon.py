@@ -54,8 +54,10 @@ def setup_daemon_logging(fmt: str, verbose: int) -> None:
 @click.option("--log-format", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Log lines on stderr: readable text, or one JSON object per line (journald, log shippers).")
 @click.option("-v", "--verbose", count=True, help="Debug output (-vv: also HTTP and the scheduler).")
+@click.option("--serve", "serve_web", is_flag=True,
+              help="Also serve the web page (as `monitor serve`, on serve.host and serve.port) in this process.")
 @handle_errors
-def run(config_path: str, log_format: str, verbose: int) -> None:
+def run(config_path: str, log_format: str, verbose: int, serve_web: bool) -> None:
     """Run as a service: poll every feed on its schedule until stopped (SIGTERM or Ctrl-C: exit 0).
 
     Edits of the config file take effect within seconds (SIGHUP reloads too); an invalid edit is logged and
@@ -65,12 +67,28 @@ def run(config_path: str, log_format: str, verbose: int) -> None:
     \b
     Example:
         monitor run --config /etc/monitor/config.yaml --log-format json
+        monitor run --serve                  # and the web page on http://127.0.0.1:8080/
     """
     setup_daemon_logging(log_format, verbose)
     from monitor.daemon.service import Daemon
 
     daemon = Daemon(config_path)
-    daemon.run()
+    web = None
+    if serve_web:
+        from monitor.web import auth
+        from monitor.web.server import WebThread
+
+        serve = daemon.config.serve
+        password_hash = auth.check_bind(serve.host, serve.password_file)  # refuses before anything starts
+        web = WebThread(daemon.config, serve.host, serve.port, password_hash)
+    try:
+        # The daemon's start() migrates the database; the pages come up once it is open (after its lock).
+        if web is not None:
+            daemon.on_started.append(web.start)
+        daemon.run()
+    finally:
+        if web is not None:
+            web.stop()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -41,10 +41,7 @@ def serve_cmd(config_path: str, host: str | None, port: int | None, set_password
     host = host or config.serve.host
     port = port or config.serve.port
     password_hash = auth.check_bind(host, config.serve.password_file)
-    import uvicorn
-
-    from monitor.web import create_app
+    from monitor.web.server import serve
 
     click.echo(f"serving {config.database} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(create_app(config, password_hash), host=host, port=port, log_level="warning",
-                server_header=False)
+    serve(config, host, port, password_hash)

@@ -23,7 +23,7 @@ import queue
 import signal
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from monitor import housekeeping
 from monitor.config import load_config
@@ -97,6 +97,8 @@ class Daemon:
         self.jobs = FeedJobs(self)
         self.watcher = ConfigWatcher(self)
         self.alerts = AlertThread(self)  # the outbox's sender (monitor.notify)
+        # Called once started (the lock held, the database migrated): `run --serve` starts the web page here.
+        self.on_started: list[Callable[[], object]] = []
 
     @property
     def scheduler(self) -> Any:
@@ -126,6 +128,8 @@ class Daemon:
             signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
             signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
         self.start()
+        for hook in self.on_started:
+            hook()
         while not self.stopping.wait(0.5):
             pass
         self.shutdown()

@@ -154,10 +154,11 @@ def report_table(rows: list[dict[str, Any]], title: str | None = None):
     return table
 
 
-def feed_health(config: Any, store: Any) -> list[dict[str, Any]]:
+def feed_health(config: Any, store: Any, *, item_counts: bool = True) -> list[dict[str, Any]]:
     """`monitor feeds`' rows: each configured feed with what the store knows of it (store.feeds.summary), a
-    feed never polled with empty fields; the CLI and the web page show the same rows."""
-    stored = {r["name"]: r for r in store.feeds.summary()} if store else {}
+    feed never polled with empty fields; the CLI and the web page show the same rows. item_counts=False: without
+    each feed's count of items (None), for /metrics, which does not show them."""
+    stored = {r["name"]: r for r in store.feeds.summary(item_counts=item_counts)} if store else {}
     return [stored.get(spec.name) or {"name": spec.name, "url": spec.url, "last_fetched": None,
                                       "last_status": None, "last_error": None, "consecutive_failures": 0,
                                       "next_poll": None, "next_poll_reason": None, "items": 0}

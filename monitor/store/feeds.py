@@ -90,11 +90,14 @@ class Feeds:
         the same bytes costs a hash, not a parse."""
         return self._db.one("SELECT body_hash FROM feeds WHERE name = ?", [name])
 
-    def summary(self) -> list[dict[str, Any]]:
-        """Every feed with how its last fetch went and its count of stored items, for `monitor feeds`."""
+    def summary(self, *, item_counts: bool = True) -> list[dict[str, Any]]:
+        """Every feed with how its last fetch went and its count of stored items, for `monitor feeds`.
+        item_counts=False leaves the counts out (items None): they read every item's index entry, and /metrics
+        needs only the statuses."""
+        count = "(SELECT count(*) FROM items i WHERE i.feed = f.name)" if item_counts else "NULL"
         rows = self._db.execute(
             "SELECT f.name, f.url, f.last_fetched, f.last_status, f.last_error, f.consecutive_failures,"
-            " f.next_poll, f.next_poll_reason, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS items,"
+            f" f.next_poll, f.next_poll_reason, {count} AS items,"
             " f.article_failures, f.article_last_error FROM feeds f ORDER BY f.name").fetchall()
         keys = ["name", "url", "last_fetched", "last_status", "last_error", "consecutive_failures",
                 "next_poll", "next_poll_reason", "items", "article_failures", "article_last_error"]

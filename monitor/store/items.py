@@ -8,6 +8,7 @@ what the fingerprint window relies on.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
@@ -98,6 +99,9 @@ class Items:
         self._db.conn.executemany(
             f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(row[c] for c in cols) for row in rows])
+        statuses = Counter(row["status"] for row in rows)  # item_counts (m013): once a batch, not a row trigger
+        self._db.conn.executemany("UPDATE item_counts SET n = n + ? WHERE name = ?",
+                                  [(n, status) for status, n in statuses.items()])
 
     # ---------------------------------------------------------------- article pages
     def page_retries(self, feed: str, limit: int = 100) -> list[tuple[int, str, str, str, str]]:
@@ -131,11 +135,12 @@ class Items:
 
     def iter_query(self, *, status: str = "all", flagged: bool = False, since: str | None = None,
                    until: str | None = None, watch: Sequence[str] = (), feed: Sequence[str] = (),
-                   kind: Sequence[str] = (), limit: int | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+                   kind: Sequence[str] = (), limit: int | None = None, batch: int = 500,
+                   after: int | None = None) -> Iterator[dict[str, Any]]:
         """The items of `query`, read from one statement `batch` rows at a time with their matches: a report
         of many items holds a batch, not all of them (the statement's read sees one snapshot throughout)."""
         where, params = self.filters(status=status, flagged=flagged, since=since, until=until, watch=watch,
-                                     feed=feed, kind=kind)
+                                     feed=feed, kind=kind, after=after)
         sql = ("SELECT i.id, i.guid, i.feed, i.title, i.link, i.published, i.fetched_at, i.status,"
                " i.dup_kind, i.dup_ref, i.dup_score, i.dup_reason, i.body_source, i.page_status, i.page_reason"
                " FROM items i")
@@ -155,30 +160,27 @@ class Items:
             yield from items
 
     def newer(self, after: int, **filters: Any) -> tuple[int, int]:
-        """(how many items of the filters have an id above `after`, the largest such id): what the web page's
-        "N new" link polls for (ids grow with fetch time, whatever date an item is published under)."""
-        where, params = self.filters(**filters)
-        where.append("i.id > ?")
-        params.append(after)
-        row = self._db.execute("SELECT count(*), max(i.id) FROM items i WHERE " + " AND ".join(where),
-                               params).fetchone()
-        return row[0], row[1] or after
-
-    def newest_id(self, **filters: Any) -> int:
-        """The largest id among the items of the filters (0 for none): walks ids down from the top, so it is
-        quick whenever the filters match a recent item, unlike a count over all of them."""
-        where, params = self.filters(**filters)
-        sql = "SELECT i.id FROM items i" + (" WHERE " + " AND ".join(where) if where else "")
-        return self._db.one(sql + " ORDER BY i.id DESC LIMIT 1", params) or 0
+        """(how many items of the filters were stored after the item id `after`, the largest id stored): what
+        the web page's "N new" link polls for. New means stored after the page was read (ids grow with fetch
+        time), whatever date an item is published under: one stored today under last week's date is new too,
+        and the link's page (filters with after=) lists exactly these. A rowid range: quick however many items
+        are older."""
+        where, params = self.filters(after=after, **filters)
+        count = self._db.one("SELECT count(*) FROM items i WHERE " + " AND ".join(where), params)
+        return count, max(after, self.last_id())
 
     @staticmethod
     def filters(*, status: str = "all", flagged: bool = False, since: str | None = None, until: str | None = None,
-                watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = ()
-                ) -> tuple[list[str], list[Any]]:
+                watch: Sequence[str] = (), feed: Sequence[str] = (), kind: Sequence[str] = (),
+                after: int | None = None) -> tuple[list[str], list[Any]]:
         """The conditions (over the alias `i` for items) and parameters of the commands' filters: one
-        implementation for `items`, `report` and `search` (store.search.query)."""
+        implementation for `items`, `report` and `search` (store.search.query). after: only items stored after
+        that item id (the web page's "new since it was read")."""
         where: list[str] = []
         params: list[Any] = []
+        if after is not None:
+            where.append("i.id > ?")
+            params.append(after)
         if status in ("new", "duplicate"):
             where.append("i.status = ?")
             params.append(status)
@@ -271,8 +273,13 @@ class Items:
         return [(r[0], r[1], r[2], old[r[0]]) for r in rows]
 
     def status_counts(self) -> dict[str, int]:
-        """Stored items new and duplicate, and the flagged ones (new with a match): the web's /metrics."""
+        """Stored items new and duplicate, and the flagged ones (new with a match): the web's /metrics. Read from
+        item_counts (m013, kept by triggers: three rows, not a scan of every item); counted on a database an
+        older monitor wrote and this one has not migrated (a read-only open)."""
         one = self._db.one
+        if one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'item_counts'"):
+            counts = dict(self._db.execute("SELECT name, n FROM item_counts").fetchall())
+            return {k: counts.get(k, 0) for k in ("new", "duplicate", "flagged")}
         return {"new": one("SELECT count(*) FROM items WHERE status = 'new'"),
                 "duplicate": one("SELECT count(*) FROM items WHERE status = 'duplicate'"),
                 "flagged": one("SELECT count(*) FROM items i WHERE status = 'new'"

@@ -264,6 +264,52 @@ def m012_triage(db: Database) -> None:
         """)
 
 
+@migrations()
+def m013_item_order_and_counts(db: Database) -> None:
+    """What the web page asks most, without a scan of items (issue 17's speed).
+
+    items_sort_at: an index on the expression every list orders and dates by, coalesce(published, fetched_at)
+    (store.items.filters and iter_query use it verbatim, so SQLite uses the index): the flagged list walks it
+    newest first and stops after a page, instead of sorting every flagged item. An expression index rather than a
+    stored sort column: nothing to keep in step by hand, and the cost is one more index entry per insert.
+
+    item_counts: stored items new and duplicate, and flagged (new with a match), kept exact in the writer's own
+    transaction, so /metrics reads three rows instead of counting a million. The inserts of items count
+    themselves, once a batch (store.items.insert_new): a per-row trigger on items cost 5-25 µs of CPU an item
+    (any AFTER INSERT trigger makes SQLite build each whole new row for it; bench/serve.py --insert-cost). The
+    rarer writes are triggers, so no writer can forget them: a status change, a deletion (its flagged count is
+    taken BEFORE it, since its matches are cascaded after the item is gone), and matches added or removed (a
+    re-match)."""
+    flagged_now = "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = {id})"
+    statements = [
+        "CREATE INDEX items_sort_at ON items(coalesce(published, fetched_at))",
+        "CREATE TABLE item_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+        "INSERT INTO item_counts (name, n) VALUES"
+        " ('new', (SELECT count(*) FROM items WHERE status = 'new')),"
+        " ('duplicate', (SELECT count(*) FROM items WHERE status = 'duplicate')),"
+        f" ('flagged', (SELECT count(*) FROM items i WHERE status = 'new' AND {flagged_now.format(id='i.id')}))",
+        "CREATE TRIGGER item_counts_delete BEFORE DELETE ON items BEGIN"
+        " UPDATE item_counts SET n = n - 1 WHERE name = OLD.status;"
+        f" UPDATE item_counts SET n = n - 1 WHERE name = 'flagged' AND OLD.status = 'new'"
+        f" AND {flagged_now.format(id='OLD.id')}; END",
+        "CREATE TRIGGER item_counts_status AFTER UPDATE OF status ON items WHEN OLD.status IS NOT NEW.status BEGIN"
+        " UPDATE item_counts SET n = n - 1 WHERE name = OLD.status;"
+        " UPDATE item_counts SET n = n + 1 WHERE name = NEW.status;"
+        " UPDATE item_counts SET n = n + (NEW.status = 'new') - (OLD.status = 'new') WHERE name = 'flagged'"
+        f" AND {flagged_now.format(id='NEW.id')}; END",
+        "CREATE TRIGGER item_counts_match_insert AFTER INSERT ON matches BEGIN"
+        " UPDATE item_counts SET n = n + 1 WHERE name = 'flagged'"
+        " AND (SELECT count(*) FROM matches WHERE item_id = NEW.item_id) = 1"
+        " AND EXISTS (SELECT 1 FROM items WHERE id = NEW.item_id AND status = 'new'); END",
+        "CREATE TRIGGER item_counts_match_delete AFTER DELETE ON matches BEGIN"
+        " UPDATE item_counts SET n = n - 1 WHERE name = 'flagged'"
+        f" AND NOT {flagged_now.format(id='OLD.item_id')}"
+        " AND EXISTS (SELECT 1 FROM items WHERE id = OLD.item_id AND status = 'new'); END",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""

@@ -7,7 +7,9 @@ on) and work without JavaScript; the one script (static/live.js, the project's o
 
   app.py     the Starlette application: routes, security headers, password (auth.py), templates
   pages.py   one function per page: read the store read-only, hand the template what the readers computed
-  auth.py    the scrypt password file and the loopback rule
+  chart.py   /chart: the HTML report's chart (monitor.report.chart) over the list's filters
+  auth.py    the scrypt password file, the loopback rule and the CSRF tokens
+  server.py  uvicorn: in the foreground (`monitor serve`) or in a thread of the daemon (`monitor run --serve`)
 """
 
 from monitor.web.app import create_app

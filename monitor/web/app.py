@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from monitor.web import auth, pages
+from monitor.web.chart import chart_page
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
        " form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -65,6 +66,7 @@ def create_app(config: Any, password_hash: str | None = None) -> Starlette:
         Route("/search", site.search),
         Route("/item/{item_id:int}", site.item),
         Route("/item/{item_id:int}/triage", site.triage, methods=["POST"]),
+        Route("/chart", lambda request: chart_page(site, request)),
         Route("/stories", site.stories),
         Route("/feeds", site.feeds),
         Route("/healthz", site.healthz),

@@ -77,3 +77,35 @@ def check_bind(host: str, password_file: str | None) -> str | None:
         raise UsageError(f"--host {host}: serving beyond loopback needs serve.password_file in config.yaml "
                          "(a scrypt hash: `monitor serve --set-password FILE`); or use --host 127.0.0.1")
     return None
+
+
+# ---------------------------------------------------------------- CSRF
+# A triage form carries HMAC(secret, session): the session is a random cookie of this browser (SameSite=Strict,
+# HttpOnly), the secret is kept in the database's meta room (key below, made once by the first server). Another
+# site can neither read the token (same-origin policy) nor compute it (it lacks the secret), so a forged POST is
+# refused; the secret outlives the process, so a page loaded before a restart still posts after it.
+SESSION_COOKIE = "monitor_session"
+SECRET_KEY = "web.csrf_secret"
+
+
+def new_session() -> str:
+    return base64.urlsafe_b64encode(os.urandom(18)).decode("ascii")
+
+
+def csrf_token(secret: str, session: str) -> str:
+    return hmac.new(secret.encode("ascii"), session.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(secret: str | None, session: str | None, token: str) -> bool:
+    """Whether a POST's token is this session's (False without a secret or a session)."""
+    return bool(secret and session) and hmac.compare_digest(csrf_token(secret, session), token)
+
+
+def stored_secret(store: object, create: bool = False) -> str | None:
+    """The CSRF secret in the store's meta room; with create (a writable store), made when there is none."""
+    secret = store.meta.get(SECRET_KEY)  # type: ignore[attr-defined]
+    if secret is None and create:
+        secret = os.urandom(32).hex()
+        with store.transaction():  # type: ignore[attr-defined]
+            store.meta.set(SECRET_KEY, secret)  # type: ignore[attr-defined]
+    return secret

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from monitor.report import view
+from monitor.web import auth
 
 LIMIT = 200  # items a page lists; the report and search CLIs have the whole set
 ACTIONS = {"read": ("read", True), "unread": ("read", False), "star": ("starred", True),
@@ -37,12 +38,7 @@ class Site:
                            clean=view.clean)
         self.templates = Jinja2Templates(env=env)
         self._matcher: Any = None
-        # CSRF: every state-changing form carries this process's token; another site cannot read it (the
-        # same-origin policy), so a forged POST lacks it. A restart makes a new one: an old page asks a reload.
-        import secrets
-
-        self.csrf = secrets.token_urlsafe(32)
-        env.globals["csrf"] = self.csrf
+        self._secret: str | None = None  # the CSRF secret (monitor.web.auth), read from the database once
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
@@ -59,6 +55,21 @@ class Site:
         finally:
             store.close()
 
+    def secret(self) -> str | None:
+        """The database's CSRF secret, made on first need (one writable open); None while there is no database."""
+        if self._secret is None and os.path.exists(self.config.database):
+            with self.store() as store:
+                self._secret = auth.stored_secret(store)
+            if self._secret is None:
+                from monitor.store import Store
+
+                store = Store.open(self.config.database)
+                try:
+                    self._secret = auth.stored_secret(store, create=True)
+                finally:
+                    store.close()
+        return self._secret
+
     @property
     def matcher(self) -> Any:
         if self._matcher is None and self.config.watch:
@@ -73,7 +84,7 @@ class Site:
     def filters(self, request: Request) -> tuple[dict[str, str], dict[str, Any], list[str]]:
         """(the form as given, the store filters, the errors): since, watch, kind, feed, story."""
         q = request.query_params
-        form = {k: q.get(k, "").strip() for k in ("since", "watch", "kind", "feed", "story")}
+        form = {k: q.get(k, "").strip() for k in ("since", "watch", "kind", "feed", "story", "after")}
         if "since" not in q:
             form["since"] = "7d"
         errors: list[str] = []
@@ -85,7 +96,12 @@ class Site:
                 errors.append(f"{key}: no {what} named «{form[key]}» in {self.config.path}")
             elif form[key]:
                 out[key] = (form[key],)
-        out["story"] = None
+        out["story"], out["after"] = None, None
+        if form["after"]:
+            if form["after"].isdigit():
+                out["after"] = int(form["after"])
+            else:
+                errors.append(f"after: «{form['after']}» is not an item id")
         if form["story"]:
             if form["story"].isdigit():
                 out["story"] = int(form["story"])
@@ -107,28 +123,30 @@ class Site:
         after, marks = 0, {}
         with self.store() as store:
             if store is not None and not errors:
-                query = {k: f[k] for k in ("since", "watch", "feed", "kind")}
-                rows = list(with_stories(store.items.iter_query(flagged=True, **query,
-                                                                limit=None if f["story"] else LIMIT), store))
-                if f["story"] is not None:
-                    rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
-                after = store.items.newest_id(flagged=True, **query)
-                marks = store.triage.of(r["id"] for r in rows)
+                query = {k: f[k] for k in ("since", "watch", "feed", "kind", "after")}
+                with store.snapshot():  # the last id and the list from one read: nothing falls between them
+                    after = store.items.last_id()  # "new" is stored after this (store.items.newer)
+                    rows = list(with_stories(store.items.iter_query(flagged=True, **query,
+                                                                    limit=None if f["story"] else LIMIT), store))
+                    if f["story"] is not None:
+                        rows = [r for r in rows if r.get("story") == f["story"]][:LIMIT]
+                    marks = store.triage.of(r["id"] for r in rows)
         since = datetime.fromisoformat(f["since"]) if f["since"] else None
         report = view.build(rows, watch=self.config.watch, since=since)
         return self.page(request, "flagged.html", 400 if errors else 200, report=report, form=form,
-                         errors=errors, after=after, marks=marks, period=view.period_text(report, words=True), **self.choices())
+                         errors=errors, after=after, marks=marks, all_url=_without(request, "after"), period=view.period_text(report, words=True), **self.choices())
 
     def newer(self, request: Request) -> Response:
-        """{"count", "newest"}: flagged items of the page's filters stored after the id `after`."""
+        """{"count", "newest"}: flagged items of the page's filters stored after the id `after` (the page's last
+        id), and the last id now; the page's link lists them (/?…&after=)."""
         _, f, errors = self.filters(request)
-        after = request.query_params.get("after", "0")
-        if errors or not after.isdigit():
+        after = f["after"]
+        if errors or after is None:
             return JSONResponse({"error": errors[0] if errors else "after: not an item id"}, status_code=400)
         with self.store() as store:
             if store is None:
-                return JSONResponse({"count": 0, "newest": int(after)})
-            count, newest = store.items.newer(int(after), flagged=True,
+                return JSONResponse({"count": 0, "newest": after})
+            count, newest = store.items.newer(after, flagged=True,
                                               **{k: f[k] for k in ("since", "watch", "feed", "kind")})
         return JSONResponse({"count": count, "newest": newest})
 
@@ -175,12 +193,18 @@ class Site:
         watches = {m["watch"] for m in record["matches"]}
         texts = [(label, view.mark(record[key], self.matcher, watches)) for label, key in
                  (("متن خبرخوان", "text"), ("متن صفحهٔ خبر", "article_text")) if record[key]]
-        return self.page(request, "item.html", record=record, texts=texts, marks=marks, proposals=proposals, link=view.safe_link(record["link"]),
-                         title=view.item_view(record).title, display=_display)
+        session = request.cookies.get(auth.SESSION_COOKIE) or auth.new_session()
+        secret = self.secret()
+        response = self.page(request, "item.html", record=record, texts=texts, marks=marks, proposals=proposals,
+                             link=view.safe_link(record["link"]), title=view.item_view(record).title,
+                             display=_display, csrf=auth.csrf_token(secret, session) if secret else "")
+        if request.cookies.get(auth.SESSION_COOKIE) != session:
+            response.set_cookie(auth.SESSION_COOKIE, session, max_age=400 * 86400, httponly=True, samesite="strict")
+        return response
 
     async def triage(self, request: Request) -> Response:
         """POST: mark an item read / unread, starred / unstarred, or one of its watch entries (not) relevant;
-        refused (403) without this process's CSRF token or from another origin. Then back to the item."""
+        refused (403) without this session's CSRF token (auth.csrf_ok) or from another origin. Then back to the item."""
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import PlainTextResponse, RedirectResponse
 
@@ -188,9 +212,8 @@ class Site:
         if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
             return PlainTextResponse(f"refused: a request from {origin}", status_code=403)
         form = await request.form()
-        import hmac
-
-        if not hmac.compare_digest(str(form.get("csrf", "")), self.csrf):
+        secret = await run_in_threadpool(self.secret)
+        if not auth.csrf_ok(secret, request.cookies.get(auth.SESSION_COOKIE), str(form.get("csrf", ""))):
             return PlainTextResponse("refused: no valid CSRF token (reload the page and try again)",
                                      status_code=403)
         item_id, action, watch = request.path_params["item_id"], str(form.get("action", "")), str(form.get("watch", ""))
@@ -253,6 +276,13 @@ class Site:
         with self.store() as store:
             rows = feed_health(self.config, store)
         return self.page(request, "feeds.html", rows=rows)
+
+
+def _without(request: Request, key: str) -> str:
+    """This page's address without one of its query parameters."""
+    from urllib.parse import urlencode
+
+    return request.url.path + "?" + urlencode([(k, v) for k, v in request.query_params.multi_items() if k != key])
 
 
 def _when(value: str, errors: list[str]) -> str | None:

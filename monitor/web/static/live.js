@@ -1,6 +1,7 @@
 // The flagged list's "N new" link: asks /api/newer every 10 s how many flagged items of this page's filters
-// were stored after the newest one shown, and shows the count as a link that reloads the list. The page
-// works without it; no inline script, so the Content-Security-Policy allows only this file.
+// were stored after the page was read (ids above its data-after, whatever their published date), and shows
+// the count as a link to exactly those items (the same filters with after=). The page works without it; no
+// inline script, so the Content-Security-Policy allows only this file.
 (function () {
   "use strict";
   var link = document.getElementById("newer");
@@ -16,7 +17,8 @@
       .then(function (data) {
         if (data && data.count > 0) {
           link.textContent = fa(data.count) + " خبر تازه";
-          link.href = window.location.pathname + window.location.search;
+          params.set("after", after);
+          link.href = window.location.pathname + "?" + params.toString();
           link.hidden = false;
         }
       })
