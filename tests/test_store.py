@@ -49,7 +49,7 @@ def test_reopen_applies_migrations_once(tmp_path):
     names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
     assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints",
                      "m005_fingerprint_count", "m006_guid_per_feed_and_title_hash", "m007_feed_freshness",
-                     "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage"]
+                     "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage", "m016_leases"]
     s.close()
 
 

@@ -126,9 +126,9 @@ def open_readonly(config) -> Any:
         finally:
             if sys.modules.get("numpy", 0) is None:
                 del sys.modules["numpy"]
-    from monitor.store import Store
+    from monitor.store import Store, exists as store_exists
 
-    if not os.path.exists(config.database):
+    if not store_exists(config.database):
         return None
     return Store.open(config.database, readonly=True)
 

@@ -28,9 +28,16 @@ from monitor.store.items import Items
 from monitor.store.matches import Matches
 from monitor.store.meta import Meta
 from monitor.store.outbox import Outbox
+from monitor.store.pg import is_url
 from monitor.store.search import Search
 from monitor.store.stories import Stories
 from monitor.store.triage import Triage
+
+
+def exists(database: str | os.PathLike) -> bool:
+    """Whether there is a database to read: the SQLite file exists; a PostgreSQL URL is taken to (opening it says
+    if not). Read-only commands ask this before opening, to say "no database yet" instead of creating one."""
+    return is_url(str(database)) or os.path.exists(database)
 
 
 class Store:
@@ -47,13 +54,28 @@ class Store:
         self.meta = Meta(db)
         self.stories = Stories(db)
         self.outbox = Outbox(db)  # alerts to send (monitor.notify)
-        self.search = Search(db)  # the full-text index of `monitor search`
+        if db.dialect == "sqlite":
+            self.search = Search(db)  # the full-text index of `monitor search`
+        else:
+            from monitor.store.pg.search import PgSearch
+
+            self.search = PgSearch(db)  # the same index as tsvectors
         self.triage = Triage(db)  # the web page's read / starred / not relevant marks
         db.attach(self.search)  # its rows too wait until each commit
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
+        """A SQLite file at `path`, or the PostgreSQL database a `postgresql://` URL names (store/pg/)."""
+        if is_url(str(path)):
+            from monitor.store.pg.db import PgDb
+
+            return cls(PgDb.open(str(path), readonly=readonly))  # type: ignore[arg-type]
         return cls(Db.open(path, readonly=readonly))
+
+    @property
+    def several_writers(self) -> bool:
+        """Whether other processes may store into this database meanwhile (PostgreSQL: several workers)."""
+        return self.db.several_writers
 
     @property
     def path(self) -> str:
@@ -81,4 +103,5 @@ class Store:
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
-           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories", "Triage"]
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories", "Triage",
+           "exists", "is_url"]

@@ -12,6 +12,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
 
+# The rows of a JSON array parameter as `j` (j.key: its position, j.value: the element), in each store's words.
+_JSON_ROWS = {"sqlite": "json_each(?) j", "postgresql": "json_array_elements(?::json) WITH ORDINALITY j(value, key)"}
+
 # The text an item was judged on: its article page's when the page was accepted, else the feed's.
 JUDGED = "CASE WHEN body_source = 'page' THEN article_text ELSE body END"
 
@@ -43,7 +46,7 @@ class Items:
         more)."""
         out: list[tuple] = []
         for chunk in chunks(list(keys), 500):
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 "SELECT j.key,"
                 " (SELECT id FROM items WHERE feed = j.value ->> 0 AND guid = j.value ->> 1 ORDER BY id LIMIT 1),"
                 " (SELECT id FROM items WHERE canonical_link = j.value ->> 2 ORDER BY id LIMIT 1),"
@@ -53,7 +56,7 @@ class Items:
                 " (SELECT id FROM items WHERE title_body_hash = j.value ->> 4 ORDER BY id LIMIT 1),"
                 " (SELECT ref FROM corpus_docs WHERE title_hash = j.value ->> 5 ORDER BY ref LIMIT 1),"
                 " (SELECT id FROM items WHERE title_hash = j.value ->> 5 AND fetched_at >= ? ORDER BY id LIMIT 1)"
-                " FROM json_each(?) j ORDER BY j.key",
+                f" FROM {_JSON_ROWS[self._db.dialect]} ORDER BY j.key",
                 [since or "", json.dumps([[f if g else None, g, ln, b or None, t or None, h or None]
                                           for f, g, ln, b, t, h in chunk], ensure_ascii=False)]
             ).fetchall()
@@ -86,8 +89,7 @@ class Items:
         """The ids the next `count` items will have: the next after the largest, which is what SQLite would choose.
         Call inside the transaction that inserts them (its write lock keeps other writers from taking them):
         a feed's items are judged knowing their ids, then inserted with them in one statement."""
-        first = self.last_id() + 1
-        return list(range(first, first + count))
+        return self._db.reserve_ids("items", count)
 
     def insert_new(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert items, ids included (reserve_ids), that the caller has checked are not stored in this
@@ -95,7 +97,7 @@ class Items:
         if not rows:
             return
         cols = list(rows[0])
-        self._db.conn.executemany(
+        self._db.executemany(
             f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(row[c] for c in cols) for row in rows])
 
@@ -110,7 +112,7 @@ class Items:
     def update_pages(self, rows: Sequence[dict[str, Any]]) -> None:
         """Record retried pages: each row has id, page_status, page_reason, page_attempts, and for a page now
         accepted article_text, body_source and the judged text's hashes (None keeps the stored ones)."""
-        self._db.conn.executemany(
+        self._db.executemany(
             "UPDATE items SET page_status = :page_status, page_reason = :page_reason,"
             " page_attempts = :page_attempts, article_text = coalesce(:article_text, article_text),"
             " body_source = coalesce(:body_source, body_source), body_hash = coalesce(:body_hash, body_hash),"
@@ -239,8 +241,8 @@ class Items:
     def recent_times(self, feed: str, since: str, limit: int) -> list[str]:
         """When the feed's newest items appeared (published, else fetched), newest first, for `interval: auto`."""
         return [r[0] for r in self._db.execute(
-            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
-            " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
+            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ?"
+            " AND coalesce(published, fetched_at) >= ? ORDER BY t DESC LIMIT ?", [feed, since, limit])]
 
     def matched_texts(self, watch: str, batch: int = 2000) -> Iterator[tuple[int, str, str, str, int]]:
         """(id, title, judged body, status, how many entries it matched) of the items that matched one watch

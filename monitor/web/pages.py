@@ -8,7 +8,6 @@ line with status 400, never a traceback.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator
@@ -48,10 +47,11 @@ class Site:
     @contextmanager
     def store(self) -> Iterator[Any]:
         """The database read-only, or None when there is none yet (no poll has run)."""
-        if not os.path.exists(self.config.database):
+        from monitor.store import Store, exists
+
+        if not exists(self.config.database):
             yield None
             return
-        from monitor.store import Store
 
         store = Store.open(self.config.database, readonly=True)
         try:
