@@ -139,11 +139,21 @@ class PgDb:
             self._pool.putconn(conn)
 
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
-        return self.conn.execute(translate(sql), params or None, prepare=None)
+        import psycopg
+
+        try:
+            return self.conn.execute(translate(sql), params or None)
+        except psycopg.OperationalError as exc:  # the server went away, a timeout: the store failed, not the SQL
+            raise StoreError(f"{self.path}: {_one_line(exc)}") from None
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> Any:
+        import psycopg
+
         cursor = self.conn.cursor()
-        cursor.executemany(translate(sql), list(rows))
+        try:
+            cursor.executemany(translate(sql), list(rows))
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"{self.path}: {_one_line(exc)}") from None
         return cursor
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:

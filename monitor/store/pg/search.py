@@ -26,7 +26,7 @@ from monitor.store.search import ARTICLES, ITEM_COLUMNS, PENDING, RANKED, TABLE,
 _SPLIT = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")  # FTS5 ascii: every non-alphanumeric ASCII
 _FTS = re.compile(r'"((?:[^"]|"")*)"(\*?)|\(|\)|\bAND\b|\bOR\b|\bNOT\b|\s+')
 MAX_POSITION = 16383
-WEIGHTS = "{1, 1, 1, 3}"  # ts_rank's D, C, B, A: the text's words, the title's (three times)
+WEIGHTS = "{0.3, 0.3, 0.3, 0.9}"  # ts_rank's D, C, B, A (each at most 1): a title word weighs three text words
 
 
 def tokens(words: str) -> list[str]:
