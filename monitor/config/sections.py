@@ -66,6 +66,7 @@ _SCHEDULE: dict[str, Field] = {
     "jitter": Field(duration(positive=False)),
     "min_interval": Field(duration(positive=True)),  # bounds of `interval: auto`
     "max_interval": Field(duration(positive=True)),
+    "lease": Field(duration(positive=True)),  # PostgreSQL: how long a worker's claim on a feed lasts if it dies
 }
 
 _HTTP: dict[str, Field] = {

@@ -89,6 +89,11 @@ class Daemon:
         self.outcomes: list[FeedOutcome] = []
         self.outcomes_lock = threading.Lock()
         self._lock_fd: int | None = None
+        # Several workers (PostgreSQL): this one's name on the feeds it leases, and the monitor-wide lock whose
+        # holder does the work for the whole monitor (leads()).
+        self.owner: str | None = None
+        self.monitor_lock: Any = None
+        self.in_flight: dict[str, FeedSpec] = {}  # feeds handed to the runner and not stored yet
         self._writer_thread: threading.Thread | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -106,9 +111,15 @@ class Daemon:
     def start(self) -> None:
         self._lock_fd = acquire_lock(self.config.database, self.config.path)
         self.store = Store.open(self.config.database)
+        if self.store.claims is not None:  # PostgreSQL: one of several workers (store/pg/claims.py)
+            from monitor.pipeline import owner
+            from monitor.store.pg.claims import MonitorLock
+
+            self.owner = owner()
+            self.monitor_lock = MonitorLock(self.config.database)
         self.engine = Engine(self.config, self.store)
         self.writer = Writer(self.config, self.store)
-        with self.lock:
+        with self.lock, self.store.exclusive():  # workers starting together bring the store up one at a time
             housekeeping.prepare(self.config, self.store)
         self.runner = ThreadRunner(self.config, self.engine.matcher, replies=self.events)
         self._writer_thread = threading.Thread(target=self._write, name="monitor-writer", daemon=True)
@@ -150,7 +161,14 @@ class Daemon:
             self.runner.close(wait=False)  # a fetch still waiting on a slow server is not waited for
         if self.store is not None and got:
             self.writer.close()
+            if self.store.claims is not None:
+                try:
+                    self.store.claims.release(self.owner)  # its feeds go to the others now, not after the lease
+                except MonitorError as exc:
+                    log.error("cannot give back the feeds' leases: %s", exc)
             self.store.close()
+        if self.monitor_lock is not None:
+            self.monitor_lock.close()
         if got:
             self.lock.release()
         if self._lock_fd is not None:
@@ -165,7 +183,7 @@ class Daemon:
     def _write(self) -> None:
         """The writer thread: jobs made for due feeds, replies stored as they come, each feed's job moved to its
         next poll once stored. A feed still in flight when it is due again is not asked twice."""
-        in_flight: dict[str, FeedSpec] = {}
+        in_flight = self.in_flight
         while not self.stopping.is_set():
             event = self.events.get()
             if event is None:
@@ -198,6 +216,12 @@ class Daemon:
                 log.exception("feed %s: unexpected error in the writer", name)
             if name not in in_flight and not self.stopping.is_set():
                 self.jobs.move(name)
+
+    def leads(self) -> bool:
+        """Whether this worker does the work for the whole monitor (housekeeping, re-matching, the scheduled
+        report, alerts): always with SQLite's one daemon; on PostgreSQL while it holds the monitor-wide lock,
+        which moves to another worker when this one dies (store/pg/claims.py)."""
+        return self.monitor_lock is None or self.monitor_lock.try_acquire()
 
     # ---------------------------------------------------------------- a new config
     def apply(self, new: Config) -> None:

@@ -62,6 +62,11 @@ class Store:
             self.search = PgSearch(db)  # the same index as tsvectors
         self.triage = Triage(db)  # the web page's read / starred / not relevant marks
         db.attach(self.search)  # its rows too wait until each commit
+        self.claims = None  # feed leases of several workers (PostgreSQL only: store/pg/claims.py)
+        if db.several_writers:
+            from monitor.store.pg.claims import Claims
+
+            self.claims = Claims(db)  # type: ignore[arg-type]
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
@@ -96,6 +101,12 @@ class Store:
     def snapshot(self) -> ContextManager[None]:
         """One read transaction: every query inside sees the database as it was at its first statement."""
         return self.db.snapshot()
+
+    def exclusive(self) -> ContextManager[None]:
+        """While inside, no other process is inside exclusive() on this database: work that must not run twice
+        at once (housekeeping: corpus sync, feed rows, stories) but spans several transactions. SQLite: nothing
+        to do (one writer); PostgreSQL: a session advisory lock, waited for."""
+        return self.db.exclusive()
 
     def background_checkpoints(self, every: float = 1.0) -> ContextManager[None]:
         """While inside, another connection checkpoints the WAL every `every` seconds (see Db)."""

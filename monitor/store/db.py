@@ -11,6 +11,7 @@ its rows just before each commit and drop them when a transaction or a savepoint
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -168,6 +169,10 @@ class Db:
 
     def has_column(self, table: str, column: str) -> bool:
         return any(r[1] == column for r in self.execute(f"PRAGMA table_info({table})"))
+
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to hold: SQLite's daemon is the only writer (its lock file), see Store.exclusive."""
+        return contextlib.nullcontext()
 
     def lock_verdicts(self) -> None:
         """Nothing: the transaction's write lock (BEGIN IMMEDIATE) already keeps other writers out while a feed's

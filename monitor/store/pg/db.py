@@ -27,6 +27,7 @@ from monitor.store.pg.sql import translate
 # pg_advisory_xact_lock key of the verdicts: one feed's items are judged and inserted at a time, whichever worker
 # stores them (see lock_verdicts). 0x6d6f6e = "mon".
 VERDICT_LOCK = 0x6D6F6E_0001
+EXCLUSIVE_LOCK = 0x6D6F6E_0003  # Store.exclusive: housekeeping, one worker at a time
 
 _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
@@ -179,6 +180,15 @@ class PgDb:
         indexes on the exact hashes: near-duplicates (fingerprints) cannot be a unique constraint, and a lock
         around the whole verdict gives both kinds the same answer as one writer would."""
         self.execute("SELECT pg_advisory_xact_lock(?)", [VERDICT_LOCK])
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """A session advisory lock on this connection, waited for and let go at the end (Store.exclusive)."""
+        self.execute("SELECT pg_advisory_lock(?)", [EXCLUSIVE_LOCK])
+        try:
+            yield
+        finally:
+            self.execute("SELECT pg_advisory_unlock(?)", [EXCLUSIVE_LOCK])
 
     def reserve_ids(self, table: str, count: int) -> list[int]:
         """`count` ids from the table's identity sequence: unique across workers without a lock, and growing
