@@ -33,7 +33,8 @@ def find_bin() -> Path | None:
 class PgServer:
     """One throwaway cluster. `url(db)` is a libpq URL for a database on it; `create_db()` makes a fresh one."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: PostgreSQL's own settings (fsync on), for benchmarks; tests turn durability off."""
         self.bin = find_bin()
         if self.bin is None:
             raise RuntimeError("PostgreSQL not found (no initdb in /usr/lib/postgresql/*/bin or on PATH):"
@@ -52,9 +53,9 @@ class PgServer:
                   "--locale=C.UTF-8")
         # Test settings: durability off (a crash of the test machine loses a throwaway database), socket only.
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
-            conf.write(f"listen_addresses = ''\nunix_socket_directories = '{self.socket}'\nfsync = off\n"
-                       "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
-                       "shared_buffers = 64MB\n")
+            conf.write(f"listen_addresses = ''\nunix_socket_directories = '{self.socket}'\nmax_connections = 200\n")
+            if not durable:
+                conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 64MB\n")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60", "start")
 
     def _run(self, tool: str, *args: str) -> None:

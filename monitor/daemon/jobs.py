@@ -72,7 +72,7 @@ class FeedJobs:
         daemon = self.daemon
         if daemon.stopping.is_set():
             return
-        room = 2 * max(1, daemon.config.http.concurrency) - len(daemon.in_flight) - daemon.events.qsize()
+        room = 2 * max(1, daemon.config.http.concurrency) - len(daemon.in_flight) - daemon.names_queued
         now = now_utc()
         try:
             with daemon.lock:
@@ -87,6 +87,7 @@ class FeedJobs:
 
     def due(self, name: str) -> None:
         if not self.daemon.stopping.is_set():
+            self.daemon.names_queued += 1  # the writer counts it out when it takes it (claim's room)
             self.daemon.events.put(name)
 
     def resume_time(self, name: str) -> datetime:
@@ -103,7 +104,8 @@ class FeedJobs:
         from apscheduler.jobstores.base import JobLookupError
 
         if self.daemon.store.claims is not None:
-            return  # claimed again when due (claim)
+            self.claim()  # room for one more: claim at once rather than at the next tick (it is claimed again when due)
+            return
         try:
             self.scheduler.modify_job(f"feed:{name}", next_run_time=self.resume_time(name))
         except JobLookupError:  # the feed was removed from the config while it was being polled

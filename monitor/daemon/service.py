@@ -94,6 +94,7 @@ class Daemon:
         self.owner: str | None = None
         self.monitor_lock: Any = None
         self.in_flight: dict[str, FeedSpec] = {}  # feeds handed to the runner and not stored yet
+        self.names_queued = 0  # due feeds on `events` the writer has not taken yet
         self._writer_thread: threading.Thread | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -191,6 +192,7 @@ class Daemon:
             name = event if isinstance(event, str) else event.job.name
             try:
                 if isinstance(event, str):
+                    self.names_queued -= 1
                     spec = self.feed(name)
                     if spec is None or name in in_flight:
                         continue

@@ -151,8 +151,12 @@ class Fingerprints:
             if self._recent is not None and len(docs):
                 self._recent.append((int(docs.max()), self._pending_hashes))  # reset below, not reused
             hashes, docs = hashes[order].tolist(), docs[order].tolist()
-            if self._db.dialect != "sqlite":  # a failed statement would abort the whole transaction there
-                self._db.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)", zip(hashes, docs))
+            if self._db.dialect != "sqlite":
+                # One statement over two arrays: a row per parameter set cost 20 us a row over the wire, and the
+                # storing transaction holds the verdict lock meanwhile. ON CONFLICT: a failed statement would
+                # abort the whole transaction there, so there is no plain-INSERT-first attempt as below.
+                self._db.execute("INSERT INTO fingerprints (hash, doc) SELECT * FROM unnest(?::bigint[], ?::bigint[])"
+                                 " ON CONFLICT DO NOTHING", [hashes, docs])
                 self._forget_pending_after(0)
                 return
             try:

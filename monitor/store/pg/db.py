@@ -104,6 +104,11 @@ class PgDb:
         db = cls(pool, conn, url, readonly)
         try:
             conn.execute(f"SET default_transaction_read_only = {'on' if readonly else 'off'}")
+            # A commit returns before its WAL is flushed to disk, as SQLite's WAL with synchronous=NORMAL does: a
+            # crash of the server loses at most the last fraction of a second of commits, never consistency, and
+            # those feeds' validators went with them, so the next poll fetches them again. Flushing at every
+            # feed's commit held the verdict lock through an fsync and made the workers queue behind the disk.
+            conn.execute("SET synchronous_commit = off")
             from monitor.store.pg.schema import migrate, refusal
 
             refused = refusal(db)
