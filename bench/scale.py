@@ -11,9 +11,9 @@ hour, so none is due twice). A throwaway PostgreSQL 15 is started for the runs (
 PostgreSQL's own durability settings), unless --url names one (each run then gets a new database on it).
 
 Printed per run: wall seconds from the workers' launch, items per second over that and over the storing alone
-(first to last item stored: the workers' start-up, about 3 s of imports and migration, left out), worker CPU seconds per 1,000 items
-(every worker process, user + system, from /proc), the PostgreSQL server's CPU per 1,000 items, and requests
-per feed (the server counts them: 1.00 means no feed was fetched twice).
+(first to last item stored: the workers' start-up, about 3 s of imports and migration, left out), worker CPU
+seconds per 1,000 items (every worker process, user + system, from /proc), the PostgreSQL server's CPU per
+1,000 items, and requests per feed (the server counts them: 1.00 means no feed was fetched twice).
 """
 
 from __future__ import annotations

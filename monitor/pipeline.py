@@ -80,7 +80,8 @@ class Engine:
         writer.pages_until = time.time() + self.config.articles.deadline  # all article fetches of this cycle
         spare: ThreadRunner | None = None  # for the feeds of a dead worker, made on first need
         try:  # workers start (imports, about a second) while the corpus and the feed rows are brought up to date
-            summary.corpus_changes = housekeeping.prepare(self.config, self.store)
+            with self.store.exclusive():  # PostgreSQL: not beside a worker's housekeeping (Store.exclusive)
+                summary.corpus_changes = housekeeping.prepare(self.config, self.store)
             if honour_retry_after:
                 waiting = self.store.feeds.waiting(to_iso(writer.clock()))
                 summary.waiting = {spec.name: waiting[spec.name] for spec in feeds if spec.name in waiting}

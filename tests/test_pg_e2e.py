@@ -84,3 +84,18 @@ def test_every_reading_command_answers_the_same_on_both_stores(tmp_path, feed_se
     for key in sqlite:
         assert sqlite[key] == postgresql[key], key
     assert any(sqlite["search"].values()) and sqlite["stories"]
+
+
+def test_a_poll_with_worker_processes_stores_the_same_on_postgresql(tmp_path, feed_server, pg_url):
+    """Worker processes (monitor.workers) read PostgreSQL through views of their own: the same items as a
+    SQLite poll in threads."""
+    stored = []
+    for database, workers in ((str(tmp_path / "s" / "monitor.db"), "0"), (pg_url, "2")):
+        folder = tmp_path / ("s" if workers == "0" else "p")
+        folder.mkdir(exist_ok=True)
+        config = write_config(folder, fixture_feeds(feed_server), database=database)
+        proc = run_cli("poll", "-v", "--config", str(config), env={"MONITOR_WORKERS": workers})
+        assert proc.returncode == 0, proc.stderr
+        assert ("in 2 worker processes" in proc.stderr) == (workers == "2"), proc.stderr
+        stored.append(_items_as_stored(config))
+    assert stored[0] == stored[1]

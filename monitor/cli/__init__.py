@@ -237,7 +237,8 @@ def signals_interrupt() -> Iterator[None]:
 
 
 # Register the commands: each module adds its commands to `main` when imported.
-COMMAND_MODULES = ("poll", "read", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve")
+COMMAND_MODULES = ("poll", "read", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve",
+                   "migrate")
 for _name in COMMAND_MODULES:
     if importlib.util.find_spec(f"monitor.cli.{_name}") is not None:
         importlib.import_module(f"monitor.cli.{_name}")

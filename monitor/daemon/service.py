@@ -231,7 +231,7 @@ class Daemon:
         then the writer, the runner and the jobs follow it."""
         old = self.config
         engine = Engine(new, self.store)
-        with self.lock:
+        with self.lock, self.store.exclusive():
             housekeeping.prepare(new, self.store)
             self.engine, self.config, self.writer.config = engine, new, new
             self.runner.reconfigure(new, engine.matcher)

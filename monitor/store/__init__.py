@@ -1,4 +1,5 @@
-"""The only package that speaks SQL: a monitor database as rooms sharing one SQLite connection.
+"""The only package that speaks SQL: a monitor database as rooms sharing one connection, to a SQLite file (the
+default) or to PostgreSQL (`postgresql://...`: monitor/store/pg, for several workers sharing one database).
 
     store = Store.open(path)            # creates and migrates; Store.open(path, readonly=True) never does
     with store.transaction():           # one feed's work commits together or not at all

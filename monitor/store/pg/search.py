@@ -102,8 +102,8 @@ class PgSearch(Search):
     def before_commit(self) -> None:
         if self._pending:
             docs, self._pending = self._pending, []
-            self._db.execute(f"INSERT INTO {PENDING} (item_id) SELECT * FROM unnest(?::bigint[]) ON CONFLICT DO NOTHING",
-                             [[d[0] for d in docs]])
+            self._db.execute(f"INSERT INTO {PENDING} (item_id) SELECT * FROM unnest(?::bigint[])"
+                             " ON CONFLICT DO NOTHING", [[d[0] for d in docs]])
             self._committed.extend(docs)
 
     def after_commit(self) -> None:
