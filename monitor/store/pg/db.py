@@ -37,11 +37,15 @@ _abandoned: list[Any] = []  # a forked child's inherited pools: never used, neve
 def _pool(url: str) -> Any:
     """The process's pool for `url`: connections are costly to open on PostgreSQL (a server process each), and
     the web page, the workers' views and the commands open and close stores often."""
+    import psycopg
     from psycopg_pool import ConnectionPool
 
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
+            # One plain connection first: a server that is not there fails here at once, with libpq's reason,
+            # where the pool would go on retrying until its timeout.
+            psycopg.connect(url, connect_timeout=10).close()
             pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=False,
                                   name="monitor", timeout=30)
             pool.open(wait=True, timeout=15)
