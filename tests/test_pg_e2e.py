@@ -99,3 +99,30 @@ def test_a_poll_with_worker_processes_stores_the_same_on_postgresql(tmp_path, fe
         assert ("in 2 worker processes" in proc.stderr) == (workers == "2"), proc.stderr
         stored.append(_items_as_stored(config))
     assert stored[0] == stored[1]
+
+
+def test_alerts_and_rematch_on_both_stores(tmp_path, feed_server, database):
+    """The outbox (one alert per flagged item, sent once) and `monitor rematch` after a watch-list edit."""
+    import yaml
+
+    from notify_receivers import JSONReceiver
+
+    receiver = JSONReceiver()
+    try:
+        config = write_config(tmp_path, fixture_feeds(feed_server), database=database,
+                              notify=[{"name": "desk", "url": receiver.json_url()}])
+        proc = run_cli("poll", "--config", str(config))
+        assert proc.returncode == 0 and "alerts: 6 sent, 0 not sent" in proc.stdout, proc.stdout + proc.stderr
+        rows = run_json("notify", "list", "--config", str(config), "--format", "json")["outbox"]
+        assert len(rows) == 6 == len(receiver.received) and {r["status"] for r in rows} == {"sent"}
+        raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+        raw["watch"] = [w for w in raw["watch"] if w["name"] != "Motalefeh Islamic Party"]
+        del raw["notify"]
+        config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        proc = run_cli("rematch", "--config", str(config))
+        assert proc.returncode == 0, proc.stderr
+        items = run_json("items", "--config", str(config), "--format", "json")["items"]
+        assert not any(m["watch"] == "Motalefeh Islamic Party" for it in items for m in it["matches"])
+        assert sum(it["flagged"] for it in items) == 5
+    finally:
+        receiver.close()
