@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 import psycopg
 import yaml
 
+from conftest import run_json
 from test_daemon import Daemon
 
 FEEDS, ITEMS = 300, 4
@@ -82,6 +83,8 @@ def test_three_workers_share_the_feeds_and_a_killed_one_loses_nothing(tmp_path, 
                         break
                     time.sleep(0.05)
                 assert victim.proc.returncode == -signal.SIGKILL, victim.log()
+                status = run_json("status", "--config", str(config), "--format", "json")
+                assert any(w.endswith(f":{victim.proc.pid}") for w in status["workers"]), status  # its leases
                 while time.monotonic() < deadline + 10:
                     done = conn.execute("SELECT count(*) FROM feeds WHERE last_status = 'ok'").fetchone()[0]
                     if done == FEEDS:

@@ -31,7 +31,7 @@ def migrate_cmd(config_path: str, target: str, source: str | None) -> None:
 
     from monitor.store import Store, exists, is_url
     from monitor.store import copy as store_copy
-    from monitor.store.pg.db import shown
+    from monitor.store.pg import shown
 
     source = source or read_config(config_path).database
     if not is_url(target):

@@ -43,8 +43,9 @@ def serve_cmd(config_path: str, host: str | None, port: int | None, set_password
     password_hash = auth.check_bind(host, config.serve.password_file)
     import uvicorn
 
+    from monitor.store.pg import shown
     from monitor.web import create_app
 
-    click.echo(f"serving {config.database} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    click.echo(f"serving {shown(config.database)} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(create_app(config, password_hash), host=host, port=port, log_level="warning",
                 server_header=False)

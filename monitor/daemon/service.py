@@ -37,6 +37,7 @@ from monitor.pipeline import Engine
 from monitor.refresh import FeedOutcome, FeedReply, Writer
 from monitor.runner import ThreadRunner
 from monitor.store import Store
+from monitor.store.pg import shown
 
 log = logging.getLogger("monitor.daemon")
 STOP_BUDGET = 8.0  # seconds a stop waits for the write in flight (SIGTERM must end within 10 s)
@@ -129,7 +130,7 @@ class Daemon:
         self.watcher.start()
         self.alerts.start()
         log.info("daemon started: pid %d, %d feeds, %d watch entries, database %s", os.getpid(),
-                 len(self.config.feeds), len(self.config.watch), self.config.database)
+                 len(self.config.feeds), len(self.config.watch), shown(self.config.database))
 
     def run(self) -> None:
         """Start, then block until a stop is asked for (SIGTERM, SIGINT) and stop cleanly."""

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from monitor.report import view
+from monitor.store.pg import shown
 
 LIMIT = 200  # items a page lists; the report and search CLIs have the whole set
 ACTIONS = {"read": ("read", True), "unread": ("read", False), "star": ("starred", True),
@@ -210,7 +211,7 @@ class Site:
         store = Store.open(self.config.database)
         try:
             if store.search.item(item_id) is None:
-                return f"no item with id {item_id} in {self.config.database}"
+                return f"no item with id {item_id} in {shown(self.config.database)}"
             with store.transaction():
                 if what == "not_relevant":
                     store.triage.set_not_relevant(item_id, watch, value)

@@ -6,6 +6,8 @@ need: feed leases, the per-host gate and the monitor-wide lock (claims.py). Impo
 
 from __future__ import annotations
 
+import re
+
 URL_PREFIXES = ("postgresql://", "postgres://")
 
 
@@ -14,4 +16,9 @@ def is_url(database: str) -> bool:
     return str(database).startswith(URL_PREFIXES)
 
 
-__all__ = ["URL_PREFIXES", "is_url"]
+def shown(database: str) -> str:
+    """A `database:` value as messages and logs show it: a URL's password masked."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", str(database))
+
+
+__all__ = ["URL_PREFIXES", "is_url", "shown"]

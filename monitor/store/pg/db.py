@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.errors import StoreError
+from monitor.store.pg import shown
 from monitor.store.pg.sql import translate
 
 # pg_advisory_xact_lock key of the verdicts: one feed's items are judged and inserted at a time, whichever worker
@@ -69,11 +69,6 @@ def close_pools() -> None:
 
 os.register_at_fork(after_in_child=_after_fork)
 atexit.register(close_pools)
-
-
-def shown(url: str) -> str:
-    """The URL without its password: what messages show."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 class PgDb:
