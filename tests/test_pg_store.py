@@ -125,3 +125,29 @@ def test_a_database_of_another_application_is_refused(pg_url):
         conn.execute("CREATE TABLE customers (id int)")
     with pytest.raises(StoreError, match="not a monitor database"):
         _store(pg_url)
+
+
+def test_database_takes_a_url_or_a_path_and_the_environment_wins(tmp_path, monkeypatch):
+    from monitor.config import database_of, load_config
+    from monitor.errors import ConfigError
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    path = tmp_path / "config.yaml"
+    path.write_text("database: postgresql://monitor@db.example/monitor\nfeeds: []\n", encoding="utf-8")
+    assert load_config(path).database == database_of(path) == "postgresql://monitor@db.example/monitor"
+    path.write_text("database: state/m.db\nfeeds: []\nschedule: {lease: 90s}\n", encoding="utf-8")
+    assert load_config(path).database == str(tmp_path / "state" / "m.db")  # a path still means SQLite
+    assert load_config(path).schedule.lease == 90.0
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql://other@/x")
+    assert load_config(path).database == database_of(path) == "postgresql://other@/x"
+    monkeypatch.delenv("MONITOR_DATABASE_URL")
+    path.write_text("database: mysql://x/y\nfeeds: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="neither a file nor a PostgreSQL URL"):
+        load_config(path)
+
+
+def test_a_password_in_a_url_is_never_shown():
+    from monitor.store.pg import shown
+
+    assert shown("postgresql://monitor:s3cret@db.example/monitor") == "postgresql://monitor:***@db.example/monitor"
+    assert shown("state/monitor.db") == "state/monitor.db"
