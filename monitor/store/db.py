@@ -85,6 +85,17 @@ class _AllHooks:
             room.rolled_back(own)
 
 
+def no_hooks() -> CommitHooks:
+    """The hooks of a connection no room has attached to yet."""
+    return _NoHooks()
+
+
+def add_hooks(current: CommitHooks, hooks: CommitHooks) -> CommitHooks:
+    """`current` (what attach() made so far) with one more room's hooks: what both stores' Db.attach keep."""
+    rooms = current._rooms if isinstance(current, _AllHooks) else [] if isinstance(current, _NoHooks) else [current]
+    return hooks if not rooms else _AllHooks([*rooms, hooks])
+
+
 class Db:
     """A monitor database's connection. Open with `Db.open(path)`; `readonly=True` never creates or migrates."""
 
@@ -140,9 +151,7 @@ class Db:
 
     def attach(self, hooks: CommitHooks) -> None:
         """A room whose writes wait in memory until the commit (the fingerprints, the search index)."""
-        rooms = self._hooks._rooms if isinstance(self._hooks, _AllHooks) else \
-            [] if isinstance(self._hooks, _NoHooks) else [self._hooks]
-        self._hooks = hooks if not rooms else _AllHooks([*rooms, hooks])
+        self._hooks = add_hooks(self._hooks, hooks)
 
     def close(self) -> None:
         self.database.close()
@@ -345,5 +354,5 @@ def chunks(seq: list, size: int) -> Iterator[list]:
         yield seq[i:i + size]
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "CommitHooks", "Db", "chunks",
-           "hint"]
+__all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "CommitHooks", "Db", "add_hooks",
+           "chunks", "hint", "no_hooks"]

@@ -67,7 +67,7 @@ class Search:
         self._write(list(docs))
 
     def _write(self, docs: list[tuple[int, str, str, str | None]]) -> None:
-        self._db.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", _rows(docs))
+        self._db.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", index_rows(docs))
         self._db.executemany(f"INSERT OR REPLACE INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
                                   [(d[0], d[3]) for d in docs if d[3]])
 
@@ -108,7 +108,7 @@ class Search:
         `old`: the rows of those indexed now, with exactly the words they went in with; `new`: the rows to index
         (both as `add` takes them)."""
         self._db.executemany(f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-                                  _rows(old))
+                                  index_rows(old))
         self._db.executemany(f"DELETE FROM {ARTICLES} WHERE item_id = ?", [(i,) for i in done])
         self.add(new)
         self._db.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in done])
@@ -199,7 +199,7 @@ class Search:
         return self._article_column
 
 
-def _rows(docs: Iterable[tuple[int, str, str, str | None]]) -> list[tuple[int, str, str]]:
+def index_rows(docs: Iterable[tuple[int, str, str, str | None]]) -> list[tuple[int, str, str]]:
     """(rowid, title, text) of the table: the body's words, then the article's."""
     return [(item_id, title, f"{body} {article}" if article else body) for item_id, title, body, article in docs]
 
@@ -209,4 +209,4 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-__all__ = ["ARTICLES", "PENDING", "RANKED", "Search", "TABLE"]
+__all__ = ["ARTICLES", "PENDING", "RANKED", "Search", "TABLE", "index_rows"]

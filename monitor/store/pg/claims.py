@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any, Sequence
 
-from monitor.store.pg.db import PgDb, _pool
+from monitor.store.pg.db import PgDb, pool_for
 
 MONITOR_LOCK = 0x6D6F6E_0002
 
@@ -76,7 +76,7 @@ class HostSlots:
     def reserve(self, host: str, delay: float) -> float:
         if delay <= 0:
             return time.time()
-        pool = _pool(self._url)
+        pool = pool_for(self._url)
         with pool.connection() as conn:
             now = time.time()
             (start,) = conn.execute(

@@ -34,7 +34,7 @@ _pools_lock = threading.Lock()
 _abandoned: list[Any] = []  # a forked child's inherited pools: never used, never closed (the parent owns them)
 
 
-def _pool(url: str) -> Any:
+def pool_for(url: str) -> Any:
     """The process's pool for `url`: connections are costly to open on PostgreSQL (a server process each), and
     the web page, the workers' views and the commands open and close stores often."""
     import psycopg
@@ -81,9 +81,9 @@ class PgDb:
         self._pool, self.conn, self.url, self.readonly = pool, conn, url, readonly
         self.path = shown(url)
         self.deferring = False
-        from monitor.store.db import _NoHooks
+        from monitor.store.db import no_hooks
 
-        self._hooks: Any = _NoHooks()
+        self._hooks: Any = no_hooks()
         self._savepoints = 0
 
     @classmethod
@@ -96,7 +96,7 @@ class PgDb:
         from psycopg_pool import PoolTimeout
 
         try:
-            pool = _pool(url)
+            pool = pool_for(url)
             conn = pool.getconn()
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"{shown(url)}: cannot connect to the database: {_one_line(exc)}") from None
@@ -127,11 +127,9 @@ class PgDb:
 
     # ---------------------------------------------------------------- the rooms' interface (store/db.py)
     def attach(self, hooks: Any) -> None:
-        from monitor.store.db import _AllHooks, _NoHooks
+        from monitor.store.db import add_hooks
 
-        rooms = self._hooks._rooms if isinstance(self._hooks, _AllHooks) else \
-            [] if isinstance(self._hooks, _NoHooks) else [self._hooks]
-        self._hooks = hooks if not rooms else _AllHooks([*rooms, hooks])
+        self._hooks = add_hooks(self._hooks, hooks)
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -295,4 +293,4 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-__all__ = ["PgCommitGroup", "PgDb", "VERDICT_LOCK", "close_pools", "shown"]
+__all__ = ["EXCLUSIVE_LOCK", "PgCommitGroup", "PgDb", "VERDICT_LOCK", "close_pools", "pool_for"]

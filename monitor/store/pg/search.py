@@ -21,7 +21,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 from monitor.errors import UsageError
-from monitor.store.search import ARTICLES, ITEM_COLUMNS, PENDING, RANKED, TABLE, Search, _rows
+from monitor.store.search import ARTICLES, ITEM_COLUMNS, PENDING, RANKED, TABLE, Search, index_rows
 
 _SPLIT = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")  # FTS5 ascii: every non-alphanumeric ASCII
 _FTS = re.compile(r'"((?:[^"]|"")*)"(\*?)|\(|\)|\bAND\b|\bOR\b|\bNOT\b|\s+')
@@ -125,7 +125,7 @@ class PgSearch(Search):
     def _write(self, docs: list[tuple[int, str, str, str | None]]) -> None:
         """One statement over arrays for all rows (a row per parameter set cost a round of the wire protocol
         each, inside the transaction that holds the verdict lock)."""
-        rows = _rows(docs)
+        rows = index_rows(docs)
         if rows:
             self._db.execute(f"INSERT INTO {TABLE} (item_id, words) SELECT i, v::tsvector FROM"
                              " unnest(?::bigint[], ?::text[]) AS r(i, v) ON CONFLICT (item_id)"
