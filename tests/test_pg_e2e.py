@@ -126,3 +126,24 @@ def test_alerts_and_rematch_on_both_stores(tmp_path, feed_server, database):
         assert sum(it["flagged"] for it in items) == 5
     finally:
         receiver.close()
+
+
+def test_a_poll_beside_running_workers_skips_the_feeds_they_hold(tmp_path, feed_server, pg_url):
+    from monitor.store import Store
+
+    feeds = fixture_feeds(feed_server)
+    config = write_config(tmp_path, feeds, database=pg_url)
+    store = Store.open(pg_url)
+    try:
+        store.feeds.sync(feeds.items())
+        held = sorted(feeds)[:2]
+        for name in held:  # as a running worker on another machine holds them
+            assert store.claims.claim(name, "elsewhere:1", "2025-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00")
+    finally:
+        store.close()
+    proc = run_cli("poll", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    for name in held:
+        assert f"{name}: skipped: another worker holds it" in proc.stdout
+    stored = {it["feed"] for it in run_json("items", "--config", str(config), "--format", "json")["items"]}
+    assert stored == set(feeds) - set(held)
