@@ -75,9 +75,9 @@ def test_three_workers_share_the_feeds_and_a_killed_one_loses_nothing(tmp_path, 
                         time.sleep(0.05)  # the workers are still starting (one of them migrates)
                         continue
                     done = conn.execute("SELECT count(*) FROM feeds WHERE last_status IS NOT NULL").fetchone()[0]
-                    if done >= 30:
-                        held = {r[0] for r in conn.execute("SELECT name FROM feeds WHERE lease_owner LIKE %s",
-                                                           [f"%:{victim.proc.pid}"])}
+                    held = {r[0] for r in conn.execute("SELECT name FROM feeds WHERE lease_owner LIKE %s",
+                                                       [f"%:{victim.proc.pid}"])}
+                    if done >= 30 and held:  # mid-way, with feeds of its own claimed
                         victim.proc.send_signal(signal.SIGKILL)
                         victim.proc.wait()
                         break
