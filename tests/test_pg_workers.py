@@ -80,6 +80,8 @@ def test_three_workers_share_the_feeds_and_a_killed_one_loses_nothing(tmp_path, 
                     if done >= 30 and held:  # mid-way, with feeds of its own claimed
                         victim.proc.send_signal(signal.SIGKILL)
                         victim.proc.wait()
+                        held = {r[0] for r in conn.execute(  # what it held when it died: its leases stay
+                            "SELECT name FROM feeds WHERE lease_owner LIKE %s", [f"%:{victim.proc.pid}"])}
                         break
                     time.sleep(0.05)
                 assert victim.proc.returncode == -signal.SIGKILL, victim.log()
