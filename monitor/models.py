@@ -55,6 +55,9 @@ class Schedule:
     jitter: float = 30.0
     min_interval: float = 300.0  # bounds of `interval: auto`
     max_interval: float = 14_400.0
+    # Several workers on PostgreSQL: a claimed feed is another worker's to take this long after its claim, if the
+    # worker that claimed it died (kill -9, a lost machine) before storing it. Longer than a refresh can take.
+    lease: float = 300.0
 
 
 @dataclass(frozen=True)

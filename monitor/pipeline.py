@@ -12,13 +12,16 @@ uncommitted feeds, and the next poll redoes them (their validators were not save
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import time
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from monitor import housekeeping
 from monitor.config import Config
-from monitor.dates import to_iso
+from monitor.dates import now_utc, to_iso
 from monitor.match import Matcher
 from monitor.models import FeedSpec
 from monitor.refresh import FeedOutcome, FeedReply, Writer
@@ -77,7 +80,8 @@ class Engine:
         writer.pages_until = time.time() + self.config.articles.deadline  # all article fetches of this cycle
         spare: ThreadRunner | None = None  # for the feeds of a dead worker, made on first need
         try:  # workers start (imports, about a second) while the corpus and the feed rows are brought up to date
-            summary.corpus_changes = housekeeping.prepare(self.config, self.store)
+            with self.store.exclusive():  # PostgreSQL: not beside a worker's housekeeping (Store.exclusive)
+                summary.corpus_changes = housekeeping.prepare(self.config, self.store)
             if honour_retry_after:
                 waiting = self.store.feeds.waiting(to_iso(writer.clock()))
                 summary.waiting = {spec.name: waiting[spec.name] for spec in feeds if spec.name in waiting}
@@ -102,6 +106,9 @@ class Engine:
                     nonlocal in_flight
                     spec = next(queue, None)
                     while spec is not None:
+                        if not self._claim(spec, summary):
+                            spec = next(queue, None)
+                            continue
                         job = writer.job(spec)
                         if runner.submit(job):
                             in_flight += 1
@@ -126,10 +133,32 @@ class Engine:
             if spare is not None:
                 spare.close()
             writer.close()
+        if self.store.claims is not None:
+            self.store.claims.release(owner())  # what a failure left claimed need not wait for its lease
         order = {spec.name: i for i, spec in enumerate(feeds)}
         summary.outcomes.sort(key=lambda o: order[o.name])
         summary.seconds = time.monotonic() - started
         return summary
 
 
-__all__ = ["Engine", "CycleSummary", "FeedOutcome"]
+    def _claim(self, spec: FeedSpec, summary: CycleSummary) -> bool:
+        """Whether this poll may refresh the feed: always on SQLite (one writer); on PostgreSQL when it could
+        lease it, i.e. no running worker holds it (store/pg/claims.py); a feed held elsewhere is skipped, and
+        counted in the summary as waiting for that worker."""
+        claims = self.store.claims
+        if claims is None:
+            return True
+        now = now_utc()
+        if claims.claim(spec.name, owner(), to_iso(now),
+                        to_iso(now + timedelta(seconds=self.config.schedule.lease))):
+            return True
+        summary.waiting[spec.name] = "another worker holds it"
+        return False
+
+
+def owner() -> str:
+    """This process's name on the feeds it leases: host and pid, unique among live workers."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+__all__ = ["Engine", "CycleSummary", "FeedOutcome", "owner"]

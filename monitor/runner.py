@@ -41,6 +41,8 @@ class ThreadRunner:
         self._http, self._matcher, self._articles = config.http, matcher, config.articles
         self._client = make_client(config.http)
         self.gate = gate or HostGate()  # per-host politeness of article pages, shared with any other runner
+        if gate is None and config.database.startswith(("postgresql://", "postgres://")):
+            self.gate = SharedHostGate(self.gate, config.database)  # and with the other workers of the database
         self._pages = PageFetcher(config.http, config.articles, self.gate)
         self._retired: list[Any] = []  # clients and page fetchers of an older config, closed with the runner
         self._view = StoreView(config.database, config.dedup)
@@ -94,6 +96,39 @@ class ThreadRunner:
         self.close()
 
 
+class SharedHostGate:
+    """A HostGate (monitor.article.pages) whose spacing also holds across the workers sharing a PostgreSQL
+    database: after this process's gate lets a request in, the host's next slot is reserved in the database
+    (store/pg/claims.py HostSlots: `articles.delay` after the last request of any worker) and waited for. The
+    in-flight bound (`per_host`) stays per worker."""
+
+    def __init__(self, local: Any, url: str) -> None:
+        from monitor.store.pg.claims import HostSlots
+
+        self._local, self._slots = local, HostSlots(url)
+
+    def enter(self, host: str, per_host: int, delay: float, deadline: float) -> bool:
+        import time
+
+        if not self._local.enter(host, per_host, delay, deadline):
+            return False
+        if delay <= 0:
+            return True
+        try:
+            wait = self._slots.reserve(host, delay) - time.time()
+        except Exception:  # noqa: BLE001 - the database unreachable: this worker's own spacing still holds
+            return True
+        if time.monotonic() + wait >= deadline:
+            self._local.leave(host)
+            return False
+        if wait > 0:
+            time.sleep(wait)
+        return True
+
+    def leave(self, host: str) -> None:
+        self._local.leave(host)
+
+
 def relax_gc() -> None:
     """Make Python's cyclic garbage collector run rarely in a process that analyses or stores feeds.
 
@@ -106,4 +141,4 @@ def relax_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-__all__ = ["Runner", "ThreadRunner", "relax_gc"]
+__all__ = ["Runner", "SharedHostGate", "ThreadRunner", "relax_gc"]

@@ -77,3 +77,49 @@ class LoopbackServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# ------------------------------------------------------------------------------- PostgreSQL (tests/pg_server.py)
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """A real PostgreSQL for this test process: $MONITOR_TEST_PG_URL, else a throwaway cluster (initdb, pg_ctl)
+    stopped at the end. Without PostgreSQL the tests that need it skip, except in CI (CI=true), where they fail:
+    the PostgreSQL store must be tested there."""
+    given = os.environ.get("MONITOR_TEST_PG_URL")
+    if given:
+        yield given
+        return
+    from pg_server import PgServer, find_bin
+
+    if find_bin() is None:
+        reason = "PostgreSQL not installed (no initdb in /usr/lib/postgresql/*/bin): apt-get install postgresql-15"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    server = PgServer()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    """A fresh, empty database on the tests' PostgreSQL (one per test: nothing leaks between tests)."""
+    from pg_server import create_db
+
+    return create_db(pg_admin_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_kind(request):
+    """Which store an end-to-end test runs against: a test taking it runs once on each."""
+    return request.param
+
+
+@pytest.fixture
+def database(store_kind, tmp_path, request):
+    """The `database:` value of the test's config for `store_kind`: a SQLite file, or a fresh PostgreSQL URL."""
+    if store_kind == "sqlite":
+        return str(tmp_path / "monitor.db")
+    return request.getfixturevalue("pg_url")

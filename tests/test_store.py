@@ -50,7 +50,7 @@ def test_reopen_applies_migrations_once(tmp_path):
     assert names == ["m001_initial", "m002_feed_body_hash", "m003_next_poll_reason", "m004_fingerprints",
                      "m005_fingerprint_count", "m006_guid_per_feed_and_title_hash", "m007_feed_freshness",
                      "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage",
-                     "m013_item_order_and_counts"]
+                     "m013_item_order_and_counts", "m016_leases"]
     s.close()
 
 

@@ -126,9 +126,9 @@ def open_readonly(config) -> Any:
         finally:
             if sys.modules.get("numpy", 0) is None:
                 del sys.modules["numpy"]
-    from monitor.store import Store
+    from monitor.store import Store, exists as store_exists
 
-    if not os.path.exists(config.database):
+    if not store_exists(config.database):
         return None
     return Store.open(config.database, readonly=True)
 
@@ -237,7 +237,8 @@ def signals_interrupt() -> Iterator[None]:
 
 
 # Register the commands: each module adds its commands to `main` when imported.
-COMMAND_MODULES = ("poll", "read", "feeds", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve")
+COMMAND_MODULES = ("poll", "read", "feeds", "report", "daemon", "rematch", "stories", "notify", "search", "show", "serve",
+                   "migrate")
 for _name in COMMAND_MODULES:
     if importlib.util.find_spec(f"monitor.cli.{_name}") is not None:
         importlib.import_module(f"monitor.cli.{_name}")

@@ -120,10 +120,17 @@ def status(config_path: str, fmt: str) -> None:
     holder = running_daemon(config.database)
     store = open_readonly(config)
     today = _tehran_midnight(now_utc())
+    from monitor.store.pg import shown
+
     data: dict = {"running": holder is not None, "pid": (holder or {}).get("pid"),
-                  "since": (holder or {}).get("started"), "database": config.database, "last_cycle": None,
+                  "since": (holder or {}).get("started"), "database": shown(config.database), "last_cycle": None,
                   "today": {"since": today.isoformat(), "by": "published"}}
     if store is not None:
+        if store.claims is not None:  # PostgreSQL: the workers holding feeds now, by name (host:pid)
+            held: dict[str, int] = {}
+            for owner, _ in store.claims.holders().values():
+                held[owner] = held.get(owner, 0) + 1
+            data["workers"] = held
         last = store.meta.get("daemon.last_cycle")
         data["last_cycle"] = json.loads(last) if last else None
         data.update(store.items.daemon_counts(to_iso(today)))
@@ -132,9 +139,13 @@ def status(config_path: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"daemon: running, pid {data['pid']}, since {data['since']}" if data["running"]
-               else "daemon: not running")
-    click.echo(f"database: {config.database}")
+    if "workers" in data:  # PostgreSQL: several workers share the database; no lock file says who runs
+        click.echo("workers holding feeds now: " + (", ".join(f"{w} ({n})" for w, n in sorted(data["workers"].items()))
+                                                   or "none"))
+    else:
+        click.echo(f"daemon: running, pid {data['pid']}, since {data['since']}" if data["running"]
+                   else "daemon: not running")
+    click.echo(f"database: {data['database']}")
     if store is None:
         click.echo("no database yet")
         return

@@ -42,12 +42,20 @@ def _send_alerts(config) -> None:
     from monitor.daemon.lock import running_daemon
     from monitor.notify.sender import Sender
     from monitor.report.view import clean
-    from monitor.store import Store
+    from monitor.store import Store, is_url
 
     holder = running_daemon(config.database)
     if holder is not None:  # two senders would send the same rows: the daemon's sender has them already
         click.echo(f"alerts: left to the running daemon (pid {holder.get('pid', '?')})")
         return
+    lock = None
+    if is_url(config.database):  # PostgreSQL: the worker holding the monitor-wide lock sends (one sender)
+        from monitor.store.pg.claims import MonitorLock
+
+        lock = MonitorLock(config.database)
+        if not lock.try_acquire():
+            click.echo("alerts: left to the running worker that holds the monitor-wide lock")
+            return
     store = Store.open(config.database)
     sender = Sender(store, config)
     try:
@@ -55,6 +63,8 @@ def _send_alerts(config) -> None:
     finally:
         sender.close()
         store.close()
+        if lock is not None:
+            lock.close()
     line = f"alerts: {done.sent} sent, {done.failed} not sent"
     line += "".join(f"; {name}: {why}" for name, why in done.errors.items())
     line += f"; held: {', '.join(done.held)} (quiet hours or backing off)" if done.held else ""
@@ -101,6 +111,9 @@ def _print_cycle(summary) -> None:
     from monitor.report.view import clean  # feed names and errors reach a terminal: no control characters
 
     for name, until in summary.waiting.items():
+        if not until[:1].isdigit():  # PostgreSQL: a running worker holds the feed (pipeline.Engine._claim)
+            click.echo(f"{name}: skipped: {until}")
+            continue
         when = until.replace("T", " ").replace("+00:00", " UTC")
         click.echo(f"{name}: skipped: server asked to wait until {when} (Retry-After; --force polls it now)")
     for o in summary.outcomes:

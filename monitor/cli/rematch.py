@@ -9,7 +9,6 @@ commands say on stderr that the flags are stale and how to bring them up to date
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -83,10 +82,10 @@ def rematch_cmd(config_path: str, force: bool) -> None:
     """
     from monitor import rematch
     from monitor.match import Matcher
-    from monitor.store import Store
+    from monitor.store import Store, exists
 
     config = read_config(config_path)
-    if not os.path.exists(config.database):
+    if not exists(config.database):
         click.echo(f"no database yet ({config.database}): nothing to match")
         return
     store = Store.open(config.database)

@@ -52,9 +52,9 @@ def search_cmd(config_path: str, query: str, since: str | None, until: str | Non
     from monitor import search
 
     parsed = search.parse(query)  # a query that is not one is refused before the database is opened
-    import os
+    from monitor.store import exists
 
-    if not os.path.exists(config.database):
+    if not exists(config.database):
         rows: list[dict[str, Any]] = []
     else:
         store = Store.open(config.database, readonly=True)

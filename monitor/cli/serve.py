@@ -41,7 +41,8 @@ def serve_cmd(config_path: str, host: str | None, port: int | None, set_password
     host = host or config.serve.host
     port = port or config.serve.port
     password_hash = auth.check_bind(host, config.serve.password_file)
+    from monitor.store.pg import shown
     from monitor.web.server import serve
 
-    click.echo(f"serving {config.database} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    click.echo(f"serving {shown(config.database)} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     serve(config, host, port, password_hash)

@@ -30,16 +30,19 @@ import re
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from monitor.config.convert import FEED_NAME, config_path
+from monitor.config.convert import DATABASE_URL_PREFIXES, FEED_NAME, database_location
 from monitor.config.load import MAP, NULL, Context, compose, describe, mapping, pairs, read_text, reject_unsafe_tags
 from monitor.config.sections import TOP_LEVEL, check_notify_watch
 from monitor.errors import ConfigError
 from monitor.models import Config
 from monitor.units import parse_duration, parse_size
 
-__all__ = ["load_config", "database_of", "parse_duration", "parse_size", "DEFAULT_DATABASE", "FEED_NAME", "Config"]
+__all__ = ["DATABASE_URL_ENV", "load_config", "database_of", "parse_duration", "parse_size", "DEFAULT_DATABASE", "FEED_NAME", "Config"]
 
 DEFAULT_DATABASE = "state/monitor.db"
+# A database URL in the environment wins over the config's `database:` (a password stays out of the file, and
+# several machines share one config): postgresql://user@host/db.
+DATABASE_URL_ENV = "MONITOR_DATABASE_URL"
 
 
 # --------------------------------------------------------------------------- public API
@@ -59,6 +62,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     except RecursionError:  # a pathological chain of merges; the composer guards plain nesting
         raise ConfigError("the YAML is nested too deeply", path=ctx.file) from None
     values.setdefault("database", ctx.resolve(DEFAULT_DATABASE))
+    if os.environ.get(DATABASE_URL_ENV):
+        values["database"] = os.environ[DATABASE_URL_ENV]
     values.setdefault("corpus", ())
     values.setdefault("watch", ())
     check_notify_watch(ctx, root, values)
@@ -73,6 +78,8 @@ def database_of(path: str | os.PathLike[str]) -> str | None:
     an invalid edit waits to be fixed (the running daemon keeps its last valid config meanwhile). The value is
     resolved exactly as load_config resolves it; YAML that does not parse is searched for its one top-level
     `database:` line."""
+    if os.environ.get(DATABASE_URL_ENV):
+        return os.environ[DATABASE_URL_ENV]
     shown = os.fspath(path)
     absolute = os.path.abspath(shown)
     ctx = Context(file=shown, base=os.path.dirname(absolute))
@@ -90,7 +97,7 @@ def database_of(path: str | os.PathLike[str]) -> str | None:
         if found is None or found[1].tag == NULL:
             return ctx.resolve(DEFAULT_DATABASE)
         try:
-            return config_path(ctx, found[1], "database")
+            return database_location(ctx, found[1], "database")
         except ConfigError:
             return None
     lines = re.findall(r"^database:[ \t]*(\S.*?)[ \t]*$", text, re.M)
@@ -100,4 +107,6 @@ def database_of(path: str | os.PathLike[str]) -> str | None:
         value = yaml.safe_load(lines[0])
     except yaml.YAMLError:
         return None
-    return ctx.resolve(value.strip()) if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip() if value.strip().startswith(DATABASE_URL_PREFIXES) else ctx.resolve(value.strip())

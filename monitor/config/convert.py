@@ -58,6 +58,20 @@ def config_path(ctx: Context, node: Node, key: str) -> str:
     return ctx.resolve(string(ctx, node, key))
 
 
+DATABASE_URL_PREFIXES = ("postgresql://", "postgres://")  # as monitor.store.pg.is_url (config imports no store)
+
+
+def database_location(ctx: Context, node: Node, key: str) -> str:
+    """`database:`: a SQLite file (a path, resolved against the config's folder), or a PostgreSQL URL kept as
+    written (postgresql://user@host/db: several monitors then share it)."""
+    value = string(ctx, node, key)
+    if value.startswith(DATABASE_URL_PREFIXES):
+        return value
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I):
+        ctx.fail(node, key, f"{quote(value)} is neither a file nor a PostgreSQL URL (postgresql://user@host/db)")
+    return ctx.resolve(value)
+
+
 def corpus_paths(ctx: Context, node: Node, key: str) -> tuple[str, ...]:
     """Corpus folders or files that exist: a typo would otherwise turn dedup against the corpus off silently."""
     paths = []

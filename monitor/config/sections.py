@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from yaml.nodes import Node, SequenceNode
 
-from monitor.config.convert import (choice, config_path, corpus_paths, duration, feed_interval, feed_name,
-                                    header_string, http_url, integer, kind, number, size, string, strings)
+from monitor.config.convert import (choice, config_path, corpus_paths, database_location, duration, feed_interval,
+                                    feed_name, header_string, http_url, integer, kind, number, size, string, strings)
 from monitor.config.load import Context, Converter, Field, line_of, mapping, pairs, quote, sequence
 from monitor.models import (FULL_TEXT, ArticleSettings, DedupSettings, FeedSpec, HTTPSettings, Schedule,
                             ServeSettings, WatchEntry)
@@ -66,6 +66,7 @@ _SCHEDULE: dict[str, Field] = {
     "jitter": Field(duration(positive=False)),
     "min_interval": Field(duration(positive=True)),  # bounds of `interval: auto`
     "max_interval": Field(duration(positive=True)),
+    "lease": Field(duration(positive=True)),  # PostgreSQL: how long a worker's claim on a feed lasts if it dies
 }
 
 _HTTP: dict[str, Field] = {
@@ -108,7 +109,7 @@ _WATCH: dict[str, Field] = {
 
 # The top level. Adding `report:` or `log:` later is one entry here (and its field on Config).
 TOP_LEVEL: dict[str, Field] = {
-    "database": Field(config_path),
+    "database": Field(database_location),
     "corpus": Field(corpus_paths),
     "schedule": Field(_schedule),
     "http": Field(_section(_HTTP, HTTPSettings)),

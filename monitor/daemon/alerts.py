@@ -66,6 +66,8 @@ class AlertThread:
             if daemon.stopping.is_set():
                 return
             try:
+                if not daemon.leads():
+                    continue  # another worker holds the monitor-wide lock and sends (one sender per outbox)
                 self.sender.drain(wait_all=False)  # each destination in its own thread; each send is logged
             except Stopped:
                 return

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monitor.daemon")
 SUMMARY_MAX = 900.0  # seconds: a cycle summary at least every 15 minutes
+CLAIM_EVERY = 0.5  # seconds between two claims of due feeds (PostgreSQL's workers)
 
 
 class FeedJobs:
@@ -41,8 +42,12 @@ class FeedJobs:
             executors={"default": ThreadPoolExecutor(4)}, timezone=timezone.utc,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self.scheduler.start(paused=True)
-        for spec in self.daemon.config.feeds:
-            self.add(spec, self.resume_time(spec.name))
+        if self.daemon.store.claims is None:
+            for spec in self.daemon.config.feeds:
+                self.add(spec, self.resume_time(spec.name))
+        else:  # PostgreSQL: feeds are claimed from the shared table, not scheduled here (store/pg/claims.py)
+            self.scheduler.add_job(self.claim, "interval", seconds=CLAIM_EVERY, id="claim", name="claim due feeds",
+                                   next_run_time=now_utc())
         self.schedule_summary()
         self.schedule_report()
         self.scheduler.resume()
@@ -61,8 +66,28 @@ class FeedJobs:
                                args=[spec.name], id=f"feed:{spec.name}", name=f"poll {spec.name}",
                                next_run_time=when, replace_existing=True)
 
+    def claim(self) -> None:
+        """Lease the due feeds no worker holds, as many as this worker has room for (twice its fetch
+        concurrency in flight), and hand them to the writer as a feed job would."""
+        daemon = self.daemon
+        if daemon.stopping.is_set():
+            return
+        room = 2 * max(1, daemon.config.http.concurrency) - len(daemon.in_flight) - daemon.names_queued
+        now = now_utc()
+        try:
+            with daemon.lock:
+                names = daemon.store.claims.claim_due(
+                    [f.name for f in daemon.config.feeds], daemon.owner, to_iso(now),
+                    to_iso(now + timedelta(seconds=daemon.config.schedule.lease)), room)
+        except MonitorError as exc:
+            log.error("claim: %s", exc)
+            return
+        for name in names:
+            self.due(name)
+
     def due(self, name: str) -> None:
         if not self.daemon.stopping.is_set():
+            self.daemon.names_queued += 1  # the writer counts it out when it takes it (claim's room)
             self.daemon.events.put(name)
 
     def resume_time(self, name: str) -> datetime:
@@ -78,6 +103,9 @@ class FeedJobs:
         """The feed's job to its persisted next poll, after the writer stored it."""
         from apscheduler.jobstores.base import JobLookupError
 
+        if self.daemon.store.claims is not None:
+            self.claim()  # room for one more: claim at once rather than at the next tick (it is claimed again when due)
+            return
         try:
             self.scheduler.modify_job(f"feed:{name}", next_run_time=self.resume_time(name))
         except JobLookupError:  # the feed was removed from the config while it was being polled
@@ -89,10 +117,14 @@ class FeedJobs:
         """Jobs added, removed and changed as the config was; the summary and the report rescheduled."""
         before = {f.name: f for f in old.feeds}
         after = {f.name: f for f in new.feeds}
+        claimed = self.daemon.store.claims is not None  # feeds are claimed, not jobs: nothing to follow
         for name in before.keys() - after.keys():
-            self.scheduler.remove_job(f"feed:{name}")
+            if not claimed:
+                self.scheduler.remove_job(f"feed:{name}")
             log.info("config: feed %s removed; no longer polled", name)
         for name, spec in after.items():
+            if claimed:
+                continue
             if name not in before:
                 log.info("config: feed %s added", name)
                 self.add(spec, self.resume_time(name))
@@ -124,11 +156,21 @@ class FeedJobs:
     def housekeeping(self) -> None:
         """Once a cycle: corpus files added or changed are fingerprinted, removed ones forgotten, and item
         fingerprints older than the near-duplicate window dropped, as `monitor poll` does at every start."""
+        daemon = self.daemon
         try:
-            with self.daemon.lock:
-                changes = housekeeping.prepare(self.daemon.config, self.daemon.store)
+            if not daemon.leads():
+                return  # another worker holds the monitor-wide lock and does it
+            with daemon.lock, daemon.store.exclusive():
+                changes = housekeeping.prepare(daemon.config, daemon.store)
             if changes:
                 log.info("corpus: %d document(s) added, changed or removed", changes)
+            if daemon.monitor_lock is not None:
+                from monitor.rematch import watch_hash
+
+                with daemon.lock:
+                    matched_with = daemon.store.meta.matched_with()
+                if matched_with != watch_hash(daemon.config):  # the worker that was re-matching died
+                    daemon.watcher.rematch(daemon.engine, "the stored items were matched with another watch list")
         except MonitorError as exc:
             log.error("housekeeping: %s", exc)
 
@@ -177,6 +219,9 @@ class FeedJobs:
         from monitor.store import Store
 
         try:
+            if not self.daemon.leads():
+                log.info("report: left to the worker holding the monitor-wide lock")
+                return
             config = self.daemon.config
             reader = Store.open(config.database, readonly=True)
             try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor.dates import now_utc, to_iso
 from monitor.errors import MonitorError
+from monitor.store.pg import is_url
 
 
 class DaemonRunning(MonitorError):
@@ -24,8 +25,11 @@ def lock_path(database: str) -> str:
     return database + ".lock"
 
 
-def acquire_lock(database: str, config_path: str) -> int:
-    """Take `<database>.lock` for this process and record pid and start time in it; raise DaemonRunning."""
+def acquire_lock(database: str, config_path: str) -> int | None:
+    """Take `<database>.lock` for this process and record pid and start time in it; raise DaemonRunning.
+    None for a PostgreSQL database: several `monitor run` share one on purpose (they claim feeds, issue 16)."""
+    if is_url(database):
+        return None
     path = lock_path(database)
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -49,7 +53,10 @@ def acquire_lock(database: str, config_path: str) -> int:
 
 
 def running_daemon(database: str) -> dict[str, Any] | None:
-    """{pid, started, config} of the daemon holding the database's lock, or None when none runs."""
+    """{pid, started, config} of the daemon holding the database's lock, or None when none runs (always None
+    for a PostgreSQL database: there a poll beside running daemons claims feeds as they do)."""
+    if is_url(database):
+        return None
     try:
         fd = os.open(lock_path(database), os.O_RDONLY)
     except OSError:

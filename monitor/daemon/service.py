@@ -37,6 +37,7 @@ from monitor.pipeline import Engine
 from monitor.refresh import FeedOutcome, FeedReply, Writer
 from monitor.runner import ThreadRunner
 from monitor.store import Store
+from monitor.store.pg import shown
 
 log = logging.getLogger("monitor.daemon")
 STOP_BUDGET = 8.0  # seconds a stop waits for the write in flight (SIGTERM must end within 10 s)
@@ -89,6 +90,12 @@ class Daemon:
         self.outcomes: list[FeedOutcome] = []
         self.outcomes_lock = threading.Lock()
         self._lock_fd: int | None = None
+        # Several workers (PostgreSQL): this one's name on the feeds it leases, and the monitor-wide lock whose
+        # holder does the work for the whole monitor (leads()).
+        self.owner: str | None = None
+        self.monitor_lock: Any = None
+        self.in_flight: dict[str, FeedSpec] = {}  # feeds handed to the runner and not stored yet
+        self.names_queued = 0  # due feeds on `events` the writer has not taken yet
         self._writer_thread: threading.Thread | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -108,9 +115,15 @@ class Daemon:
     def start(self) -> None:
         self._lock_fd = acquire_lock(self.config.database, self.config.path)
         self.store = Store.open(self.config.database)
+        if self.store.claims is not None:  # PostgreSQL: one of several workers (store/pg/claims.py)
+            from monitor.pipeline import owner
+            from monitor.store.pg.claims import MonitorLock
+
+            self.owner = owner()
+            self.monitor_lock = MonitorLock(self.config.database)
         self.engine = Engine(self.config, self.store)
         self.writer = Writer(self.config, self.store)
-        with self.lock:
+        with self.lock, self.store.exclusive():  # workers starting together bring the store up one at a time
             housekeeping.prepare(self.config, self.store)
         self.runner = ThreadRunner(self.config, self.engine.matcher, replies=self.events)
         self._writer_thread = threading.Thread(target=self._write, name="monitor-writer", daemon=True)
@@ -119,7 +132,7 @@ class Daemon:
         self.watcher.start()
         self.alerts.start()
         log.info("daemon started: pid %d, %d feeds, %d watch entries, database %s", os.getpid(),
-                 len(self.config.feeds), len(self.config.watch), self.config.database)
+                 len(self.config.feeds), len(self.config.watch), shown(self.config.database))
 
     def run(self) -> None:
         """Start, then block until a stop is asked for (SIGTERM, SIGINT) and stop cleanly."""
@@ -154,7 +167,14 @@ class Daemon:
             self.runner.close(wait=False)  # a fetch still waiting on a slow server is not waited for
         if self.store is not None and got:
             self.writer.close()
+            if self.store.claims is not None:
+                try:
+                    self.store.claims.release(self.owner)  # its feeds go to the others now, not after the lease
+                except MonitorError as exc:
+                    log.error("cannot give back the feeds' leases: %s", exc)
             self.store.close()
+        if self.monitor_lock is not None:
+            self.monitor_lock.close()
         if got:
             self.lock.release()
         if self._lock_fd is not None:
@@ -169,7 +189,7 @@ class Daemon:
     def _write(self) -> None:
         """The writer thread: jobs made for due feeds, replies stored as they come, each feed's job moved to its
         next poll once stored. A feed still in flight when it is due again is not asked twice."""
-        in_flight: dict[str, FeedSpec] = {}
+        in_flight = self.in_flight
         while not self.stopping.is_set():
             event = self.events.get()
             if event is None:
@@ -177,6 +197,7 @@ class Daemon:
             name = event if isinstance(event, str) else event.job.name
             try:
                 if isinstance(event, str):
+                    self.names_queued -= 1
                     spec = self.feed(name)
                     if spec is None or name in in_flight:
                         continue
@@ -203,13 +224,19 @@ class Daemon:
             if name not in in_flight and not self.stopping.is_set():
                 self.jobs.move(name)
 
+    def leads(self) -> bool:
+        """Whether this worker does the work for the whole monitor (housekeeping, re-matching, the scheduled
+        report, alerts): always with SQLite's one daemon; on PostgreSQL while it holds the monitor-wide lock,
+        which moves to another worker when this one dies (store/pg/claims.py)."""
+        return self.monitor_lock is None or self.monitor_lock.try_acquire()
+
     # ---------------------------------------------------------------- a new config
     def apply(self, new: Config) -> None:
         """Make a validated new config the running one: housekeeping for it first (a new corpus, new feeds),
         then the writer, the runner and the jobs follow it."""
         old = self.config
         engine = Engine(new, self.store)
-        with self.lock:
+        with self.lock, self.store.exclusive():
             housekeeping.prepare(new, self.store)
             self.engine, self.config, self.writer.config = engine, new, new
             self.runner.reconfigure(new, engine.matcher)

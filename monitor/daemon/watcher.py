@@ -99,6 +99,10 @@ class ConfigWatcher:
         from monitor.rematch import watch_hash
         from monitor.rematch import rematch
 
+        if not self.daemon.leads():
+            log.info("rematch: %s; left to the worker holding the monitor-wide lock", why)
+            return True
+
         daemon = self.daemon
         log.info("rematch: %s; re-matching the stored items", why)
         last_log = [time.monotonic()]

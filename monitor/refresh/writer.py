@@ -154,7 +154,13 @@ class Writer:
                                             last_modified=result.last_modified, **plan)
             return FeedOutcome(spec.name, "not_modified")
         outcome = FeedOutcome(spec.name, "ok", error=reply.note)
+        held = reply.held
         with self.store.transaction():
+            if self.store.several_writers:
+                # Other workers store meanwhile: one feed at a time is judged and inserted (PgDb.lock_verdicts), and
+                # the worker's view, which only this process's writes complete, is not trusted for the verdicts.
+                self.store.db.lock_verdicts()
+                held = None
             # The authoritative check: what the view saw as unknown may have been stored since.
             known = self.store.items.known_keys(spec.name, [a.item.key for a in items])
             fresh = []
@@ -162,7 +168,7 @@ class Writer:
                 if analysed.item.key not in known:
                     known.add(analysed.item.key)
                     fresh.append(analysed)
-            self._store_items(spec.name, fresh, now, outcome, reply.held)
+            self._store_items(spec.name, fresh, now, outcome, held)
             self._store_retried(spec.name, reply.retried, [a.page for a in fresh])
             self.store.feeds.save_result(spec.name, status="ok", etag=result.etag, body_hash=reply.body_hash,
                                         last_modified=result.last_modified, error=reply.note, **plan)

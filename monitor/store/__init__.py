@@ -1,4 +1,5 @@
-"""The only package that speaks SQL: a monitor database as rooms sharing one SQLite connection.
+"""The only package that speaks SQL: a monitor database as rooms sharing one connection, to a SQLite file (the
+default) or to PostgreSQL (`postgresql://...`: monitor/store/pg, for several workers sharing one database).
 
     store = Store.open(path)            # creates and migrates; Store.open(path, readonly=True) never does
     with store.transaction():           # one feed's work commits together or not at all
@@ -28,9 +29,16 @@ from monitor.store.items import Items
 from monitor.store.matches import Matches
 from monitor.store.meta import Meta
 from monitor.store.outbox import Outbox
+from monitor.store.pg import is_url
 from monitor.store.search import Search
 from monitor.store.stories import Stories
 from monitor.store.triage import Triage
+
+
+def exists(database: str | os.PathLike) -> bool:
+    """Whether there is a database to read: the SQLite file exists; a PostgreSQL URL is taken to (opening it says
+    if not). Read-only commands ask this before opening, to say "no database yet" instead of creating one."""
+    return is_url(str(database)) or os.path.exists(database)
 
 
 class Store:
@@ -47,13 +55,33 @@ class Store:
         self.meta = Meta(db)
         self.stories = Stories(db)
         self.outbox = Outbox(db)  # alerts to send (monitor.notify)
-        self.search = Search(db)  # the full-text index of `monitor search`
+        if db.dialect == "sqlite":
+            self.search = Search(db)  # the full-text index of `monitor search`
+        else:
+            from monitor.store.pg.search import PgSearch
+
+            self.search = PgSearch(db)  # the same index as tsvectors
         self.triage = Triage(db)  # the web page's read / starred / not relevant marks
         db.attach(self.search)  # its rows too wait until each commit
+        self.claims = None  # feed leases of several workers (PostgreSQL only: store/pg/claims.py)
+        if db.several_writers:
+            from monitor.store.pg.claims import Claims
+
+            self.claims = Claims(db)  # type: ignore[arg-type]
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "Store":
+        """A SQLite file at `path`, or the PostgreSQL database a `postgresql://` URL names (store/pg/)."""
+        if is_url(str(path)):
+            from monitor.store.pg.db import PgDb
+
+            return cls(PgDb.open(str(path), readonly=readonly))  # type: ignore[arg-type]
         return cls(Db.open(path, readonly=readonly))
+
+    @property
+    def several_writers(self) -> bool:
+        """Whether other processes may store into this database meanwhile (PostgreSQL: several workers)."""
+        return self.db.several_writers
 
     @property
     def path(self) -> str:
@@ -75,10 +103,17 @@ class Store:
         """One read transaction: every query inside sees the database as it was at its first statement."""
         return self.db.snapshot()
 
+    def exclusive(self) -> ContextManager[None]:
+        """While inside, no other process is inside exclusive() on this database: work that must not run twice
+        at once (housekeeping: corpus sync, feed rows, stories) but spans several transactions. SQLite: nothing
+        to do (one writer); PostgreSQL: a session advisory lock, waited for."""
+        return self.db.exclusive()
+
     def background_checkpoints(self, every: float = 1.0) -> ContextManager[None]:
         """While inside, another connection checkpoints the WAL every `every` seconds (see Db)."""
         return self.db.background_checkpoints(every)
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "Corpus", "Db", "FeedState",
-           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories", "Triage"]
+           "Feeds", "Fingerprints", "Items", "Matches", "Meta", "Outbox", "Search", "Store", "Stories", "Triage",
+           "exists", "is_url"]

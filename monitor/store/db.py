@@ -11,13 +11,14 @@ its rows just before each commit and drop them when a transaction or a savepoint
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from sqlite_utils import Database
 
@@ -84,6 +85,17 @@ class _AllHooks:
             room.rolled_back(own)
 
 
+def no_hooks() -> CommitHooks:
+    """The hooks of a connection no room has attached to yet."""
+    return _NoHooks()
+
+
+def add_hooks(current: CommitHooks, hooks: CommitHooks) -> CommitHooks:
+    """`current` (what attach() made so far) with one more room's hooks: what both stores' Db.attach keep."""
+    rooms = current._rooms if isinstance(current, _AllHooks) else [] if isinstance(current, _NoHooks) else [current]
+    return hooks if not rooms else _AllHooks([*rooms, hooks])
+
+
 class Db:
     """A monitor database's connection. Open with `Db.open(path)`; `readonly=True` never creates or migrates."""
 
@@ -139,15 +151,47 @@ class Db:
 
     def attach(self, hooks: CommitHooks) -> None:
         """A room whose writes wait in memory until the commit (the fingerprints, the search index)."""
-        rooms = self._hooks._rooms if isinstance(self._hooks, _AllHooks) else \
-            [] if isinstance(self._hooks, _NoHooks) else [self._hooks]
-        self._hooks = hooks if not rooms else _AllHooks([*rooms, hooks])
+        self._hooks = add_hooks(self._hooks, hooks)
 
     def close(self) -> None:
         self.database.close()
 
+    # ---------------------------------------------------------------- the dialect seam (see store/pg/db.py)
+    dialect = "sqlite"  # the rooms' SQL is SQLite's; store/pg/ translates it, and rooms branch on this where it
+    # cannot be translated (json_each, FTS5, the catalogue)
+    several_writers = False  # one writer at a time (BEGIN IMMEDIATE): a worker's read-only view may be trusted
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.database.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        """One statement over many parameter rows; the cursor's rowcount is the sum of the rows changed."""
+        return self.conn.executemany(sql, rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def has_table(self, name: str) -> bool:
+        """Whether the table exists: a read-only open of a database a newer migration has not reached lacks it."""
+        return self.one("SELECT count(*) FROM sqlite_master WHERE name = ?", [name]) > 0
+
+    def has_column(self, table: str, column: str) -> bool:
+        return any(r[1] == column for r in self.execute(f"PRAGMA table_info({table})"))
+
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to hold: SQLite's daemon is the only writer (its lock file), see Store.exclusive."""
+        return contextlib.nullcontext()
+
+    def lock_verdicts(self) -> None:
+        """Nothing: the transaction's write lock (BEGIN IMMEDIATE) already keeps other writers out while a feed's
+        items are judged and inserted (PostgreSQL's Db takes a lock here)."""
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        """The ids the next `count` rows of `table` will have: the next after the largest, which is what SQLite
+        would choose; the transaction's write lock keeps other writers from taking them."""
+        first = (self.one(f"SELECT max(id) FROM {table}") or 0) + 1
+        return list(range(first, first + count))
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
@@ -310,5 +354,5 @@ def chunks(seq: list, size: int) -> Iterator[list]:
         yield seq[i:i + size]
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "CommitHooks", "Db", "chunks",
-           "hint"]
+__all__ = ["BUSY_TIMEOUT_MS", "CHECKPOINT_PAGES", "WRITER_CACHE_KIB", "CommitGroup", "CommitHooks", "Db", "add_hooks",
+           "chunks", "hint", "no_hooks"]

@@ -64,18 +64,19 @@ class Feeds:
         monitor's own bug, not the feed's). A success may carry `error` too: a note on what was wrong in a
         feed that was stored all the same (an item skipped, the item cap). An error keeps the remembered ttl
         and max-age and records `retry_until`; a success clears `retry_until` and records `ttl` and `max_age`
-        as the caller worked them out."""
+        as the caller worked them out. A worker's lease on the feed ends here (store/pg/claims.py): the feed is
+        due again at `next_poll`, for whichever worker claims it."""
         if status == "error":
             self._db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = 'error', last_error = ?,"
                 " consecutive_failures = consecutive_failures + ?, next_poll = ?, next_poll_reason = ?,"
-                " retry_until = ? WHERE name = ?",
+                " retry_until = ?, lease_owner = NULL, lease_until = NULL WHERE name = ?",
                 [fetched_at, error, int(count_failure), next_poll, next_poll_reason, retry_until, name])
         else:
             self._db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, consecutive_failures = 0,"
                 " etag = ?, last_modified = ?, next_poll = ?, next_poll_reason = ?, body_hash = coalesce(?, body_hash),"
-                " ttl = ?, max_age = ?, retry_until = NULL WHERE name = ?",
+                " ttl = ?, max_age = ?, retry_until = NULL, lease_owner = NULL, lease_until = NULL WHERE name = ?",
                 [fetched_at, status, error, etag, last_modified, next_poll, next_poll_reason, body_hash, ttl, max_age,
                  name])
 

@@ -13,6 +13,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
 
+# The rows of a JSON array parameter as `j` (j.key: its position, j.value: the element), in each store's words.
+_JSON_ROWS = {"sqlite": "json_each(?) j", "postgresql": "json_array_elements(?::json) WITH ORDINALITY j(value, key)"}
+
 # The text an item was judged on: its article page's when the page was accepted, else the feed's.
 JUDGED = "CASE WHEN body_source = 'page' THEN article_text ELSE body END"
 
@@ -44,7 +47,7 @@ class Items:
         more)."""
         out: list[tuple] = []
         for chunk in chunks(list(keys), 500):
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 "SELECT j.key,"
                 " (SELECT id FROM items WHERE feed = j.value ->> 0 AND guid = j.value ->> 1 ORDER BY id LIMIT 1),"
                 " (SELECT id FROM items WHERE canonical_link = j.value ->> 2 ORDER BY id LIMIT 1),"
@@ -54,7 +57,7 @@ class Items:
                 " (SELECT id FROM items WHERE title_body_hash = j.value ->> 4 ORDER BY id LIMIT 1),"
                 " (SELECT ref FROM corpus_docs WHERE title_hash = j.value ->> 5 ORDER BY ref LIMIT 1),"
                 " (SELECT id FROM items WHERE title_hash = j.value ->> 5 AND fetched_at >= ? ORDER BY id LIMIT 1)"
-                " FROM json_each(?) j ORDER BY j.key",
+                f" FROM {_JSON_ROWS[self._db.dialect]} ORDER BY j.key",
                 [since or "", json.dumps([[f if g else None, g, ln, b or None, t or None, h or None]
                                           for f, g, ln, b, t, h in chunk], ensure_ascii=False)]
             ).fetchall()
@@ -87,8 +90,7 @@ class Items:
         """The ids the next `count` items will have: the next after the largest, which is what SQLite would choose.
         Call inside the transaction that inserts them (its write lock keeps other writers from taking them):
         a feed's items are judged knowing their ids, then inserted with them in one statement."""
-        first = self.last_id() + 1
-        return list(range(first, first + count))
+        return self._db.reserve_ids("items", count)
 
     def insert_new(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert items, ids included (reserve_ids), that the caller has checked are not stored in this
@@ -96,12 +98,23 @@ class Items:
         if not rows:
             return
         cols = list(rows[0])
-        self._db.conn.executemany(
+        self._db.executemany(
             f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(row[c] for c in cols) for row in rows])
-        statuses = Counter(row["status"] for row in rows)  # item_counts (m013): once a batch, not a row trigger
-        self._db.conn.executemany("UPDATE item_counts SET n = n + ? WHERE name = ?",
-                                  [(n, status) for status, n in statuses.items()])
+        if self._db.dialect == "sqlite":  # item_counts (m013): once a batch, not a row trigger (PostgreSQL: a view)
+            statuses = Counter(row["status"] for row in rows)
+            self._db.executemany("UPDATE item_counts SET n = n + ? WHERE name = ?",
+                                 [(n, status) for status, n in statuses.items()])
+
+    def recount(self) -> None:
+        """item_counts from a count of the rows: after a bulk copy that stored items without insert_new
+        (store.copy). On PostgreSQL item_counts is a view, always exact: nothing to do."""
+        if self._db.dialect != "sqlite" or not self._db.has_table("item_counts"):
+            return
+        for name, where in (("new", "status = 'new'"), ("duplicate", "status = 'duplicate'"),
+                            ("flagged", "status = 'new' AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")):
+            self._db.execute(f"UPDATE item_counts SET n = (SELECT count(*) FROM items i WHERE {where})"
+                             " WHERE name = ?", [name])
 
     # ---------------------------------------------------------------- article pages
     def page_retries(self, feed: str, limit: int = 100) -> list[tuple[int, str, str, str, str]]:
@@ -114,7 +127,7 @@ class Items:
     def update_pages(self, rows: Sequence[dict[str, Any]]) -> None:
         """Record retried pages: each row has id, page_status, page_reason, page_attempts, and for a page now
         accepted article_text, body_source and the judged text's hashes (None keeps the stored ones)."""
-        self._db.conn.executemany(
+        self._db.executemany(
             "UPDATE items SET page_status = :page_status, page_reason = :page_reason,"
             " page_attempts = :page_attempts, article_text = coalesce(:article_text, article_text),"
             " body_source = coalesce(:body_source, body_source), body_hash = coalesce(:body_hash, body_hash),"
@@ -241,8 +254,8 @@ class Items:
     def recent_times(self, feed: str, since: str, limit: int) -> list[str]:
         """When the feed's newest items appeared (published, else fetched), newest first, for `interval: auto`."""
         return [r[0] for r in self._db.execute(
-            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ? AND t >= ?"
-            " ORDER BY t DESC LIMIT ?", [feed, since, limit])]
+            "SELECT coalesce(published, fetched_at) AS t FROM items WHERE feed = ?"
+            " AND coalesce(published, fetched_at) >= ? ORDER BY t DESC LIMIT ?", [feed, since, limit])]
 
     def matched_texts(self, watch: str, batch: int = 2000) -> Iterator[tuple[int, str, str, str, int]]:
         """(id, title, judged body, status, how many entries it matched) of the items that matched one watch
@@ -277,7 +290,7 @@ class Items:
         item_counts (m013, kept by triggers: three rows, not a scan of every item); counted on a database an
         older monitor wrote and this one has not migrated (a read-only open)."""
         one = self._db.one
-        if one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'item_counts'"):
+        if self._db.has_table("item_counts"):
             counts = dict(self._db.execute("SELECT name, n FROM item_counts").fetchall())
             return {k: counts.get(k, 0) for k in ("new", "duplicate", "flagged")}
         return {"new": one("SELECT count(*) FROM items WHERE status = 'new'"),

@@ -19,7 +19,7 @@ class Matches:
     def add_many(self, matches: Sequence[tuple[int, Match]]) -> None:
         """The matches of items just inserted, as (item id, match) pairs."""
         if matches:
-            self._db.conn.executemany(
+            self._db.executemany(
                 "INSERT INTO matches (item_id, watch, kind, terms, count, snippet) VALUES (?, ?, ?, ?, ?, ?)",
                 [(item_id, m.watch, m.kind, json.dumps(list(m.terms), ensure_ascii=False), m.count, m.snippet)
                  for item_id, m in matches])

@@ -26,7 +26,7 @@ class Outbox:
 
     def available(self) -> bool:
         """Whether the table exists: a read-only open of a database from before migration m009 has none."""
-        return self._db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") == 1
+        return self._db.has_table("outbox")
 
     # ---------------------------------------------------------------- writes (inside the caller's transaction)
     def add(self, rows: Iterable[tuple[str, int, str]], created_at: str) -> int:
@@ -35,11 +35,9 @@ class Outbox:
         rows = list(rows)
         if not rows:
             return 0
-        before = self._db.conn.total_changes
-        self._db.conn.executemany(
+        return self._db.executemany(
             "INSERT OR IGNORE INTO outbox (destination, item_id, mode, created_at) VALUES (?, ?, ?, ?)",
-            [(d, i, m, created_at) for d, i, m in rows])
-        return self._db.conn.total_changes - before
+            [(d, i, m, created_at) for d, i, m in rows]).rowcount
 
     def mark_sent(self, ids: Sequence[int], at: str) -> None:
         for chunk in chunks(list(ids), 500):
@@ -141,8 +139,9 @@ class Outbox:
         """Per destination: pending, sent, failed, how many pending rows have failed tries, the last error:
         `monitor status`."""
         rows = self._db.execute(
-            "SELECT destination, sum(status = 'pending'), sum(status = 'sent'), sum(status = 'failed'),"
-            " sum(status = 'pending' AND attempts > 0), max(sent_at),"
+            "SELECT destination, sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), max(sent_at),"
             " (SELECT last_error FROM outbox e WHERE e.destination = o.destination AND e.last_error IS NOT NULL"
             "  AND e.status != 'sent' ORDER BY e.id DESC LIMIT 1)"
             " FROM outbox o GROUP BY destination ORDER BY destination").fetchall()

@@ -310,6 +310,21 @@ def m013_item_order_and_counts(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m016_leases(db: Database) -> None:
+    """Several workers sharing one database (issue 16): a feed's lease (who claimed it, until when) and each host's
+    next allowed request. Only PostgreSQL's workers use them (store/pg/claims.py): SQLite has one writer, its
+    daemon; the columns exist here too so both stores have one schema and `monitor migrate` copies either way."""
+    _run_script(db, """
+        ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+        ALTER TABLE feeds ADD COLUMN lease_until TEXT;
+        CREATE TABLE hosts (host TEXT PRIMARY KEY, next_allowed REAL NOT NULL DEFAULT 0)
+        """)
+
+
+# Every migration has a PostgreSQL form under the same name in monitor/store/pg/schema.py (write both).
+
+
 def migrate(db: Database) -> None:
     """Apply the migrations this database has not had yet, and record the schema version (PRAGMA user_version:
     the number of migrations applied) for tools and for an older monitor to see it is older."""

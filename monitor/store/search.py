@@ -46,7 +46,7 @@ class Search:
     # ---------------------------------------------------------------- state
     def exists(self) -> bool:
         """Whether this database has the index at all (a read-only open of a database not migrated yet has not)."""
-        return bool(self._db.one("SELECT count(*) FROM sqlite_master WHERE name = ?", [TABLE]))
+        return self._db.has_table(TABLE)
 
     def pending(self) -> int:
         """How many items wait to be indexed (again)."""
@@ -61,14 +61,14 @@ class Search:
         the fingerprints are: FTS5 writes its pending terms out as a new segment at every savepoint, and each
         feed of a poll is a savepoint, so rows written feed by feed cost half as much again in segments and
         their merging (speed issue: the cold farm poll)."""
-        if self._db.deferring and self._db.conn.in_transaction:
+        if self._db.deferring and self._db.in_transaction:
             self._pending.extend(docs)
             return
         self._write(list(docs))
 
     def _write(self, docs: list[tuple[int, str, str, str | None]]) -> None:
-        self._db.conn.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", _rows(docs))
-        self._db.conn.executemany(f"INSERT OR REPLACE INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
+        self._db.executemany(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", index_rows(docs))
+        self._db.executemany(f"INSERT OR REPLACE INTO {ARTICLES} (item_id, words) VALUES (?, ?)",
                                   [(d[0], d[3]) for d in docs if d[3]])
 
     def before_commit(self) -> None:
@@ -89,7 +89,7 @@ class Search:
         """Queue items whose text changed (article text fetched later) to be indexed again, in the caller's
         transaction; until monitor.search.catch_up does it (the next poll cycle, daemon cycle or `monitor
         search`), their old words stay searchable. Called before or after the text changes, alike."""
-        self._db.conn.executemany(f"INSERT OR IGNORE INTO {PENDING} (item_id) VALUES (?)",
+        self._db.executemany(f"INSERT OR IGNORE INTO {PENDING} (item_id) VALUES (?)",
                                   [(i,) for i in sorted(set(item_ids))])
 
     def pending_batch(self, limit: int) -> list[tuple[int, bool, str | None, str, str | None, str | None]]:
@@ -107,11 +107,11 @@ class Search:
         """Replace the rows of items taken from pending_batch and mark them done; call inside one transaction.
         `old`: the rows of those indexed now, with exactly the words they went in with; `new`: the rows to index
         (both as `add` takes them)."""
-        self._db.conn.executemany(f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-                                  _rows(old))
-        self._db.conn.executemany(f"DELETE FROM {ARTICLES} WHERE item_id = ?", [(i,) for i in done])
+        self._db.executemany(f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                                  index_rows(old))
+        self._db.executemany(f"DELETE FROM {ARTICLES} WHERE item_id = ?", [(i,) for i in done])
         self.add(new)
-        self._db.conn.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in done])
+        self._db.executemany(f"DELETE FROM {PENDING} WHERE item_id = ?", [(i,) for i in done])
 
     def restart(self) -> None:
         """Empty the index and queue every item, for words made another way (a changed fold): contentless rows
@@ -195,11 +195,11 @@ class Search:
     def _has_article_text(self) -> bool:
         """Whether items has the article_text column (issue 13 adds it in its own migration)."""
         if self._article_column is None:
-            self._article_column = any(r[1] == "article_text" for r in self._db.execute("PRAGMA table_info(items)"))
+            self._article_column = self._db.has_column("items", "article_text")
         return self._article_column
 
 
-def _rows(docs: Iterable[tuple[int, str, str, str | None]]) -> list[tuple[int, str, str]]:
+def index_rows(docs: Iterable[tuple[int, str, str, str | None]]) -> list[tuple[int, str, str]]:
     """(rowid, title, text) of the table: the body's words, then the article's."""
     return [(item_id, title, f"{body} {article}" if article else body) for item_id, title, body, article in docs]
 
@@ -209,4 +209,4 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-__all__ = ["ARTICLES", "PENDING", "RANKED", "Search", "TABLE"]
+__all__ = ["ARTICLES", "PENDING", "RANKED", "Search", "TABLE", "index_rows"]

@@ -14,6 +14,14 @@ from typing import Any, Iterable, Sequence
 from monitor.store.db import Db, chunks
 
 
+# The earlier of a story's stored first date and an upsert's (SQLite's two-argument min is PostgreSQL's least),
+# and a story's members as one JSON array of [item id, feed, status], per store.
+_EARLIER = {"sqlite": "min(first_seen, excluded.first_seen)",
+            "postgresql": "least(stories.first_seen, excluded.first_seen)"}
+_MEMBERS = {"sqlite": "json_group_array(json_array(m.item_id, i.feed, i.status))",
+            "postgresql": "json_agg(json_build_array(m.item_id, i.feed, i.status) ORDER BY m.item_id)"}
+
+
 class Stories:
     """The stories of one database (store.stories)."""
 
@@ -23,7 +31,7 @@ class Stories:
     def available(self) -> bool:
         """Whether the database has stories at all: one from before migration m011, opened read-only by a
         reader before any poll migrated it, has none (the readers then answer empty)."""
-        return self._db.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'story_items'") > 0
+        return self._db.has_table("story_items")
 
     # ---------------------------------------------------------------- the writer's
     def recent(self, since: str | None, after_item: int) -> list[tuple[int, int, str, bytes]]:
@@ -51,11 +59,11 @@ class Stories:
         of the two: a feed may deliver an event's first report after a later one; the title stays the first
         stored item's); members as (item id, story id, packed terms or None)."""
         if stories:
-            self._db.conn.executemany(
+            self._db.executemany(
                 "INSERT INTO stories (id, first_seen, title) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
-                " SET first_seen = min(first_seen, excluded.first_seen)", stories)
+                f" SET first_seen = {_EARLIER[self._db.dialect]}", stories)
         if members:
-            self._db.conn.executemany(
+            self._db.executemany(
                 "INSERT OR IGNORE INTO story_items (item_id, story_id, terms) VALUES (?, ?, ?)", members)
 
     def forget_terms(self, before: str) -> int:
@@ -88,14 +96,14 @@ class Stories:
                          f" WHERE m.story_id = s.id AND w.watch IN ({','.join('?' * len(watch))}))")
             params.extend(watch)
         sql = ("SELECT s.id, s.title, s.first_seen,"
-               " (SELECT json_group_array(json_array(m.item_id, i.feed, i.status)) FROM"
+               f" (SELECT {_MEMBERS[self._db.dialect]} FROM"
                "  (SELECT item_id FROM story_items WHERE story_id = s.id ORDER BY item_id) m"
                "  JOIN items i ON i.id = m.item_id)"
                " FROM stories s" + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY s.first_seen DESC, s.id DESC")
         out = []
         for story_id, title, first_seen, members in self._db.execute(sql, params):
-            rows = json.loads(members or "[]")
+            rows = json.loads(members or "[]") if isinstance(members, (str, type(None))) else members
             out.append({"id": story_id, "title": title, "first_seen": first_seen,
                         "feeds": sorted({feed for _, feed, _ in rows}),
                         "items": [i for i, _, status in rows if status == "new"],

@@ -4,12 +4,17 @@ rewrite: a triage mark is a person's, and survives both (and a server restart)."
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from monitor.store.db import Db, chunks
 
 FLAGS = ("read", "starred")
-NOW = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"  # UTC, as every stored time
+
+
+def _now() -> str:
+    """Now in UTC, as every stored time (a parameter, not SQL: both stores' SQL then read the same)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 class Triage:
@@ -20,21 +25,21 @@ class Triage:
 
     def available(self) -> bool:
         """Whether the database has the triage tables (m012): one opened read-only before any write has none."""
-        return self._db.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'triage'") > 0
+        return self._db.has_table("triage")
 
     def set_flag(self, item_id: int, flag: str, value: bool) -> None:
         """Mark an item read or starred (or not)."""
         if flag not in FLAGS:
             raise ValueError(f"a triage flag is one of {', '.join(FLAGS)}, not {flag!r}")
-        self._db.execute(f"INSERT INTO triage (item_id, {flag}, updated_at) VALUES (?, ?, {NOW}) ON CONFLICT(item_id)"
+        self._db.execute(f"INSERT INTO triage (item_id, {flag}, updated_at) VALUES (?, ?, ?) ON CONFLICT(item_id)"
                          f" DO UPDATE SET {flag} = excluded.{flag}, updated_at = excluded.updated_at",
-                         [item_id, int(value)])
+                         [item_id, int(value), _now()])
 
     def set_not_relevant(self, item_id: int, watch: str, value: bool) -> None:
         """Say (or take back) that an item's match of one watch entry is a false alarm."""
         if value:
             self._db.execute("INSERT OR IGNORE INTO triage_not_relevant (item_id, watch, at)"
-                             f" VALUES (?, ?, {NOW})", [item_id, watch])
+                             " VALUES (?, ?, ?)", [item_id, watch, _now()])
         else:
             self._db.execute("DELETE FROM triage_not_relevant WHERE item_id = ? AND watch = ?", [item_id, watch])
 

@@ -8,7 +8,6 @@ line with status 400, never a traceback.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from monitor.report import view
+from monitor.store.pg import shown
 from monitor.web import auth
 
 LIMIT = 200  # items a page lists; the report and search CLIs have the whole set
@@ -44,10 +44,11 @@ class Site:
     @contextmanager
     def store(self) -> Iterator[Any]:
         """The database read-only, or None when there is none yet (no poll has run)."""
-        if not os.path.exists(self.config.database):
+        from monitor.store import Store, exists
+
+        if not exists(self.config.database):
             yield None
             return
-        from monitor.store import Store
 
         store = Store.open(self.config.database, readonly=True)
         try:
@@ -57,7 +58,9 @@ class Site:
 
     def secret(self) -> str | None:
         """The database's CSRF secret, made on first need (one writable open); None while there is no database."""
-        if self._secret is None and os.path.exists(self.config.database):
+        from monitor.store import exists
+
+        if self._secret is None and exists(self.config.database):
             with self.store() as store:
                 self._secret = auth.stored_secret(store)
             if self._secret is None:
@@ -233,7 +236,7 @@ class Site:
         store = Store.open(self.config.database)
         try:
             if store.search.item(item_id) is None:
-                return f"no item with id {item_id} in {self.config.database}"
+                return f"no item with id {item_id} in {shown(self.config.database)}"
             with store.transaction():
                 if what == "not_relevant":
                     store.triage.set_not_relevant(item_id, watch, value)

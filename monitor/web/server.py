@@ -11,7 +11,6 @@ clean stop.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -23,9 +22,9 @@ STOP_WAIT = 2.0  # seconds a stop waits for requests in flight
 def prepare(config: Any) -> None:
     """Bring an existing database up to this version's schema once, before the read-only pages open it: they
     never migrate, and the lists rely on m013's index. No database yet: nothing to do (the pages say so)."""
-    if os.path.exists(config.database):
-        from monitor.store import Store
+    from monitor.store import Store, exists
 
+    if exists(config.database):
         Store.open(config.database).close()
 
 
