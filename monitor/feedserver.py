@@ -41,6 +41,8 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real news sites (nginx, CDNs) answer
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 server._handle(self)
 
