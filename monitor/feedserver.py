@@ -49,7 +49,10 @@ class FeedServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        # A listen backlog like a real server's (nginx: 511): http.server's default of 5 dropped connection
+        # attempts when a poll opened a dozen at once, and each dropped one waited a second for its SYN again.
+        server_class = type("FeedHTTPServer", (ThreadingHTTPServer,), {"request_queue_size": 128})
+        self.httpd = server_class((host, port), Handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="feedserver", daemon=True)
 

@@ -373,3 +373,19 @@ def test_a_term_matches_across_a_direction_mark_as_across_zwnj(mark):
     found = matcher.matches(f"خبر تازه: اعمال تحریم{mark}ها بر کشتیرانی.")
     assert [m.watch for m in found] == ["sanctions", "plural"]
     assert display(found[0].snippet) == "خبر تازه: اعمال تحریم\u200cها بر کشتیرانی."
+
+
+def test_the_generated_skeleton_table_is_what_the_folds_compute():
+    """monitor/skeleton_data.py (python -m monitor.skeleton_gen) holds the table every process now loads instead
+    of building: it must be the one the per-character folds give, under this Python's Unicode rules."""
+    from monitor import skeleton_data, text
+    from monitor.skeleton_gen import render
+
+    assert skeleton_data.RULES == text.fold_rules(), "regenerate: python -m monitor.skeleton_gen"
+    built = text.build_skeleton_table()
+    assert (text.skeleton_table() == built).all()
+    assert skeleton_data.table() == built.astype("<u2").tobytes()
+    assert skeleton_data.FOLD_DIGEST == text.compute_fold_digest() == text.fold_digest()
+    from pathlib import Path
+
+    assert Path(skeleton_data.__file__).read_text(encoding="utf-8") == render()
