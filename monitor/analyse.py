@@ -137,7 +137,7 @@ def judge_items(items: list[PreparedItem], matcher: Matcher,
         words = index_text(item.title, item.body, text) if page is not None and page.status == "ok" \
             else index_words(item.title, cores[i])  # the feed's text: its stripped body is at hand
         out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, page=page, words=words,
-                                story_terms=pack(signature(item.title, text))))
+                                story_terms=pack(signature(item.title, text, cores[i]))))
     return out
 
 
