@@ -152,10 +152,13 @@ def _unreadable(position: int, raw: RawItem, exc: BaseException) -> str:
 # C) become a space between the words they stood between.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROLS = re.compile(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?")
+_EITHER = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one pass for the usual clean text
 
 
 def clean_text(value: str) -> str:
     """A text with lone surrogates as U+FFFD and control characters as one space (see above)."""
+    if not _EITHER.search(value):  # every field of every new item comes here: one search, not two
+        return value
     if _SURROGATES.search(value):
         value = _SURROGATES.sub("\ufffd", value)
     if _CONTROLS.search(value):

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.text import Token, display, fold, fold_hash, html_to_text, token_columns, tokens
 from monitor.textbatch import WINDOW, digest
@@ -389,3 +391,17 @@ def test_the_generated_skeleton_table_is_what_the_folds_compute():
     from pathlib import Path
 
     assert Path(skeleton_data.__file__).read_text(encoding="utf-8") == render()
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab سلام\n\t\r\x00\x01\x0b\x1f\x7f\u200c\ud800\udfff")), max_size=40))
+def test_clean_text_with_its_one_pass_check_is_the_two_substitutions(value):
+    """analyse.clean_text first asks one regex whether anything needs cleaning (a clean text, nearly every
+    field of every item, then costs one search): the answer is what the two substitutions alone give."""
+    import re
+
+    from monitor.analyse import clean_text
+
+    expected = re.sub("[\ud800-\udfff]", "\ufffd", value)
+    if re.search(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?", expected):
+        expected = re.sub(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?", " ", expected).strip()
+    assert clean_text(value) == expected
