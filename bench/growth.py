@@ -184,9 +184,10 @@ def main() -> None:
     print(f"{'size per item, grown':<34} {grown_mb * 1e6 / args.items / 1024:>12.2f}KB")
     print(f"{'prune (one day of fingerprints)':<34} {phases['prune']:>13.2f}s  ({phases['pruned']:,} rows)")
     print(f"{'rematch after a watch-list edit':<34} {rematch_s:>13.1f}s  ({stored:,} items)")
-    print(f"\n{'cycle':<14} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'all MB':>7}  rc")
+    print(f"\n{'cycle':<14} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'all MB':>7} {'all PSS':>8}  rc")
     for name, r in results.items():
-        print(f"{name:<14} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss_mb']:>8.0f} {r['tree_mb']:>7.0f}  {r['rc']}")
+        pss = f"{r['pss_mb']:>8.0f}" if "pss_mb" in r else f"{'-':>8}"
+        print(f"{name:<14} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss_mb']:>8.0f} {r['tree_mb']:>7.0f} {pss}  {r['rc']}")
     for kind in ("cold", "warm"):
         g, e = results[f"{kind}, grown"], results[f"{kind}, empty"]
         print(f"{kind} grown / empty (target <= 1.25): wall {g['wall'] / e['wall']:.2f}, cpu {g['cpu'] / e['cpu']:.2f}")
