@@ -137,7 +137,7 @@ def judge_items(items: list[PreparedItem], matcher: Matcher,
         words = index_text(item.title, item.body, text) if page is not None and page.status == "ok" \
             else index_words(item.title, cores[i])  # the feed's text: its stripped body is at hand
         out.append(AnalysedItem(item=item, fingerprint=fp, matches=matches, page=page, words=words,
-                                story_terms=pack(signature(item.title, text))))
+                                story_terms=pack(signature(item.title, text, cores[i]))))
     return out
 
 
@@ -152,10 +152,13 @@ def _unreadable(position: int, raw: RawItem, exc: BaseException) -> str:
 # C) become a space between the words they stood between.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROLS = re.compile(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?")
+_EITHER = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one pass for the usual clean text
 
 
 def clean_text(value: str) -> str:
     """A text with lone surrogates as U+FFFD and control characters as one space (see above)."""
+    if not _EITHER.search(value):  # every field of every new item comes here: one search, not two
+        return value
     if _SURROGATES.search(value):
         value = _SURROGATES.sub("\ufffd", value)
     if _CONTROLS.search(value):

@@ -41,13 +41,18 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real news sites (nginx, CDNs) answer
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 server._handle(self)
 
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        # A listen backlog like a real server's (nginx: 511): http.server's default of 5 dropped connection
+        # attempts when a poll opened a dozen at once, and each dropped one waited a second for its SYN again.
+        server_class = type("FeedHTTPServer", (ThreadingHTTPServer,), {"request_queue_size": 128})
+        self.httpd = server_class((host, port), Handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="feedserver", daemon=True)
 

@@ -22,19 +22,25 @@ from monitor.models import FetchResult, HTTPSettings
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 MAX_RETRY_AFTER = 86_400.0  # a server may ask for a day's pause, not more
+KEEPALIVE_SECONDS = 15.0  # an idle kept-alive connection is closed after this (servers commonly allow 5-75 s)
 MAX_VALIDATOR = 1024  # characters: a longer ETag or Last-Modified is not kept (a server may refuse to read it back)
 NO_VALIDATOR_304 = "answered 304 Not Modified to a request without validators"
 _HEADER_SAFE = re.compile(r"[\x20-\x7e]+")  # visible ASCII and space: what every HTTP stack sends back unchanged
 _ASCII_NUMBER = re.compile(r"[0-9]+")  # str.isdigit() also takes ², and int() takes ٣: neither is a header number
 
 
-def make_client(settings: HTTPSettings, connections: int | None = None) -> httpx.Client:
+def make_client(settings: HTTPSettings, connections: int | None = None, *, keepalive: bool = True) -> httpx.Client:
     """One client for a whole cycle: connection pooling, HTTP manners and limits in one place. `connections`
-    sizes the pool (default: twice http.concurrency, at least 4)."""
+    sizes the pool (default: twice http.concurrency, at least 4); `keepalive=False` opens a connection per
+    request (bench/fetch.py compares the two)."""
     timeout = httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
-    # Keep-alive stays off, as the README's figures were measured; the deadline does not depend on it (it
-    # bounds every network call of whichever connection a request uses).
-    limits = httpx.Limits(max_connections=connections or max(settings.concurrency * 2, 4), max_keepalive_connections=0)
+    # Connections are kept alive, per host (httpcore pools by origin): a cycle asks most hosts for several feeds
+    # and pages, and a new TCP connection per request was most of a conditional GET's CPU (bench/fetch.py).
+    # The deadline does not depend on it: it bounds every network call of whichever connection a request uses,
+    # and a response cut short by it closes its connection (httpcore never reuses a half-read one).
+    size = connections or max(settings.concurrency * 2, 4)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size if keepalive else 0,
+                          keepalive_expiry=KEEPALIVE_SECONDS)
     return httpx.Client(
         transport=_DeadlineTransport(limits), timeout=timeout, follow_redirects=True,
         max_redirects=settings.max_redirects, headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
@@ -195,6 +201,9 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str], settings: HTTP
             if response.status_code == 304:
                 if not headers.keys() & {"If-None-Match", "If-Modified-Since"}:  # a 304 would mean healthy forever
                     raise FetchError(NO_VALIDATOR_304)
+                # Read to the end of the (empty) message: httpcore reuses only a connection whose response was
+                # read through, and a warm poll is all 304s.
+                _read_capped(response, settings.max_bytes)
                 return _result(response, None, started, sent=headers)
             if response.status_code >= 400:
                 raise _status_error(response)

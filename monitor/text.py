@@ -22,7 +22,8 @@ from html import unescape
 from typing import Any, NamedTuple
 
 __all__ = ["fold", "fold_hash", "key_hash", "Token", "tokens", "token_columns", "Words", "spaced_fold", "PREFIXES", "SUFFIXES",
-           "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "html_to_text",
+           "SKELETON_END", "SKELETON_SPACE", "SKELETON_JOINER", "SKELETON_LONG", "skeleton_table", "build_skeleton_table",
+           "fold_rules", "fold_sample", "fold_digest", "compute_fold_digest", "html_to_text",
            "strip_boilerplate", "display"]
 
 # --- character folding --------------------------------------------------------------------------------------
@@ -135,8 +136,10 @@ def _skeleton_code(cp: int) -> int:
 def skeleton_table() -> Any:
     """The skeleton code of every code point below SKELETON_END, as a numpy uint16 array indexed by code point.
 
-    Built whole on first use (numpy and the per-character folds are needed only by then) and published by one
-    assignment under a lock: threads see no table or the whole table, never a partly filled one."""
+    Taken from the generated monitor/skeleton_data.py when it was made under this Python's Unicode version and
+    these folding rules (fold_rules()), else built whole here (a quarter of a second: 12,288 code points folded
+    one by one, in every process that folds, on every poll). Published by one assignment under a lock: threads
+    see no table or the whole table, never a partly filled one."""
     global _skeleton_table
     table = _skeleton_table
     if table is None:
@@ -144,10 +147,55 @@ def skeleton_table() -> Any:
             table = _skeleton_table
             if table is None:
                 np = _numpy()
-                table = np.array([_skeleton_code(cp) for cp in range(SKELETON_END)], dtype=np.uint16)
+                stored = _generated()
+                if stored is not None:
+                    table = np.frombuffer(stored.table(), dtype="<u2").astype(np.uint16)
+                else:
+                    table = build_skeleton_table()
                 table.flags.writeable = False
                 _skeleton_table = table
     return table
+
+
+def build_skeleton_table() -> Any:
+    """skeleton_table() computed from the per-character folds (what monitor.skeleton_gen writes down)."""
+    np = _numpy()
+    return np.array([_skeleton_code(cp) for cp in range(SKELETON_END)], dtype=np.uint16)
+
+
+def fold_rules() -> str:
+    """A digest of everything the per-character folds depend on besides the code: the Unicode version and the
+    family and joiner tables. A generated table made under other rules is not used."""
+    rules = repr((unicodedata.unidata_version, sorted(_FAMILY.items()), sorted(_JOINER_CHARS),
+                  sorted(_JOINER_CATEGORIES), SKELETON_END, SKELETON_SPACE, SKELETON_JOINER, SKELETON_LONG))
+    return hashlib.blake2b(rules.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def fold_sample() -> str:
+    """Every character below SKELETON_END but the surrogates, spaced: what fold_digest() folds."""
+    return " ".join(chr(c) for c in range(0x20, SKELETON_END) if not 0xD800 <= c < 0xE000)
+
+
+def fold_digest() -> str:
+    """A digest of spaced_fold over fold_sample(): changes when the fold or the word classes of any character
+    below SKELETON_END change (monitor.search's index scheme). Generated with the table when it is usable."""
+    stored = _generated()
+    if stored is not None:
+        return stored.FOLD_DIGEST
+    return compute_fold_digest()
+
+
+def compute_fold_digest() -> str:
+    return hashlib.blake2b(spaced_fold(fold_sample()).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _generated() -> Any:
+    """monitor.skeleton_data when it matches these rules, else None."""
+    try:
+        from monitor import skeleton_data
+    except ImportError:
+        return None
+    return skeleton_data if skeleton_data.RULES == fold_rules() else None
 
 
 def _numpy() -> Any:

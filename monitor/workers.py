@@ -273,6 +273,10 @@ def start_farm(config: Any, feeds: int, fork: bool = False) -> WorkerFarm | None
     if not processes:
         return None
     threads = max(2, -(-max(1, config.http.concurrency) // processes))
+    if fork:
+        # What every worker needs whatever the cycle holds (httpx and httpcore: about 0.2-0.4 s of imports) is
+        # imported once, here, and inherited by the forked workers instead of imported by each of them.
+        import monitor.fetch  # noqa: F401
     log.info("fetching and analysing in %d worker processes of %d threads each", processes, threads)
     return WorkerFarm(processes, threads, config.watch, config.database, config.http, config.dedup, fork=fork,
                       articles=config.articles)

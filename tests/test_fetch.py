@@ -271,3 +271,63 @@ def test_a_content_length_in_other_digits_does_not_fail_the_fetch(length):
     except FetchError:
         return  # refused with a readable message (h11 or the cap), never an exception of another kind
     assert result.body == b"<rss/>"
+
+
+# ------------------------------------------------------------------------------------------ keep-alive
+def _two_answers_on_one_connection(second: bytes, trickle: float = 0.0):
+    """A loopback server that accepts ONE connection and answers requests on it: a 200 with an ETag, then
+    `second` (a byte every `trickle` seconds when set; else `second` again to every later request). Returns
+    (url, requests seen on that connection)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve():
+        listener.settimeout(8)
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn, listener:
+            conn.settimeout(8)
+            try:
+                seen.append(conn.recv(4096))
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nETag: "v1"\r\n\r\n<rss/>')
+                seen.append(conn.recv(4096))
+                while not trickle and seen[-1]:
+                    conn.sendall(second)
+                    seen.append(conn.recv(4096))  # b"" once the client closes
+                if not trickle:
+                    return
+                ends = time.monotonic() + 8
+                for byte in second:
+                    if time.monotonic() > ends:
+                        break
+                    conn.sendall(bytes([byte]))
+                    time.sleep(trickle)
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/rss", seen
+
+
+def test_a_conditional_get_reuses_the_kept_alive_connection():
+    url, seen = _two_answers_on_one_connection(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+    with make_client(SETTINGS) as client:
+        statuses = [fetch(client, url, SETTINGS).status]
+        statuses += [fetch(client, url, SETTINGS, etag='"v1"').status for _ in range(3)]
+    assert statuses == [200, 304, 304, 304]  # a 304 read through leaves its connection for the next request
+    assert len([r for r in seen if r]) == 4 and all(b'"v1"' in r for r in seen[1:] if r)
+
+
+def test_a_kept_alive_connection_that_trickles_still_hits_the_total_deadline():
+    url, seen = _two_answers_on_one_connection(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n",
+                                               trickle=0.1)
+    settings = HTTPSettings(timeout=1, max_bytes=10_000, user_agent="t", concurrency=1, max_redirects=3)
+    with make_client(settings) as client:
+        assert fetch(client, url, settings).status == 200
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="no complete response within the 3s deadline"):
+            fetch(client, url, settings)
+    assert 2.9 < time.monotonic() - started < 4.5
+    assert len(seen) == 2 and seen[1]  # the slow answer came on the reused connection, not a new one

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.text import Token, display, fold, fold_hash, html_to_text, token_columns, tokens
 from monitor.textbatch import WINDOW, digest
@@ -373,3 +375,33 @@ def test_a_term_matches_across_a_direction_mark_as_across_zwnj(mark):
     found = matcher.matches(f"خبر تازه: اعمال تحریم{mark}ها بر کشتیرانی.")
     assert [m.watch for m in found] == ["sanctions", "plural"]
     assert display(found[0].snippet) == "خبر تازه: اعمال تحریم\u200cها بر کشتیرانی."
+
+
+def test_the_generated_skeleton_table_is_what_the_folds_compute():
+    """monitor/skeleton_data.py (python -m monitor.skeleton_gen) holds the table every process now loads instead
+    of building: it must be the one the per-character folds give, under this Python's Unicode rules."""
+    from monitor import skeleton_data, text
+    from monitor.skeleton_gen import render
+
+    assert skeleton_data.RULES == text.fold_rules(), "regenerate: python -m monitor.skeleton_gen"
+    built = text.build_skeleton_table()
+    assert (text.skeleton_table() == built).all()
+    assert skeleton_data.table() == built.astype("<u2").tobytes()
+    assert skeleton_data.FOLD_DIGEST == text.compute_fold_digest() == text.fold_digest()
+    from pathlib import Path
+
+    assert Path(skeleton_data.__file__).read_text(encoding="utf-8") == render()
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab سلام\n\t\r\x00\x01\x0b\x1f\x7f\u200c\ud800\udfff")), max_size=40))
+def test_clean_text_with_its_one_pass_check_is_the_two_substitutions(value):
+    """analyse.clean_text first asks one regex whether anything needs cleaning (a clean text, nearly every
+    field of every item, then costs one search): the answer is what the two substitutions alone give."""
+    import re
+
+    from monitor.analyse import clean_text
+
+    expected = re.sub("[\ud800-\udfff]", "\ufffd", value)
+    if re.search(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?", expected):
+        expected = re.sub(" ?[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+ ?", " ", expected).strip()
+    assert clean_text(value) == expected

@@ -236,9 +236,10 @@ class Daemon:
         then the writer, the runner and the jobs follow it."""
         old = self.config
         engine = Engine(new, self.store)
+        matcher = engine.matcher  # compiled before anything changes, as when Engine compiled it itself
         with self.lock, self.store.exclusive():
             housekeeping.prepare(new, self.store)
             self.engine, self.config, self.writer.config = engine, new, new
-            self.runner.reconfigure(new, engine.matcher)
+            self.runner.reconfigure(new, matcher)
         self.jobs.follow(old, new)
         self.alerts.reconfigure()

@@ -61,11 +61,9 @@ def scheme() -> str:
     """The scheme of the words index_text makes now."""
     global _scheme
     if _scheme is None:
-        import hashlib
+        from monitor.text import fold_digest
 
-        sample = " ".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000)
-        digest = hashlib.blake2b(spaced_fold(sample).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-        _scheme = f"{digest}:{_SCHEME_VERSION}"
+        _scheme = f"{fold_digest()}:{_SCHEME_VERSION}"  # the fold of every character below U+3000
     return _scheme
 
 

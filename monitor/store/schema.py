@@ -311,6 +311,23 @@ def m013_item_order_and_counts(db: Database) -> None:
 
 
 @migrations()
+def m015_bounded_window_lookups(db: Database) -> None:
+    """Two lookups of the writer that read every stored item, not only those of the window (speed issue: a
+    cycle must not slow as the database grows):
+
+    - the stories' window (Stories.recent: new items with their terms) scanned every row of story_items for the
+      few with terms (terms are dropped at 3 x the stories' window): a partial index holds only those;
+    - the exact title lookup within the near-duplicate window (Items.exact_matches) read every item ever stored
+      with the same title (a daily column's fixed headline) to find one fetched in the window: (title_hash,
+      fetched_at) seeks straight to the window."""
+    _run_script(db, """
+        CREATE INDEX story_items_with_terms ON story_items(item_id) WHERE terms IS NOT NULL;
+        DROP INDEX IF EXISTS items_title_hash;
+        CREATE INDEX items_title_hash_fetched ON items(title_hash, fetched_at)
+        """)
+
+
+@migrations()
 def m016_leases(db: Database) -> None:
     """Several workers sharing one database (issue 16): a feed's lease (who claimed it, until when) and each host's
     next allowed request. Only PostgreSQL's workers use them (store/pg/claims.py): SQLite has one writer, its

@@ -130,6 +130,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             UNION ALL SELECT 'flagged', count(*) FROM items i
                 WHERE status = 'new' AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)
         """),
+    ("m015_bounded_window_lookups", """
+        CREATE INDEX story_items_with_terms ON story_items(item_id) WHERE terms IS NOT NULL;
+        DROP INDEX IF EXISTS items_title_hash;
+        CREATE INDEX items_title_hash_fetched ON items(title_hash, fetched_at)
+        """),
     ("m016_leases", """
         ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
         ALTER TABLE feeds ADD COLUMN lease_until TEXT;
