@@ -29,6 +29,7 @@ def migrate_cmd(config_path: str, target: str, source: str | None) -> None:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from monitor import search
     from monitor.store import Store, exists, is_url
     from monitor.store import copy as store_copy
     from monitor.store.pg import shown
@@ -56,6 +57,10 @@ def migrate_cmd(config_path: str, target: str, source: str | None) -> None:
                          for table, rows in planned}
                 try:
                     store_copy.copy(src.db, dst.db, lambda table, n: bar.advance(tasks[table], n))
+                    # The search index is built here, not left to its first use: `monitor serve`'s read-only
+                    # pages would search an empty index until a poll or `monitor search` ran.
+                    index = bar.add_task("search index", total=None)
+                    search.catch_up(dst, progress=lambda done, total: bar.update(index, completed=done, total=total))
                 except KeyboardInterrupt:
                     raise StoreError("migrate: interrupted; run the same command again to resume") from None
             want, got = store_copy.counts(src.db), store_copy.counts(dst.db)
@@ -69,4 +74,4 @@ def migrate_cmd(config_path: str, target: str, source: str | None) -> None:
         raise StoreError("migrate: the counts differ (" + "; ".join(wrong) + "); was the source written"
                          " meanwhile, or the target not empty?")
     click.echo(f"migrate: {sum(want.values()):,} rows in {len(want)} tables copied to {shown(target)} and counted"
-               " on both sides; the search index is rebuilt there at its first use")
+               " on both sides; the search index is built there")

@@ -7,9 +7,10 @@ resumed by running it again: each table carries on after the largest key the tar
 batch would copy twice is ignored. At the end the rows of every table are counted on both sides.
 
 What is not copied: the search index itself, which is FTS5 on one side and tsvectors on the other; every item is
-queued for it instead (search_pending), and monitor.search.catch_up builds it on the target at its first use
-(`monitor search`, a poll or a worker's start). The target's own migration records stay its own. Identity
-sequences on PostgreSQL are moved past the copied ids, so new items do not collide with copied ones.
+queued for it instead (search_pending), and monitor.search.catch_up builds it on the target (`monitor migrate`
+calls it last; a first use would too: `monitor search`, a poll or a worker's start). The target's own migration
+records stay its own. Identity sequences on PostgreSQL are moved past the copied ids, so new items do not
+collide with copied ones.
 """
 
 from __future__ import annotations
