@@ -143,7 +143,7 @@ def test_a_turn_past_the_cycle_is_deferred_in_one_line_and_not_backed_off(tmp_pa
     assert len(deferred) == 2 and all("127.0.0.1" in line for line in deferred), proc.stderr
     rows = {f["name"]: f for f in json.loads(status.stdout)["feeds"]}
     late = [r for r in rows.values() if r.get("last_error") and "deferred" in r["last_error"]]
-    assert len(late) == 2 and all(r.get("consecutive_failures", 0) == 0 for r in late), late
+    assert len(late) == 2 and all(r["consecutive_failures"] == 0 for r in late), late
 
 
 def test_two_postgresql_workers_keep_the_spacing_between_them(tmp_path, pg_url):
