@@ -69,10 +69,9 @@ class ThreadRunner:
         """Run the job in a thread once its host's turn came (monitor.turns: it waits holding no thread)."""
         client, http, matcher, pages = self._client, self._http, self._matcher, self._pages  # as when submitted
 
-        def start(done: Any) -> None:
-            self._pool.submit(lambda: self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view,
-                                                                          pages, done)))
-        self._turns.admit(job, start, lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
+        def run(done: Any) -> None:
+            self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view, pages, done))
+        self._turns.admit(job, self._pool.submit, run, lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:

@@ -7,10 +7,10 @@ Why it is built this way:
   are counted and spaced apart, each by its own settings), inherited by every worker process of a poll; on
   PostgreSQL wrapped in a runner.SharedHostGate whose "feed:" slots in the hosts table space the requests of
   every worker sharing the database.
-* A feed whose host is busy is parked here, not slept on: a fetch thread only ever runs a feed whose turn came,
-  so twenty section feeds of one agency waiting their turns never hold up the feeds of another host. One timer
-  thread per process asks the gate again when the host's next start is due and hands the feed to the runner's
-  threads then.
+* A feed whose host is busy is parked here, not slept on: a fetch thread that finds the host busy hands the feed
+  back, so twenty section feeds of one agency waiting their turns never hold up the feeds of another host. One
+  timer thread per process hands the feed to the runner's threads again when the host's next start is due; the
+  thread asks the gate right before the request, so the spacing is between the requests' real starts.
 * A turn that would come after the job's `until` (the poll's cycle: its schedule.interval; the daemon: the
   feed's next poll) is not waited for: the feed's reply is a HostBusyError, a one-line "deferred" error that the
   writer records without backing the feed off.
@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
-from monitor.errors import HostBusyError
+from monitor.errors import FetchError, HostBusyError
 from monitor.models import HTTPSettings, host_of
 
 log = logging.getLogger("monitor.turns")
@@ -54,35 +54,48 @@ class FeedTurns:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def admit(self, job: Any, start: Callable[[Callable[[], None]], None],
+    def admit(self, job: Any, submit: Callable[[Callable[[], None]], None], run: Callable[[Callable[[], None]], None],
               defer: Callable[[BaseException], None]) -> None:
-        """Call start(done) once the job's host has its turn (`done`: call it when the feed's request is over),
-        or defer(HostBusyError) when that turn would come after the job's `until` (time.time(); 0: no bound).
-        Either may be called from this process's timer thread: both must only hand the job on."""
+        """Run the job once its host has its turn: submit(attempt) hands `attempt` to a fetch thread, which asks
+        the gate there, right before the request, and calls run(done) when the turn came (`done`: call it once
+        the feed's request is over); otherwise the job is parked and submitted again when the host's next start
+        is due, or defer(HostBusyError) is called when that would be after the job's `until` (time.time(); 0:
+        no bound). Asking in the fetch thread, not when parking, keeps the spacing between the requests' real
+        starts: a job queued behind busy threads cannot start closer to the next one than host_delay."""
         host = host_of(job.url) if self.active else None
         if host is None:
-            start(_nothing)
+            submit(lambda: run(_nothing))
             return
         until = getattr(job, "until", 0.0) or 0.0
         deadline = time.monotonic() + (until - time.time()) if until else float("inf")
-        self._ask(job.name, host, deadline, start, defer)
+
+        def attempt() -> None:
+            try:
+                self._ask(host, deadline, attempt, submit, run, defer)
+            except Exception as exc:  # noqa: BLE001 - a feed always gets a reply, or its poll would wait for ever
+                log.exception("feed %s: its host's turn could not be asked", job.name)
+                defer(FetchError(f"its host's turn could not be asked: {type(exc).__name__}: {exc}"))
+        submit(attempt)
 
     def wait(self, job: Any) -> tuple[Callable[[], None] | None, BaseException | None]:
         """admit() for a caller that runs the job in its own thread: (done, None) once the turn came, or
         (None, the HostBusyError)."""
         got: list[tuple[Any, Any]] = []
         ready = threading.Event()
-        self.admit(job, lambda done: (got.append((done, None)), ready.set()),
+        self.admit(job, lambda attempt: attempt(), lambda done: (got.append((done, None)), ready.set()),
                    lambda err: (got.append((None, err)), ready.set()))
         ready.wait()
         return got[0]
 
-    def _ask(self, name: str, host: str, deadline: float, start: Callable[[Callable[[], None]], None],
+    def _ask(self, host: str, deadline: float, attempt: Callable[[], None],
+             submit: Callable[[Callable[[], None]], None], run: Callable[[Callable[[], None]], None],
              defer: Callable[[BaseException], None]) -> None:
         entered, wait = self.gate.try_enter(host, self._per_host, self._delay)
         done = (lambda: self.gate.leave(host)) if entered else _nothing
-        if entered and wait <= 0:
-            start(done)
+        if entered and wait <= _RETRY_STEP:
+            if wait > 0:
+                time.sleep(wait)
+            run(done)
             return
         at = time.monotonic() + (wait if entered else max(wait, _RETRY_STEP))
         if at >= deadline:
@@ -90,9 +103,9 @@ class FeedTurns:
             defer(HostBusyError(f"deferred: the turn of its host {host} (http.per_host, http.host_delay) would "
                                 f"come after its next poll is due; not fetched this time, not backed off"))
         elif entered:
-            self._later(at, lambda: start(done))  # its slot is reserved (PostgreSQL): start it then
+            self._later(at, lambda: submit(lambda: run(done)))  # its slot is reserved (PostgreSQL): start it then
         else:
-            self._later(at, lambda: self._ask(name, host, deadline, start, defer))
+            self._later(at, lambda: submit(attempt))
 
     def _later(self, at: float, call: Callable[[], None]) -> None:
         with self._cond:

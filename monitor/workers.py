@@ -98,17 +98,20 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
                                      else f"unsendable reply: {exc}")
                 conn.send(FeedReply(job, error=error, trace=reply.trace or traceback.format_exc()))
 
+    def refresh(job: FeedJob, done: Any) -> None:
+        reply = fetch_and_analyse(job, client, http, matcher, view, pages, done)
+        if reply.items is not None:
+            reply = reply._replace(items=_for_the_wire(reply.items))
+        send(job, reply)
+
     def run() -> None:
-        while (queued := jobs.get()) is not None:
-            job, done = queued
-            reply = fetch_and_analyse(job, client, http, matcher, view, pages, done)
-            if reply.items is not None:
-                reply = reply._replace(items=_for_the_wire(reply.items))
-            send(job, reply)
+        while (task := jobs.get()) is not None:
+            task()
 
     def admit(job: FeedJob) -> None:
-        """The job to a thread once its host's turn came (monitor.turns), or its "deferred" reply."""
-        turns.admit(job, lambda done: jobs.put((job, done)), lambda deferred: send(job, FeedReply(job, error=deferred)))
+        """The job to a thread, which runs it once its host's turn came (monitor.turns), or its "deferred" reply."""
+        turns.admit(job, jobs.put, lambda done: refresh(job, done),
+                    lambda deferred: send(job, FeedReply(job, error=deferred)))
 
     pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
     for t in pool:

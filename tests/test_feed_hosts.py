@@ -100,8 +100,9 @@ def test_hosts_take_turns_in_the_job_order():
 def test_no_setting_starts_every_feed_at_once():
     turns = FeedTurns(object(), HTTPSettings())  # a gate never asked: it has no methods
     started = []
-    turns.admit(type("J", (), {"url": "http://a.ir/x", "name": "x"})(), started.append, started.append)
-    assert not turns.active and len(started) == 1
+    turns.admit(type("J", (), {"url": "http://a.ir/x", "name": "x"})(), lambda attempt: attempt(), started.append,
+                started.append)
+    assert not turns.active and len(started) == 1 and callable(started[0])
 
 
 def test_worker_processes_keep_the_bound_and_the_spacing_per_host(tmp_path):

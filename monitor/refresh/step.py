@@ -11,7 +11,7 @@ import threading
 import traceback
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
@@ -64,7 +64,7 @@ def body_hash(body: bytes) -> str:
 
 # ------------------------------------------------------------------------------------ step 1: fetch and analyse
 def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView",
-                      pages: Any = None, fetched: Any = None) -> FeedReply:
+                      pages: Any = None, fetched: Callable[[], None] | None = None) -> FeedReply:
     """Fetch and analyse one feed; every failure comes back in the reply. `matcher` is a Matcher, or a callable
     that makes one: the text stack (numpy, the automaton) is loaded on the first body to analyse, so a poll where
     nothing changed never pays for it. `pages` is the process's monitor.article.pages.PageFetcher (None: no
