@@ -71,7 +71,8 @@ class ThreadRunner:
 
         def run(done: Any) -> None:
             self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view, pages, done))
-        self._turns.admit(job, self._pool.submit, run, lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
+        self._turns.admit(job, self._pool.submit, run,
+                          lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
