@@ -6,7 +6,8 @@
     │   └── FeedListError        an OPML file, a site address or a catalogue name `monitor feeds` cannot use
     ├── FetchError               one feed could not be fetched; recorded on that feed, the cycle goes on
     │   ├── HTTPStatusError      the server answered 4xx/5xx (carries status and Retry-After)
-    │   └── BodyTooLargeError    the body, after decompression, passed http.max_bytes
+    │   ├── BodyTooLargeError    the body, after decompression, passed http.max_bytes
+    │   └── HostBusyError        deferred: the host's turn (http.per_host, http.host_delay) came too late
     ├── ParseError               the bytes are not a feed; recorded on that feed
     └── StoreError               the database cannot be opened or written (exit code 1)
 """
@@ -62,6 +63,11 @@ def _http_status_error(message: str, status: int, retry_after: float | None) -> 
 
 class BodyTooLargeError(FetchError):
     """The response body passed the configured cap (checked after decompression)."""
+
+
+class HostBusyError(FetchError):
+    """The feed was not fetched: its host's turn would have come after the job's deadline (monitor.turns). The
+    writer records it on the feed without counting a failure or backing the feed off."""
 
 
 class ParseError(MonitorError):

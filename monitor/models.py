@@ -47,6 +47,8 @@ class HTTPSettings:
     concurrency: int = 4
     max_redirects: int = 5
     max_items: int = 1000  # most items kept from one feed body per poll, the newest: a feed cannot flood the store
+    per_host: int | None = None  # feed requests in flight to one host across the whole poll (None: no limit)
+    host_delay: float = 0.0  # seconds between the starts of two feed requests to one host
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from monitor.models import FeedSpec
 from monitor.refresh import FeedOutcome, FeedReply, Writer
 from monitor.runner import Runner, ThreadRunner, relax_gc
 from monitor.store import Store
+from monitor.turns import interleave_hosts
 
 # A poll commits the feeds it has stored about this often rather than feed by feed (Store.commit_group) ...
 GROUP_COMMIT_SECONDS = 1.0
@@ -88,6 +89,7 @@ class Engine:
         runner = runner or ThreadRunner(self.config, self.matcher)
         writer = Writer(self.config, self.store)
         writer.pages_until = time.time() + self.config.articles.deadline  # all article fetches of this cycle
+        writer.feeds_until = time.time() + self.config.schedule.interval  # a host's turn after it: deferred
         spare: ThreadRunner | None = None  # for the feeds of a dead worker, made on first need
         try:  # workers start (imports, about a second) while the corpus and the feed rows are brought up to date
             with self.store.exclusive():  # PostgreSQL: not beside a worker's housekeeping (Store.exclusive)
@@ -99,7 +101,10 @@ class Engine:
             checkpoints = self.store.background_checkpoints() if runner.processes else contextlib.nullcontext()
             with self.store.commit_group(GROUP_COMMIT_SECONDS) as group, checkpoints:
                 by_name = {spec.name: spec for spec in feeds}
-                queue = iter(feeds)
+                # Hosts taking turns in the order jobs go out: a host with many feeds (http.per_host,
+                # http.host_delay) never fills every job in flight while other hosts' feeds wait behind it.
+                queue = iter(interleave_hosts(feeds) if self.config.http.per_host or self.config.http.host_delay
+                             else feeds)
                 in_flight = 0
 
                 def store(spec: FeedSpec, reply: FeedReply) -> None:
@@ -107,7 +112,8 @@ class Engine:
                     group.ready()
                     if reply.lost:  # its worker died: the same step, here
                         spare = spare or ThreadRunner(self.config, self.matcher, threads=1,
-                                                      gate=getattr(runner, "gate", None))
+                                                      gate=getattr(runner, "gate", None),
+                                                      feed_gate=getattr(runner, "feed_gate", None))
                         reply = spare.run(reply.job)
                     summary.outcomes.append(writer.store_reply(spec, reply))
                     self.store.fingerprints.write_pending_if_over(PENDING_ROWS)

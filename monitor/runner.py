@@ -34,9 +34,10 @@ class ThreadRunner:
     processes = 0
 
     def __init__(self, config: Config, matcher: Any, threads: int | None = None,
-                 replies: queue.Queue | None = None, gate: Any = None) -> None:
+                 replies: queue.Queue | None = None, gate: Any = None, feed_gate: Any = None) -> None:
         from monitor.article.pages import HostGate, PageFetcher
         from monitor.fetch import make_client
+        from monitor.turns import FeedTurns
 
         self._http, self._matcher, self._articles = config.http, matcher, config.articles
         self._client = make_client(config.http)
@@ -44,6 +45,14 @@ class ThreadRunner:
         if gate is None and config.database.startswith(("postgresql://", "postgres://")):
             self.gate = SharedHostGate(self.gate, config.database)  # and with the other workers of the database
         self._pages = PageFetcher(config.http, config.articles, self.gate)
+        # Feed fetches' own per-host turns (http.per_host, http.host_delay): the same gate mechanism, a gate of
+        # its own (a worker farm's, when this runner does a dead worker's feeds), on PostgreSQL spaced across
+        # workers under "feed:" + host in the hosts table (SharedHostGate says why a separate key).
+        self.feed_gate = feed_gate or HostGate()
+        shared = self.feed_gate
+        if config.database.startswith(("postgresql://", "postgres://")):
+            shared = SharedHostGate(self.feed_gate, config.database, prefix="feed:")
+        self._turns = FeedTurns(shared, config.http)
         self._retired: list[Any] = []  # clients and page fetchers of an older config, closed with the runner
         self._view = StoreView(config.database, config.dedup)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads or config.http.concurrency),
@@ -51,12 +60,19 @@ class ThreadRunner:
         self._replies: queue.Queue = replies if replies is not None else queue.Queue()
 
     def run(self, job: FeedJob) -> FeedReply:
-        return fetch_and_analyse(job, self._client, self._http, self._matcher, self._view, self._pages)
+        done, deferred = self._turns.wait(job)
+        if deferred is not None:
+            return FeedReply(job, error=deferred)
+        return fetch_and_analyse(job, self._client, self._http, self._matcher, self._view, self._pages, done)
 
     def submit(self, job: FeedJob) -> bool:
+        """Run the job in a thread once its host's turn came (monitor.turns: it waits holding no thread)."""
         client, http, matcher, pages = self._client, self._http, self._matcher, self._pages  # as when submitted
-        self._pool.submit(lambda: self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view,
-                                                                      pages)))
+
+        def run(done: Any) -> None:
+            self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view, pages, done))
+        self._turns.admit(job, self._pool.submit, run,
+                          lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
@@ -71,12 +87,15 @@ class ThreadRunner:
         client and the `articles:` settings (the host gate stays: politeness does not restart)."""
         from monitor.article.pages import PageFetcher
         from monitor.fetch import make_client
+        from monitor.turns import FeedTurns
 
         self._matcher = matcher
         new_client = config.http != self._http
         if new_client:
             self._retired.append(self._client)
             self._http, self._client = config.http, make_client(config.http)
+            self._retired.append(self._turns)  # feeds it parked still start; new ones follow the new settings
+            self._turns = FeedTurns(self._turns.gate, config.http)
         if new_client or config.articles != self._articles:
             self._articles = config.articles
             self._retired.append(self._pages)
@@ -84,6 +103,7 @@ class ThreadRunner:
 
     def close(self, wait: bool = True) -> None:
         """Stop the threads (`wait=False`: without waiting for a fetch still running) and close the clients."""
+        self._turns.close()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
         for client in (self._client, self._pages, *self._retired):
             client.close()  # a fetch still running then fails in its thread, and its reply is not stored
@@ -99,13 +119,28 @@ class ThreadRunner:
 class SharedHostGate:
     """A HostGate (monitor.article.pages) whose spacing also holds across the workers sharing a PostgreSQL
     database: after this process's gate lets a request in, the host's next slot is reserved in the database
-    (store/pg/claims.py HostSlots: `articles.delay` after the last request of any worker) and waited for. The
-    in-flight bound (`per_host`) stays per worker."""
+    (store/pg/claims.py HostSlots: `delay` after the last request of any worker) and waited for. The in-flight
+    bound (`per_host`) stays per worker. `prefix` names the kind of request in the hosts table: article pages
+    use the bare host, feeds "feed:" + host, so each kind keeps its own delay (articles.delay, http.host_delay)
+    and a feed's turn never waits behind a burst of article pages, nor the other way round."""
 
-    def __init__(self, local: Any, url: str) -> None:
+    def __init__(self, local: Any, url: str, prefix: str = "") -> None:
         from monitor.store.pg.claims import HostSlots
 
-        self._local, self._slots = local, HostSlots(url)
+        self._local, self._slots, self._prefix = local, HostSlots(url), prefix
+
+    def try_enter(self, host: str, per_host: int, delay: float) -> tuple[bool, float]:
+        """As HostGate.try_enter, but an entered request may have to wait for its reserved slot: (True, seconds
+        until the slot). The caller that gives up on that wait calls leave()."""
+        import time
+
+        entered, wait = self._local.try_enter(host, per_host, delay)
+        if not entered or delay <= 0:
+            return entered, wait
+        try:
+            return True, max(0.0, self._slots.reserve(self._prefix + host, delay) - time.time())
+        except Exception:  # noqa: BLE001 - the database unreachable: this worker's own spacing still holds
+            return True, 0.0
 
     def enter(self, host: str, per_host: int, delay: float, deadline: float) -> bool:
         import time
@@ -115,7 +150,7 @@ class SharedHostGate:
         if delay <= 0:
             return True
         try:
-            wait = self._slots.reserve(host, delay) - time.time()
+            wait = self._slots.reserve(self._prefix + host, delay) - time.time()
         except Exception:  # noqa: BLE001 - the database unreachable: this worker's own spacing still holds
             return True
         if time.monotonic() + wait >= deadline:

@@ -56,9 +56,12 @@ def _unpack(items: list | None) -> list | None:
 
 
 def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, http: HTTPSettings,
-                 threads: int, dedup_settings: Any, articles: Any = None, gate: Any = None) -> None:
-    from monitor.article.pages import PageFetcher
+                 threads: int, dedup_settings: Any, articles: Any = None, gate: Any = None,
+                 feed_gate: Any = None) -> None:
+    from monitor.article.pages import HostGate, PageFetcher
     from monitor.fetch import make_client
+    from monitor.runner import SharedHostGate
+    from monitor.turns import FeedTurns
 
     relax_gc()
     try:
@@ -67,6 +70,10 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
         pass
     client = make_client(http)
     pages = PageFetcher(http, articles, gate) if articles is not None and gate is not None else None
+    feed_gate = feed_gate or HostGate()  # the farm's, shared with every worker: per_host holds for the poll
+    if database.startswith(("postgresql://", "postgres://")):
+        feed_gate = SharedHostGate(feed_gate, database, prefix="feed:")
+    turns = FeedTurns(feed_gate, http)
     built: list[Any] = []
     build_lock = threading.Lock()
 
@@ -82,18 +89,29 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
     send_lock = threading.Lock()
     view = StoreView(database, dedup_settings)
 
+    def send(job: FeedJob, reply: FeedReply) -> None:
+        with send_lock:
+            try:
+                conn.send(reply)
+            except (TypeError, AttributeError, ValueError) as exc:  # an exception that does not pickle
+                error = RuntimeError(f"{type(reply.error).__name__}: {reply.error}" if reply.error
+                                     else f"unsendable reply: {exc}")
+                conn.send(FeedReply(job, error=error, trace=reply.trace or traceback.format_exc()))
+
+    def refresh(job: FeedJob, done: Any) -> None:
+        reply = fetch_and_analyse(job, client, http, matcher, view, pages, done)
+        if reply.items is not None:
+            reply = reply._replace(items=_for_the_wire(reply.items))
+        send(job, reply)
+
     def run() -> None:
-        while (job := jobs.get()) is not None:
-            reply = fetch_and_analyse(job, client, http, matcher, view, pages)
-            if reply.items is not None:
-                reply = reply._replace(items=_for_the_wire(reply.items))
-            with send_lock:
-                try:
-                    conn.send(reply)
-                except (TypeError, AttributeError, ValueError) as exc:  # an exception that does not pickle
-                    error = RuntimeError(f"{type(reply.error).__name__}: {reply.error}" if reply.error
-                                         else f"unsendable reply: {exc}")
-                    conn.send(FeedReply(job, error=error, trace=reply.trace or traceback.format_exc()))
+        while (task := jobs.get()) is not None:
+            task()
+
+    def admit(job: FeedJob) -> None:
+        """The job to a thread, which runs it once its host's turn came (monitor.turns), or its "deferred" reply."""
+        turns.admit(job, jobs.put, lambda done: refresh(job, done),
+                    lambda deferred: send(job, FeedReply(job, error=deferred)))
 
     pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
     for t in pool:
@@ -106,8 +124,9 @@ def _worker_main(conn: Connection, watch: Sequence[WatchEntry], database: str, h
                 break
             if job is None:
                 break
-            jobs.put(job)
+            admit(job)
     finally:
+        turns.close()
         for _ in pool:
             jobs.put(None)
         for t in pool:
@@ -145,6 +164,7 @@ class WorkerFarm:
         # One gate for every worker (and the storing process's spare runner): per-host politeness holds for the
         # whole poll, whichever process fetches a host's pages (monitor.article.pages says why not routing).
         self.gate = HostGate(ctx=ctx)
+        self.feed_gate = HostGate(ctx=ctx)  # and one for the feeds' own requests (monitor.turns)
         self.processes = processes
         self._workers: list[_Worker] = []
         self._replies: queue.Queue[FeedReply] = queue.Queue()
@@ -154,7 +174,7 @@ class WorkerFarm:
             here, there = ctx.Pipe()
             process = ctx.Process(target=_worker_main,
                                   args=(there, tuple(watch), database, http, threads, dedup_settings, articles,
-                                        self.gate),
+                                        self.gate, self.feed_gate),
                                   daemon=True, name="monitor-worker")
             process.start()
             there.close()

@@ -64,6 +64,8 @@ FULL = """
       user_agent: "test-agent/1.0"
       concurrency: 8
       max_redirects: 0
+      per_host: 3
+      host_delay: 2s
     dedup: {window_days: 3.5, threshold: 1}
     feeds:
       - {name: mehr, url: "https://www.mehrnews.com/rss", interval: 10m}
@@ -112,7 +114,7 @@ def test_full_config_round_trips(tmp_path: Path) -> None:
         ),
         schedule=Schedule(interval=600.0, jitter=45.0),
         http=HTTPSettings(timeout=30.0, max_bytes=2 * 1024 * 1024, user_agent="test-agent/1.0",
-                          concurrency=8, max_redirects=0),
+                          concurrency=8, max_redirects=0, per_host=3, host_delay=2.0),
         dedup=DedupSettings(window_days=3.5, threshold=1.0),
     )
     assert isinstance(config.http.timeout, float)
@@ -377,6 +379,8 @@ def test_non_string_key(tmp_path: Path) -> None:
     ("feeds: []\nhttp:\n  concurrency: 2.5\n", 3, "http.concurrency", ("whole number",)),
     ("feeds: []\nhttp:\n  concurrency: 0\n", 3, "http.concurrency", ("at least 1",)),
     ("feeds: []\nhttp:\n  max_redirects: -1\n", 3, "http.max_redirects", ("at least 0",)),
+    ("feeds: []\nhttp:\n  per_host: 0\n", 3, "http.per_host", ("at least 1",)),
+    ("feeds: []\nhttp:\n  host_delay: -1s\n", 3, "http.host_delay", ("duration",)),
     ("feeds: []\nhttp:\n  user_agent: 12\n", 3, "http.user_agent", ("expected text", "quotes")),
     ("feeds: []\nhttp:\n  user_agent: [a]\n", 3, "http.user_agent", ("expected a single value", "a list")),
     ("feeds: []\nhttp:\n  user_agent: \"a\\nb\"\n", 3, "http.user_agent", ("control character",)),

@@ -57,21 +57,29 @@ class HostGate:
     def _slot(self, host: str) -> int:
         return zlib.crc32(host.encode("utf-8", "replace")) % self._slots
 
+    def try_enter(self, host: str, per_host: int, delay: float) -> tuple[bool, float]:
+        """Count a request to the host in when it may start now: (True, 0.0). Otherwise nothing is counted and
+        the answer is (False, seconds until it is worth asking again). Feed fetches ask this way (monitor.turns:
+        a feed waiting for its host holds no thread); enter() waits on it."""
+        slot = self._slot(host)
+        now = time.monotonic()
+        with self._lock:
+            start = self._next_start[slot]
+            if self._in_flight[slot] < per_host and now >= start:
+                self._in_flight[slot] += 1
+                self._next_start[slot] = now + delay
+                return True, 0.0
+            return False, max(start - now, 0.0) if self._in_flight[slot] < per_host else _WAIT_STEP
+
     def enter(self, host: str, per_host: int, delay: float, deadline: float) -> bool:
         """Wait for the host's turn; False (and nothing counted) when the deadline comes first."""
-        slot = self._slot(host)
         while True:
-            now = time.monotonic()
-            if now >= deadline:
+            if time.monotonic() >= deadline:
                 return False
-            with self._lock:
-                start = self._next_start[slot]
-                if self._in_flight[slot] < per_host and now >= start:
-                    self._in_flight[slot] += 1
-                    self._next_start[slot] = now + delay
-                    return True
-            wait = max(start - now, 0.0) if self._in_flight[slot] < per_host else _WAIT_STEP
-            if now + wait >= deadline:
+            entered, wait = self.try_enter(host, per_host, delay)
+            if entered:
+                return True
+            if time.monotonic() + wait >= deadline:
                 return False
             time.sleep(min(max(wait, 0.001), _WAIT_STEP))
 

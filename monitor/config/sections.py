@@ -76,6 +76,8 @@ _HTTP: dict[str, Field] = {
     "concurrency": Field(integer(minimum=1)),
     "max_redirects": Field(integer(minimum=0)),
     "max_items": Field(integer(minimum=1)),
+    "per_host": Field(integer(minimum=1)),  # feed requests in flight to one host (monitor.turns)
+    "host_delay": Field(duration(positive=False)),  # seconds between two feed requests' starts to one host
 }
 
 _DEDUP: dict[str, Field] = {

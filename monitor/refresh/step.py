@@ -11,7 +11,7 @@ import threading
 import traceback
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
@@ -36,6 +36,7 @@ class FeedJob(NamedTuple):
     body_hash: str | None  # of the last body whose items were stored
     pages: PagePlan | None = None  # which new items' pages to fetch, and by when
     retry: tuple = ()  # (id, link, title, feed text, status) of stored items whose page failed once
+    until: float = 0.0  # time.time() after which the feed's host's turn is not waited for (0: no bound)
 
 
 class FeedReply(NamedTuple):
@@ -63,16 +64,21 @@ def body_hash(body: bytes) -> str:
 
 # ------------------------------------------------------------------------------------ step 1: fetch and analyse
 def fetch_and_analyse(job: FeedJob, client: Any, http: HTTPSettings, matcher: Any, view: "StoreView",
-                      pages: Any = None) -> FeedReply:
+                      pages: Any = None, fetched: Callable[[], None] | None = None) -> FeedReply:
     """Fetch and analyse one feed; every failure comes back in the reply. `matcher` is a Matcher, or a callable
     that makes one: the text stack (numpy, the automaton) is loaded on the first body to analyse, so a poll where
     nothing changed never pays for it. `pages` is the process's monitor.article.pages.PageFetcher (None: no
     article pages); the feed's new items' pages and its retries are fetched by the job's plan's deadline, and a
-    page that fails only leaves its item judged on the feed's text."""
+    page that fails only leaves its item judged on the feed's text. `fetched`, when given, is called once the
+    feed's own request is over (monitor.turns: the host's gate counts it out), whatever its outcome."""
     from monitor.fetch import fetch
 
     try:
-        result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
+        try:
+            result = fetch(client, job.url, http, etag=job.etag, last_modified=job.last_modified)
+        finally:
+            if fetched is not None:
+                fetched()
         deadline = job.pages.deadline() if pages is not None and job.pages is not None else 0.0
         if result.body is None:
             return FeedReply(job, result, retried=_retried(job, pages, matcher, deadline))

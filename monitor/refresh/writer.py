@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from monitor import schedule
 from monitor.dates import now_utc, to_iso
-from monitor.errors import HTTPStatusError, StoreError
+from monitor.errors import HostBusyError, HTTPStatusError, StoreError
 from monitor.models import AUTO, Config, FeedSpec, PageOutcome, PagePlan, Source
 from monitor.refresh.step import FeedJob, FeedReply
 
@@ -55,6 +55,9 @@ class Writer:
         # When (time.time()) the article fetches of jobs made now must end: a poll sets its cycle's; None (the
         # daemon): each job gets articles.deadline from when it is made.
         self.pages_until: float | None = None
+        # When (time.time()) a job made now stops waiting for its host's turn (monitor.turns): a poll sets its
+        # cycle's end (schedule.interval after its start); None (the daemon): the feed's next poll.
+        self.feeds_until: float | None = None
         self._handed: dict[str, int] = {}
         store.fingerprints.track_recent(True)
         self.stories: Any = None  # monitor.stories.Assigner, made when the first items are stored
@@ -66,8 +69,11 @@ class Writer:
         mode = spec.full_text or articles.full_text
         plan = PagePlan(mode, articles.min_chars, self.pages_until or time.time() + articles.deadline)
         retry = tuple(self.store.items.page_retries(spec.name)) if mode != "never" else ()
+        until = 0.0
+        if self.config.http.per_host is not None or self.config.http.host_delay > 0:
+            until = self.feeds_until or time.time() + self.interval(spec)[0]
         return FeedJob(spec.name, spec.url, state.etag if state else None, state.last_modified if state else None,
-                       state.body_hash if state else None, plan, retry)
+                       state.body_hash if state else None, plan, retry, until)
 
     def store_reply(self, spec: FeedSpec, reply: FeedReply) -> FeedOutcome:
         """Store what the pure step found, turning its failure into the feed's recorded error; log the outcome."""
@@ -111,6 +117,13 @@ class Writer:
                 self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
                                             next_poll=next_poll_at(now, delay), next_poll_reason=why,
                                             count_failure=False)
+            return FeedOutcome(spec.name, "error", error=message)
+        if isinstance(exc, HostBusyError):  # not fetched at all: the feed did nothing wrong
+            delay = self.interval(spec)[0]
+            with self.store.transaction():
+                self.store.feeds.save_result(spec.name, status="error", fetched_at=to_iso(now), error=message,
+                                            next_poll=next_poll_at(now, delay), count_failure=False,
+                                            next_poll_reason="deferred: its host's turn came too late")
             return FeedOutcome(spec.name, "error", error=message)
         state = self.store.feeds.state(spec.name)
         failures = (state.consecutive_failures if state else 0) + 1
