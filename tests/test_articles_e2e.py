@@ -186,7 +186,7 @@ def test_per_host_limit_and_delay_hold_across_the_whole_poll(tmp_path, site, wor
     for f, host in enumerate(["127.0.0.1", "localhost", "127.0.0.1", "localhost"]):
         pages = [article(site, f"f{f}-{i}", 1000 + 100 * f + 10 * i, host=host) for i in range(4)]
         feeds.append({"name": f"f{f}", "url": serve_feed(site, f"f{f}", pages)})
-    config = write_config(tmp_path, feeds, articles={"per_host": 2, "delay": "0.25s", "deadline": "60s"})
+    config = write_config(tmp_path, feeds, articles={"per_host": 2, "delay": "0.4s", "deadline": "60s"})
     poll(config, env={"MONITOR_WORKERS": workers})
     assert sum(1 for i in items_of(config).values() if i["body_source"] == "page") == 16
     for host in ("127.0.0.1", "localhost"):
@@ -195,8 +195,9 @@ def test_per_host_limit_and_delay_hold_across_the_whole_poll(tmp_path, site, wor
         assert site.most[host] == 2, (host, dict(site.most))  # the limit was reached, never passed
         gaps = [b - a for a, b in zip(starts, starts[1:])]
         # The gate spaces the requests' starts; the server sees them after connection setup, whose time varies
-        # on a loaded machine by some tens of milliseconds. Without the delay, two slots start together (~0 s).
-        assert min(gaps) >= 0.25 - 0.1, (host, gaps)
+        # on a loaded machine by up to ~0.12 s (seen: 0.134 s against a delay of 0.25 s at load 4-8 on 2 cores).
+        # Without the delay, two slots start together (~0 s).
+        assert min(gaps) >= 0.4 - 0.15, (host, gaps)
 
 
 def test_reports_show_where_the_body_came_from(tmp_path, site):
