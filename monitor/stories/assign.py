@@ -44,10 +44,9 @@ class Assigner:
         if self._upto is None:  # first use: the window before the earliest of these items
             dated = [_when(r["published"] or r["fetched_at"]) for r in rows]
             since = to_iso(min(dated) - 2 * self.index.window) if dated else None
-        for item, story, when, terms in self._room.recent(since, self._upto or 0):
-            self.index.add(item, story, _when(when), unpack(terms))
-            self._upto = max(self._upto or 0, item)
-        self._upto = self._upto or 0
+        rows = [(item, story, _when(when), terms) for item, story, when, terms in self._room.recent(since, self._upto or 0)]
+        self.index.load(rows)  # by id, as one-by-one adds (held as arrays when the index is empty: the first use)
+        self._upto = max(self._upto or 0, rows[-1][0] if rows else 0)
 
     def assign(self, rows: Sequence[dict[str, Any]], terms: Sequence[bytes | None] | None = None) -> dict[int, int]:
         """Store the story of each row (the items table's columns: id, title, body, published, fetched_at,

@@ -9,7 +9,8 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
-from monitor.stories.terms import Signature, signature
+from monitor.stories.terms import Signature, signature, unpack
+from monitor.stories.window import EPOCH, Loaded, micros
 
 __all__ = ["StoryIndex", "THRESHOLD", "WINDOW", "cluster", "pairwise"]
 
@@ -59,12 +60,36 @@ class StoryIndex:
         self._postings: dict[int, deque[int]] = {}
         self._df: dict[int, int] = {}
         self._newest: datetime | None = None
+        self._loaded: Loaded | None = None  # the window read from the store at once (load), before the entries
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + (len(self._loaded) if self._loaded is not None else 0)
 
     def __contains__(self, item: int) -> bool:
-        return item in self._entries
+        return item in self._entries or (self._loaded is not None and self._loaded.position(item) is not None)
+
+    def load(self, rows: Sequence[tuple[int, int, datetime, bytes]]) -> None:
+        """Add (item id, story id, when, packed terms) rows by increasing id, as `add` one by one would, but held
+        as arrays (monitor.stories.window says why): what the writer reads from the store at its start."""
+        built = Loaded.build([(i, s, micros(w), t) for i, s, w, t in rows], self.window) \
+            if rows and not len(self) and self._loaded is None else None
+        if built is None:
+            for item, story, when, terms in rows:
+                self.add(item, story, when, unpack(terms))
+            return
+        self._loaded, self._df, newest = built
+        self._newest = EPOCH + timedelta(microseconds=newest)
+
+    def _entry(self, item: int) -> _Entry:
+        entry = self._entries.get(item)
+        if entry is None:  # one of the loaded items: made when it is a candidate
+            assert self._loaded is not None
+            loaded, p = self._loaded, self._loaded.position(item)
+            assert p is not None
+            title, lead = loaded.item_terms(p)
+            entry = _Entry(item, int(loaded.stories[p]), EPOCH + timedelta(microseconds=int(loaded.whens[p])),
+                           title, lead)  # type: ignore[arg-type]
+        return entry
 
     @staticmethod
     def _terms(sig: Signature) -> dict[int, float]:
@@ -83,9 +108,10 @@ class StoryIndex:
     def best(self, when: datetime, sig: Signature) -> tuple[int | None, float]:
         """(story, similarity) of the most similar item within the window, story None below the threshold."""
         terms = self._terms(sig)
-        if not terms or not self._entries:
+        if not terms or not len(self):
             return None, 0.0
-        n = len(self._entries) + 1
+        n = len(self) + 1
+        loaded = self._loaded
         df, postings, log = self._df, self._postings, math.log
         idf: dict[int, float] = {}
 
@@ -100,18 +126,21 @@ class StoryIndex:
         # them shares only light words and could not reach the threshold; the full cosine is computed below.
         partial: dict[int, float] = {}
         for t in heapq.nlargest(SEARCH_TERMS, weights, key=weights.__getitem__):
-            posting = postings.get(t)
-            if not posting or len(posting) > COMMON_TERM_ITEMS:
+            held = df.get(t, 0)  # how many items of the window hold t: its postings' length
+            if not held or held > COMMON_TERM_ITEMS:
                 continue
             w = weights[t]
-            for item in posting:
+            if loaded is not None:  # the loaded items were added first
+                for item in loaded.posting(t):
+                    partial[item] = partial.get(item, 0.0) + w
+            for item in postings.get(t, ()):
                 partial[item] = partial.get(item, 0.0) + w
         if not partial:
             return None, 0.0
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best_story, best_score = None, 0.0
         for item in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
-            entry = self._entries[item]
+            entry = self._entry(item)
             if abs(entry.when - when) > self.window:
                 continue
             dot = mine_norm = 0.0
@@ -128,7 +157,7 @@ class StoryIndex:
 
     def add(self, item: int, story: int, when: datetime, sig: Signature) -> None:
         """Remember an item of `story` (the story's id is its first item's id)."""
-        if item in self._entries:
+        if item in self:
             return
         # The terms of _terms(sig), split by boost without building its dict: the title's (TITLE_WEIGHT), then
         # the lead's not in the title (1.0), each once. Called for every item of the window a poll loads and for
@@ -143,10 +172,9 @@ class StoryIndex:
                 posting = postings.get(t)
                 if posting is None:
                     postings[t] = deque((item,))
-                    df[t] = 1
                 else:
                     posting.append(item)
-                    df[t] += 1
+                df[t] = df.get(t, 0) + 1
         if self._newest is None or when > self._newest:
             self._newest = when
             self._expire()
@@ -154,6 +182,15 @@ class StoryIndex:
     def _expire(self) -> None:
         assert self._newest is not None
         horizon = self._newest - 2 * self.window  # kept a little longer: late items are compared by their date
+        df = self._df
+        if self._loaded is not None:  # the loaded items come first in the order added
+            for terms in self._loaded.expire(micros(horizon)):
+                for t in terms:
+                    df[t] -= 1
+                    if not df[t]:
+                        del df[t]
+            if len(self._loaded):
+                return
         while self._order and self._order[0][0] < horizon:
             _, item = self._order.popleft()
             entry = self._entries.pop(item, None)
@@ -165,9 +202,11 @@ class StoryIndex:
                     posting.popleft()
                 else:
                     posting.remove(item)
-                self._df[t] -= 1
                 if not posting:
-                    del self._postings[t], self._df[t]
+                    del self._postings[t]
+                df[t] -= 1
+                if not df[t]:
+                    del df[t]
 
 
 def cluster(items: Iterable[tuple[int, datetime, str, str]], threshold: float = THRESHOLD) -> dict[int, int]:
