@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import array
-import heapq
 import math
 from collections import deque
 from datetime import datetime, timedelta
@@ -113,42 +112,57 @@ class StoryIndex:
         n = len(self) + 1
         loaded = self._loaded
         df, postings, log = self._df, self._postings, math.log
+        df_get = df.get
+        # The same float operations, in the same order, as computing each weight by a call: this loop and the
+        # candidates' below run for every new item (speed issue 19: the writer's per-item Python), so the idf is
+        # written inline, cached per call, and sorted() (C) stands for heapq.nlargest (its documented equal,
+        # ties included).
         idf: dict[int, float] = {}
-
-        def weight(t: int) -> float:
-            w = idf.get(t)
-            if w is None:
-                w = idf[t] = log(1.0 + n / (df.get(t, 0) + 1))
-            return w
-
-        weights = {t: b * weight(t) for t, b in terms.items()}
+        weights: dict[int, float] = {}
+        for t, b in terms.items():
+            w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+            weights[t] = b * w
         # Candidates: the items sharing one of the item's SEARCH_TERMS heaviest terms. An item sharing none of
         # them shares only light words and could not reach the threshold; the full cosine is computed below.
         partial: dict[int, float] = {}
-        for t in heapq.nlargest(SEARCH_TERMS, weights, key=weights.__getitem__):
-            held = df.get(t, 0)  # how many items of the window hold t: its postings' length
+        partial_get = partial.get
+        for t in sorted(weights, key=weights.__getitem__, reverse=True)[:SEARCH_TERMS]:
+            held = df_get(t, 0)  # how many items of the window hold t: its postings' length
             if not held or held > COMMON_TERM_ITEMS:
                 continue
             w = weights[t]
             if loaded is not None:  # the loaded items were added first
                 for item in loaded.posting(t):
-                    partial[item] = partial.get(item, 0.0) + w
+                    partial[item] = partial_get(item, 0.0) + w
             for item in postings.get(t, ()):
-                partial[item] = partial.get(item, 0.0) + w
+                partial[item] = partial_get(item, 0.0) + w
         if not partial:
             return None, 0.0
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best_story, best_score = None, 0.0
-        for item in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
+        weights_get, idf_get = weights.get, idf.get
+        for item in sorted(partial, key=partial.__getitem__, reverse=True)[:CANDIDATES]:
             entry = self._entry(item)
             if abs(entry.when - when) > self.window:
                 continue
             dot = mine_norm = 0.0
-            for t, b in entry.boosts():
-                w = b * weight(t)
+            for t in entry.title:  # boost TITLE_WEIGHT
+                w = idf_get(t)
+                if w is None:
+                    w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+                w = TITLE_WEIGHT * w
                 mine_norm += w * w
-                if t in weights:
-                    dot += weights[t] * w
+                x = weights_get(t)
+                if x is not None:
+                    dot += x * w
+            for t in entry.lead:  # boost 1.0: 1.0 * w is w
+                w = idf_get(t)
+                if w is None:
+                    w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+                mine_norm += w * w
+                x = weights_get(t)
+                if x is not None:
+                    dot += x * w
             score = dot / (norm * math.sqrt(mine_norm) or 1.0)
             score *= 1.0 - DECAY * abs(entry.when - when) / self.window
             if score > best_score:
