@@ -7,6 +7,7 @@ import json
 import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from conftest import FIXTURES
 
 from monitor import stories
@@ -65,16 +66,32 @@ def test_a_loaded_window_gives_the_verdicts_of_one_by_one_adds():
     assert len(one) == len(many) and not any(item in many for item, *_ in rows)  # the loaded ones expired
 
 
-def test_loading_rows_out_of_id_order_or_onto_a_filled_index_adds_them_one_by_one():
+def test_rows_out_of_id_order_are_refused_by_an_empty_index_and_added_one_by_one_to_a_filled_one():
     stored = _stream(4, 200, days=4)
     rows = [(item, item, when, stories.pack(sig)) for item, when, sig in stored]
     one, many = StoryIndex(), StoryIndex()
-    for item, story, when, packed in reversed(rows):
+    with pytest.raises(ValueError, match="increasing id"):
+        many.load(list(reversed(rows)))
+    assert len(many) == 0
+    for item, story, when, packed in rows:
         one.add(item, story, when, stories.unpack(packed))
-    many.load(list(reversed(rows)))
-    extra = _stream(5, 50, days=4)
-    many.load([(item + 5000, item, when, stories.pack(sig)) for item, when, sig in extra])
-    for item, when, sig in extra:
-        one.add(item + 5000, item, when, sig)
+    many.load(iter(rows))  # rows as the store yields them
+    extra = [(item + 5000, item, when, stories.pack(sig)) for item, when, sig in _stream(5, 50, days=4)]
+    many.load(list(reversed(extra)))  # onto a filled index: in the order given
+    for item, story, when, packed in reversed(extra):
+        one.add(item, story, when, stories.unpack(packed))
+    assert len(one) == len(many) == 250
     probe = [(item + 90_000, when, sig) for item, when, sig in _stream(6, 60, days=4)]
+    assert _assigned(many, probe) == _assigned(one, probe)
+
+
+def test_more_rows_than_one_chunk_of_arrays_load_as_one_by_one_adds():
+    stored = _stream(7, 20_000, days=10)  # past window._CHUNK (8192) items: three chunks, the first expired
+    rows = [(item, item, when, stories.pack(sig)) for item, when, sig in stored]
+    one, many = StoryIndex(), StoryIndex()
+    for item, story, when, packed in rows:
+        one.add(item, story, when, stories.unpack(packed))
+    many.load(iter(rows))
+    assert len(one) == len(many) < 12_000
+    probe = [(item + 200_000, when + timedelta(days=3), sig) for item, when, sig in _stream(8, 200, days=10)]
     assert _assigned(many, probe) == _assigned(one, probe)

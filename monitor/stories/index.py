@@ -67,17 +67,19 @@ class StoryIndex:
     def __contains__(self, item: int) -> bool:
         return item in self._entries or (self._loaded is not None and self._loaded.position(item) is not None)
 
-    def load(self, rows: Sequence[tuple[int, int, datetime, bytes]]) -> None:
+    def load(self, rows: Iterable[tuple[int, int, datetime, bytes]]) -> None:
         """Add (item id, story id, when, packed terms) rows by increasing id, as `add` one by one would, but held
-        as arrays (monitor.stories.window says why): what the writer reads from the store at its start."""
-        built = Loaded.build([(i, s, micros(w), t) for i, s, w, t in rows], self.window) \
-            if rows and not len(self) and self._loaded is None else None
-        if built is None:
+        as arrays when the index is empty (monitor.stories.window says why): what the writer reads from the
+        store at its start. Raises ValueError, the index unchanged, when an empty index is given rows whose ids
+        do not increase."""
+        if len(self) or self._loaded is not None:
             for item, story, when, terms in rows:
                 self.add(item, story, when, unpack(terms))
             return
-        self._loaded, self._df, newest = built
-        self._newest = EPOCH + timedelta(microseconds=newest)
+        built = Loaded.build(((i, s, micros(w), t) for i, s, w, t in rows), self.window)
+        if built is not None:
+            self._loaded, self._df, newest = built
+            self._newest = EPOCH + timedelta(microseconds=newest)
 
     def _entry(self, item: int) -> _Entry:
         entry = self._entries.get(item)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from itertools import islice
+from typing import Iterable
 
 import numpy as np
 
@@ -70,30 +71,46 @@ class Loaded:
         self._id_list = ids.tolist()
 
     @classmethod
-    def build(cls, rows: Sequence[tuple[int, int, int, bytes]],
+    def build(cls, rows: Iterable[tuple[int, int, int, bytes]],
               window: timedelta) -> tuple["Loaded", dict[int, int], int] | None:
         """(item id, story id, when in micros(), packed terms) rows, by increasing id, to (Loaded, each term's
-        document frequency, the newest when); None when the rows are not increasing (the caller then adds them
-        one by one)."""
-        ids = [r[0] for r in rows]
-        if any(b <= a for a, b in zip(ids, ids[1:])):
+        document frequency, the newest when); None when there are none. Rows are read _CHUNK at a time, so the
+        packed terms of a large window are never all held as bytes objects at once (at a million stored items,
+        160,000 of them). Raises ValueError, before anything is kept, when the ids do not increase."""
+        ids: list[int] = []
+        stories: list[int] = []
+        whens: list[int] = []
+        parts = []
+        rows = iter(rows)
+        while True:
+            chunk = list(islice(rows, _CHUNK))
+            if not chunk:
+                break
+            for item, story, when, _ in chunk:
+                if ids and item <= ids[-1]:
+                    raise ValueError(f"story rows not by increasing id: {item} after {ids[-1]}")
+                ids.append(item)
+                stories.append(story)
+                whens.append(when)
+            parts.append(_item_terms([r[3] for r in chunk], len(ids) - len(chunk)))
+        if not ids:
             return None
-        whens = [r[2] for r in rows]
         # Expiry as one-by-one adds do it: each new newest date pops, from the front, items older than it by
         # 2 x window (StoryIndex._expire).
-        span, newest, front = 2 * window // _MICRO, None, 0
+        span, newest, front = 2 * window // _MICRO, whens[0], 0
         for i, w in enumerate(whens):
-            if newest is None or w > newest:
+            if w > newest or i == 0:
                 newest = w
                 while front <= i and whens[front] < newest - span:
                     front += 1
-        rows = rows[front:]
-        n = len(rows)
-        parts = [_item_terms([r[3] for r in rows[i:i + _CHUNK]], i) for i in range(0, n, _CHUNK)]
-        terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint32)
-        owner = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
-        titles = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int32)
+        n = len(ids) - front
+        terms = np.concatenate([p[0] for p in parts])
+        owner = np.concatenate([p[1] for p in parts])
+        titles = np.concatenate([p[2] for p in parts])[front:]
         del parts
+        if front:  # the items the loading itself expired: their terms are the first ones
+            cut = int(np.searchsorted(owner, front))
+            terms, owner = terms[cut:], owner[cut:] - front
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
         order = np.argsort(terms, kind="stable")  # postings: by term, then in the order added
@@ -107,10 +124,10 @@ class Loaded:
         bounds = np.append(first_at, len(terms)).astype(np.int64)
         counts = np.diff(bounds)
         keys = uniq.tolist()
-        loaded = cls(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
-                     np.array([r[2] for r in rows], dtype=np.int64), offsets, titles, terms, post_items, bounds,
+        loaded = cls(np.array(ids[front:], dtype=np.int64), np.array(stories[front:], dtype=np.int64),
+                     np.array(whens[front:], dtype=np.int64), offsets, titles, terms, post_items, bounds,
                      dict(zip(keys, range(len(keys)))))
-        return loaded, dict(zip(keys, counts.tolist())), newest if newest is not None else 0
+        return loaded, dict(zip(keys, counts.tolist())), newest
 
     def __len__(self) -> int:
         return len(self._id_list) - self.front
