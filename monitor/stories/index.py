@@ -99,9 +99,6 @@ class StoryIndex:
             terms[t] = TITLE_WEIGHT
         return terms
 
-    def _idf(self, term: int) -> float:
-        return math.log(1.0 + (len(self._entries) + 1) / (self._df.get(term, 0) + 1))
-
     def assign(self, when: datetime, sig: Signature) -> int | None:
         """The story a new item dated `when` joins, or None: its own. Does not add it (call `add`)."""
         return self.best(when, sig)[0]
