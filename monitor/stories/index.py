@@ -204,6 +204,7 @@ class StoryIndex:
                         del df[t]
             if len(self._loaded):
                 return
+            self._loaded = None  # every loaded item expired: its arrays go
         while self._order and self._order[0][0] < horizon:
             _, item = self._order.popleft()
             entry = self._entries.pop(item, None)
