@@ -9,7 +9,7 @@ the items they describe (monitor.stories.Assigner, called from the writer).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from monitor.store.db import Db, chunks
 
@@ -34,16 +34,19 @@ class Stories:
         return self._db.has_table("story_items")
 
     # ---------------------------------------------------------------- the writer's
-    def recent(self, since: str | None, after_item: int) -> list[tuple[int, int, str, bytes]]:
+    def recent(self, since: str | None, after_item: int) -> Iterator[tuple[int, int, str, bytes]]:
         """(item id, story id, when, terms) of the new items dated since `since` (all when None) with id >
-        after_item, by id: the window the writer compares new items with."""
+        after_item, by id: the window the writer compares new items with. Yielded as read, not as one list:
+        at a million stored items the window is 160,000 rows, which the writer packs into arrays as they come
+        (monitor.stories.window). Read it to its end before the next statement."""
         where, params = ["m.terms IS NOT NULL", "m.item_id > ?"], [after_item]
         if since:
             where.append("coalesce(i.published, i.fetched_at) >= ?")
             params.append(since)
-        return [tuple(r) for r in self._db.execute(
-            "SELECT m.item_id, m.story_id, coalesce(i.published, i.fetched_at), m.terms FROM story_items m"
-            f" JOIN items i ON i.id = m.item_id WHERE {' AND '.join(where)} ORDER BY m.item_id", params)]
+        for r in self._db.execute(
+                "SELECT m.item_id, m.story_id, coalesce(i.published, i.fetched_at), m.terms FROM story_items m"
+                f" JOIN items i ON i.id = m.item_id WHERE {' AND '.join(where)} ORDER BY m.item_id", params):
+            yield tuple(r)
 
     def of_items(self, ids: Iterable[int]) -> dict[int, int]:
         """item id -> story id, for those of `ids` that have one."""

@@ -24,6 +24,7 @@ Pure: no store, no I/O (the store is reached through the StoryRoom protocol, whi
              rebuilt without the text work
   index.py   StoryIndex: the window's items, and which story a new item joins; cluster() and pairwise() for
              measuring it
+  window.py  the window as read from the store at a poll's start, held as numpy arrays (load), not per item
   assign.py  Assigner: what the writer calls, in the transaction of a feed's items
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from monitor.dates import to_iso
 from monitor.stories.index import THRESHOLD, StoryIndex
@@ -15,7 +15,7 @@ __all__ = ["Assigner", "StoryRoom"]
 class StoryRoom(Protocol):
     """What the assigner asks of the stored stories: store.stories satisfies it."""
 
-    def recent(self, since: str | None, after_item: int) -> list[tuple[int, int, str, bytes]]: ...
+    def recent(self, since: str | None, after_item: int) -> Iterable[tuple[int, int, str, bytes]]: ...
     def of_items(self, ids: Iterable[int]) -> dict[int, int]: ...
     def add(self, stories: Sequence[tuple[int, str, str]], members: Sequence[tuple[int, int, bytes | None]]) -> None: ...
 
@@ -44,10 +44,15 @@ class Assigner:
         if self._upto is None:  # first use: the window before the earliest of these items
             dated = [_when(r["published"] or r["fetched_at"]) for r in rows]
             since = to_iso(min(dated) - 2 * self.index.window) if dated else None
-        for item, story, when, terms in self._room.recent(since, self._upto or 0):
-            self.index.add(item, story, _when(when), unpack(terms))
-            self._upto = max(self._upto or 0, item)
-        self._upto = self._upto or 0
+        last = [self._upto or 0]
+
+        def rows() -> Iterator[tuple[int, int, datetime, bytes]]:
+            for item, story, when, terms in self._room.recent(since, last[0]):
+                last[0] = item  # by id
+                yield item, story, _when(when), terms
+
+        self.index.load(rows())  # as one-by-one adds (held as arrays when the index is empty: the first use)
+        self._upto = last[0]
 
     def assign(self, rows: Sequence[dict[str, Any]], terms: Sequence[bytes | None] | None = None) -> dict[int, int]:
         """Store the story of each row (the items table's columns: id, title, body, published, fetched_at,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import array
-import heapq
 import math
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
-from monitor.stories.terms import Signature, signature
+from monitor.stories.terms import Signature, signature, unpack
+from monitor.stories.window import EPOCH, Loaded, micros
 
 __all__ = ["StoryIndex", "THRESHOLD", "WINDOW", "cluster", "pairwise"]
 
@@ -59,12 +59,38 @@ class StoryIndex:
         self._postings: dict[int, deque[int]] = {}
         self._df: dict[int, int] = {}
         self._newest: datetime | None = None
+        self._loaded: Loaded | None = None  # the window read from the store at once (load), before the entries
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + (len(self._loaded) if self._loaded is not None else 0)
 
     def __contains__(self, item: int) -> bool:
-        return item in self._entries
+        return item in self._entries or (self._loaded is not None and self._loaded.position(item) is not None)
+
+    def load(self, rows: Iterable[tuple[int, int, datetime, bytes]]) -> None:
+        """Add (item id, story id, when, packed terms) rows by increasing id, as `add` one by one would, but held
+        as arrays when the index is empty (monitor.stories.window says why): what the writer reads from the
+        store at its start. Raises ValueError, the index unchanged, when an empty index is given rows whose ids
+        do not increase."""
+        if len(self) or self._loaded is not None:
+            for item, story, when, terms in rows:
+                self.add(item, story, when, unpack(terms))
+            return
+        built = Loaded.build(((i, s, micros(w), t) for i, s, w, t in rows), self.window)
+        if built is not None:
+            self._loaded, self._df, newest = built
+            self._newest = EPOCH + timedelta(microseconds=newest)
+
+    def _entry(self, item: int) -> _Entry:
+        entry = self._entries.get(item)
+        if entry is None:  # one of the loaded items: made when it is a candidate
+            assert self._loaded is not None
+            loaded, p = self._loaded, self._loaded.position(item)
+            assert p is not None
+            title, lead = loaded.item_terms(p)
+            entry = _Entry(item, int(loaded.stories[p]), EPOCH + timedelta(microseconds=int(loaded.whens[p])),
+                           title, lead)  # type: ignore[arg-type]
+        return entry
 
     @staticmethod
     def _terms(sig: Signature) -> dict[int, float]:
@@ -73,9 +99,6 @@ class StoryIndex:
             terms[t] = TITLE_WEIGHT
         return terms
 
-    def _idf(self, term: int) -> float:
-        return math.log(1.0 + (len(self._entries) + 1) / (self._df.get(term, 0) + 1))
-
     def assign(self, when: datetime, sig: Signature) -> int | None:
         """The story a new item dated `when` joins, or None: its own. Does not add it (call `add`)."""
         return self.best(when, sig)[0]
@@ -83,43 +106,62 @@ class StoryIndex:
     def best(self, when: datetime, sig: Signature) -> tuple[int | None, float]:
         """(story, similarity) of the most similar item within the window, story None below the threshold."""
         terms = self._terms(sig)
-        if not terms or not self._entries:
+        if not terms or not len(self):
             return None, 0.0
-        n = len(self._entries) + 1
+        n = len(self) + 1
+        loaded = self._loaded
         df, postings, log = self._df, self._postings, math.log
+        df_get = df.get
+        # The same float operations, in the same order, as computing each weight by a call: this loop and the
+        # candidates' below run for every new item (speed issue 19: the writer's per-item Python), so the idf is
+        # written inline, cached per call, and sorted() (C) stands for heapq.nlargest (its documented equal,
+        # ties included).
         idf: dict[int, float] = {}
-
-        def weight(t: int) -> float:
-            w = idf.get(t)
-            if w is None:
-                w = idf[t] = log(1.0 + n / (df.get(t, 0) + 1))
-            return w
-
-        weights = {t: b * weight(t) for t, b in terms.items()}
+        weights: dict[int, float] = {}
+        for t, b in terms.items():
+            w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+            weights[t] = b * w
         # Candidates: the items sharing one of the item's SEARCH_TERMS heaviest terms. An item sharing none of
         # them shares only light words and could not reach the threshold; the full cosine is computed below.
         partial: dict[int, float] = {}
-        for t in heapq.nlargest(SEARCH_TERMS, weights, key=weights.__getitem__):
-            posting = postings.get(t)
-            if not posting or len(posting) > COMMON_TERM_ITEMS:
+        partial_get = partial.get
+        for t in sorted(weights, key=weights.__getitem__, reverse=True)[:SEARCH_TERMS]:
+            held = df_get(t, 0)  # how many items of the window hold t: its postings' length
+            if not held or held > COMMON_TERM_ITEMS:
                 continue
             w = weights[t]
-            for item in posting:
-                partial[item] = partial.get(item, 0.0) + w
+            if loaded is not None:  # the loaded items were added first
+                for item in loaded.posting(t):
+                    partial[item] = partial_get(item, 0.0) + w
+            for item in postings.get(t, ()):
+                partial[item] = partial_get(item, 0.0) + w
         if not partial:
             return None, 0.0
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best_story, best_score = None, 0.0
-        for item in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
-            entry = self._entries[item]
+        weights_get, idf_get = weights.get, idf.get
+        for item in sorted(partial, key=partial.__getitem__, reverse=True)[:CANDIDATES]:
+            entry = self._entry(item)
             if abs(entry.when - when) > self.window:
                 continue
             dot = mine_norm = 0.0
-            for t, b in entry.boosts():
-                w = b * weight(t)
+            for t in entry.title:  # boost TITLE_WEIGHT
+                w = idf_get(t)
+                if w is None:
+                    w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+                w = TITLE_WEIGHT * w
                 mine_norm += w * w
-                if t in weights:
-                    dot += weights[t] * w
+                x = weights_get(t)
+                if x is not None:
+                    dot += x * w
+            for t in entry.lead:  # boost 1.0: 1.0 * w is w
+                w = idf_get(t)
+                if w is None:
+                    w = idf[t] = log(1.0 + n / (df_get(t, 0) + 1))
+                mine_norm += w * w
+                x = weights_get(t)
+                if x is not None:
+                    dot += x * w
             score = dot / (norm * math.sqrt(mine_norm) or 1.0)
             score *= 1.0 - DECAY * abs(entry.when - when) / self.window
             if score > best_score:
@@ -128,7 +170,7 @@ class StoryIndex:
 
     def add(self, item: int, story: int, when: datetime, sig: Signature) -> None:
         """Remember an item of `story` (the story's id is its first item's id)."""
-        if item in self._entries:
+        if item in self:
             return
         # The terms of _terms(sig), split by boost without building its dict: the title's (TITLE_WEIGHT), then
         # the lead's not in the title (1.0), each once. Called for every item of the window a poll loads and for
@@ -143,10 +185,9 @@ class StoryIndex:
                 posting = postings.get(t)
                 if posting is None:
                     postings[t] = deque((item,))
-                    df[t] = 1
                 else:
                     posting.append(item)
-                    df[t] += 1
+                df[t] = df.get(t, 0) + 1
         if self._newest is None or when > self._newest:
             self._newest = when
             self._expire()
@@ -154,6 +195,16 @@ class StoryIndex:
     def _expire(self) -> None:
         assert self._newest is not None
         horizon = self._newest - 2 * self.window  # kept a little longer: late items are compared by their date
+        df = self._df
+        if self._loaded is not None:  # the loaded items come first in the order added
+            for terms in self._loaded.expire(micros(horizon)):
+                for t in terms:
+                    df[t] -= 1
+                    if not df[t]:
+                        del df[t]
+            if len(self._loaded):
+                return
+            self._loaded = None  # every loaded item expired: its arrays go
         while self._order and self._order[0][0] < horizon:
             _, item = self._order.popleft()
             entry = self._entries.pop(item, None)
@@ -165,9 +216,11 @@ class StoryIndex:
                     posting.popleft()
                 else:
                     posting.remove(item)
-                self._df[t] -= 1
                 if not posting:
-                    del self._postings[t], self._df[t]
+                    del self._postings[t]
+                df[t] -= 1
+                if not df[t]:
+                    del df[t]
 
 
 def cluster(items: Iterable[tuple[int, datetime, str, str]], threshold: float = THRESHOLD) -> dict[int, int]:
