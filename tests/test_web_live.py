@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 
 import pytest
 
@@ -47,6 +48,16 @@ def test_a_flag_stored_by_a_poll_appears_without_a_reload(tmp_path, browser):
     try:
         browser.get(f"{server.url}/?since={ALL}")
         before = item_ids(browser.page_source)
+        if not before:
+            # Seen once in about 30 runs (cause not found yet): the first load listed nothing. Say what it showed,
+            # as a warning in the run's summary, and load it again: what is tested here is what comes after.
+            import warnings
+
+            warnings.warn(f"the flagged list's first load listed nothing; it said: "
+                          f"{browser.find_element(By.TAG_NAME, 'body').text[:400]!r}")
+            time.sleep(1)
+            browser.get(f"{server.url}/?since={ALL}")
+            before = item_ids(browser.page_source)
         link = browser.find_element(By.ID, "newer")
         assert before and not link.is_displayed()
         poll_folder(tmp_path, FEEDS, names)  # the same database, now with mehr's items too
