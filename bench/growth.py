@@ -37,7 +37,7 @@ import farm  # noqa: E402  (bench/farm.py: the farm, its server, the measuring w
 from monitor.dates import now_utc, to_iso  # noqa: E402
 from monitor.models import Match, Source  # noqa: E402
 from monitor.store import Store  # noqa: E402
-from monitor.stories.terms import pack, signature  # noqa: E402
+from monitor.stories.terms import pack_member, signature  # noqa: E402
 
 FINGERPRINTS_PER_ITEM = 50
 WINDOW_DAYS = 7
@@ -93,9 +93,9 @@ def grow(path: Path, n: int, weeks: int, words: tuple[int, int], config_path: Pa
                     store.fingerprints.add(Source.item(item_id), hashes)
                 # The story terms of the items whose terms are kept, made from their text as the pure step makes
                 # them (random terms would give the stories' window a vocabulary no news has).
-                terms = pack(signature(title, body)) if when >= keep_terms else None
+                terms = pack_member(signature(title, body)) if when >= keep_terms else None
                 stories.append((item_id, fetched, title))
-                members.append((item_id, item_id, terms))
+                members.append((item_id, item_id, terms, fetched if terms else None))
                 if rng.random() < 0.03:
                     name = rng.choice(farm.WATCHED)
                     matches.append((item_id, Match(name, "other", (name,), 1, name)))

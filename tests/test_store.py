@@ -51,7 +51,7 @@ def test_reopen_applies_migrations_once(tmp_path):
                      "m005_fingerprint_count", "m006_guid_per_feed_and_title_hash", "m007_feed_freshness",
                      "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage",
                      "m013_item_order_and_counts", "m015_bounded_window_lookups",
-                     "m016_leases"]
+                     "m016_leases", "m018_story_item_dates"]
     s.close()
 
 
@@ -348,7 +348,8 @@ def test_the_window_lookups_seek_through_indexes_and_never_walk_every_stored_ite
             item = insert(store, row(f"guid:{n}", fetched_at=f"2025-11-{n % 28 + 1:02d}T00:00:00+00:00",
                                      title_hash=f"t{n % 3}", body_hash=f"b{n}"))
             store.fingerprints.add(Source.item(item), [n, n + 1])
-            store.stories.add([(item, "2025-11-01T00:00:00+00:00", "t")], [(item, item, b"\x00" * 8)])
+            store.stories.add([(item, "2025-11-01T00:00:00+00:00", "t")],
+                              [(item, item, b"\x00" * 8, f"2025-11-{n % 28 + 1:02d}T00:00:00+00:00")])
     statements: list[str] = []
     store.db.conn.set_trace_callback(statements.append)
     try:

@@ -145,7 +145,8 @@ def test_report_groups_by_story_and_says_how_many_feeds_carried_each_item(polled
 
 
 def test_a_database_from_before_stories_gets_them_on_the_next_poll(polled, tmp_path):
-    """The current schema without m011 (its tables and its record removed), as an existing user's database:
+    """The current schema without m011 (its tables and its record removed, and m018's, which adds to them), as an
+    existing user's database:
     readers answer without stories, then one `monitor poll` migrates it and housekeeping gives every stored
     item its story."""
     config, rows, gold, status = polled
@@ -153,7 +154,7 @@ def test_a_database_from_before_stories_gets_them_on_the_next_poll(polled, tmp_p
     db = tmp_path / "state" / "test.db"
     conn = sqlite3.connect(db)
     conn.executescript("DROP TABLE story_items; DROP TABLE stories;"
-                       " DELETE FROM _sqlite_migrations WHERE name = 'm011_stories';"
+                       " DELETE FROM _sqlite_migrations WHERE name IN ('m011_stories', 'm018_story_item_dates');"
                        " DELETE FROM meta WHERE key = 'stories_assigned_upto';")
     version = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
     conn.execute(f"PRAGMA user_version = {version}")

@@ -61,6 +61,32 @@ def test_old_terms_are_forgotten_and_their_stories_kept(tmp_path):
     with store.transaction():
         dropped = store.stories.forget_terms("2025-11-20T00:00:00+03:30")  # d01 is of 17 Nov, d13 of 23 Nov
     assert dropped == 5
-    assert {item for item, *_ in store.stories.recent(None, 0)} == set(range(6, 11))
+    assert {row[0] for chunk in store.stories.recent(None, 0) for row in chunk} == set(range(6, 11))
     assert store.stories.query() == before
+    store.close()
+
+
+def test_a_database_from_before_m018_gets_its_members_dates_and_the_same_window(tmp_path):
+    """m018 copies each member's date into its row (the window no longer reads items for it): a database migrated
+    to it loads the window it loaded before, and new members carry their item's date."""
+    import pytest
+
+    path = tmp_path / "s.db"
+    store = Store.open(path)
+    store_rows(store, Assigner(store.stories), rows_of(["d01", "d13"], 1))
+    want = [row for chunk in store.stories.recent("2025-11-01T00:00:00+00:00", 0) for row in chunk]
+    dates = dict(store.db.execute("SELECT id, coalesce(published, fetched_at) FROM items"))
+    with pytest.raises(ValueError, match="needs its item's date"):
+        store.stories.add([], [(99, 99, b"\x01\x00\x00\x00", None)])
+    store.close()
+    conn = __import__("sqlite3").connect(path)  # as a database written before m018 has it
+    conn.executescript("ALTER TABLE story_items DROP COLUMN dated;"
+                       " DELETE FROM _sqlite_migrations WHERE name = 'm018_story_item_dates';")
+    conn.execute(f"PRAGMA user_version = {conn.execute('SELECT count(*) FROM _sqlite_migrations').fetchone()[0]}")
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert dict(store.db.execute("SELECT item_id, dated FROM story_items")) == dates
+    assert [row for chunk in store.stories.recent("2025-11-01T00:00:00+00:00", 0) for row in chunk] == want
+    assert len(want) == len(dates) and all(isinstance(when, int) for _, _, when, _ in want)
     store.close()

@@ -339,6 +339,20 @@ def m016_leases(db: Database) -> None:
         """)
 
 
+@migrations()
+def m018_story_item_dates(db: Database) -> None:
+    """Each story member's date (its item's published, else fetched) in its own row: the stories' window
+    (Stories.recent) selected by it through a join on items, whose date columns come after the body, so every
+    row of the window read its item's overflow pages (speed issue: most of that statement at a million stored
+    items). Filled here for the members the window can still read (those holding terms)."""
+    _run_script(db, """
+        ALTER TABLE story_items ADD COLUMN dated TEXT;
+        UPDATE story_items SET dated = (SELECT coalesce(i.published, i.fetched_at) FROM items i
+                                        WHERE i.id = story_items.item_id)
+            WHERE terms IS NOT NULL
+        """)
+
+
 # Every migration has a PostgreSQL form under the same name in monitor/store/pg/schema.py (write both).
 
 

@@ -20,6 +20,9 @@ _EARLIER = {"sqlite": "min(first_seen, excluded.first_seen)",
             "postgresql": "least(stories.first_seen, excluded.first_seen)"}
 _MEMBERS = {"sqlite": "json_group_array(json_array(m.item_id, i.feed, i.status))",
             "postgresql": "json_agg(json_build_array(m.item_id, i.feed, i.status) ORDER BY m.item_id)"}
+# A member's date (ISO 8601, UTC, whole seconds: dates.to_iso) as whole microseconds since the epoch, per store.
+_MICROS = {"sqlite": "CAST(strftime('%s', dated) AS INTEGER) * 1000000",
+           "postgresql": "(extract(epoch FROM dated::timestamptz) * 1000000)::bigint"}
 
 
 class Stories:
@@ -34,19 +37,28 @@ class Stories:
         return self._db.has_table("story_items")
 
     # ---------------------------------------------------------------- the writer's
-    def recent(self, since: str | None, after_item: int) -> Iterator[tuple[int, int, str, bytes]]:
-        """(item id, story id, when, terms) of the new items dated since `since` (all when None) with id >
-        after_item, by id: the window the writer compares new items with. Yielded as read, not as one list:
-        at a million stored items the window is 160,000 rows, which the writer packs into arrays as they come
-        (monitor.stories.window). Read it to its end before the next statement."""
-        where, params = ["m.terms IS NOT NULL", "m.item_id > ?"], [after_item]
+    def recent(self, since: str | None, after_item: int, size: int = 8192) -> Iterator[list[tuple[int, int, int, bytes]]]:
+        """(item id, story id, date in microseconds since the epoch, terms) of the new items dated since `since`
+        (all when None) with id > after_item, by id, in lists of `size` rows: the window the writer compares new
+        items with. Yielded as read, not as one list: at a million stored items the window is 160,000 rows, which
+        the writer packs into arrays as they come (monitor.stories.window). Read it to its end before the next
+        statement.
+
+        The date is the row's own (`dated`, migration m018), not the item's: reading it from items followed each
+        item row's overflow pages past its body, most of this statement's time at a million items (bench/growth.py);
+        and it comes as an integer, so no row becomes a datetime in Python."""
+        where, params = ["terms IS NOT NULL", "item_id > ?"], [after_item]
         if since:
-            where.append("coalesce(i.published, i.fetched_at) >= ?")
+            where.append("dated >= ?")
             params.append(since)
-        for r in self._db.execute(
-                "SELECT m.item_id, m.story_id, coalesce(i.published, i.fetched_at), m.terms FROM story_items m"
-                f" JOIN items i ON i.id = m.item_id WHERE {' AND '.join(where)} ORDER BY m.item_id", params):
-            yield tuple(r)
+        cursor = self._db.execute(
+            f"SELECT item_id, story_id, {_MICROS[self._db.dialect]}, terms FROM story_items"
+            f" WHERE {' AND '.join(where)} ORDER BY item_id", params)
+        while True:
+            rows = cursor.fetchmany(size)
+            if not rows:
+                return
+            yield rows
 
     def of_items(self, ids: Iterable[int]) -> dict[int, int]:
         """item id -> story id, for those of `ids` that have one."""
@@ -57,24 +69,28 @@ class Stories:
                 chunk).fetchall())
         return found
 
-    def add(self, stories: Sequence[tuple[int, str, str]], members: Sequence[tuple[int, int, bytes | None]]) -> None:
+    def add(self, stories: Sequence[tuple[int, str, str]],
+            members: Sequence[tuple[int, int, bytes | None, str | None]]) -> None:
         """Stories as (id, first_seen, title): new ones, and those an item joins (first_seen becomes the earlier
         of the two: a feed may deliver an event's first report after a later one; the title stays the first
-        stored item's); members as (item id, story id, packed terms or None)."""
+        stored item's); members as (item id, story id, packed terms or None, the item's date or None): a member
+        with terms needs its item's date (published, else fetched: what the window, `recent`, selects by)."""
         if stories:
             self._db.executemany(
                 "INSERT INTO stories (id, first_seen, title) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
                 f" SET first_seen = {_EARLIER[self._db.dialect]}", stories)
         if members:
+            if any(terms is not None and dated is None for _, _, terms, dated in members):
+                raise ValueError("a story member with terms needs its item's date")
             self._db.executemany(
-                "INSERT OR IGNORE INTO story_items (item_id, story_id, terms) VALUES (?, ?, ?)", members)
+                "INSERT OR IGNORE INTO story_items (item_id, story_id, terms, dated) VALUES (?, ?, ?, ?)", members)
 
     def forget_terms(self, before: str) -> int:
         """Drop the terms of items dated before `before`: the writer never compares an item with them again (they
         are outside every window), and they are most of this table's bytes. Their stories stay."""
         return self._db.execute(
-            "UPDATE story_items SET terms = NULL WHERE terms IS NOT NULL AND item_id IN"
-            " (SELECT id FROM items WHERE coalesce(published, fetched_at) < ?)", [before]).rowcount
+            "UPDATE story_items SET terms = NULL WHERE terms IS NOT NULL AND dated < ?",
+            [before]).rowcount
 
     def unassigned(self, after_item: int, limit: int) -> list[dict[str, Any]]:
         """Items with id > after_item and no story yet, by id: an existing database's items (housekeeping)."""

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from monitor.dates import to_iso
 from monitor.stories.index import THRESHOLD, StoryIndex
-from monitor.stories.terms import pack, signature, unpack
+from monitor.stories.terms import pack_member, signature, unpack
 
 __all__ = ["Assigner", "StoryRoom"]
 
@@ -15,9 +15,10 @@ __all__ = ["Assigner", "StoryRoom"]
 class StoryRoom(Protocol):
     """What the assigner asks of the stored stories: store.stories satisfies it."""
 
-    def recent(self, since: str | None, after_item: int) -> Iterable[tuple[int, int, str, bytes]]: ...
+    def recent(self, since: str | None, after_item: int) -> Iterable[list[tuple[int, int, int, bytes]]]: ...
     def of_items(self, ids: Iterable[int]) -> dict[int, int]: ...
-    def add(self, stories: Sequence[tuple[int, str, str]], members: Sequence[tuple[int, int, bytes | None]]) -> None: ...
+    def add(self, stories: Sequence[tuple[int, str, str]],
+            members: Sequence[tuple[int, int, bytes | None, str | None]]) -> None: ...
 
 
 def _when(value: str) -> datetime:
@@ -46,12 +47,12 @@ class Assigner:
             since = to_iso(min(dated) - 2 * self.index.window) if dated else None
         last = [self._upto or 0]
 
-        def rows() -> Iterator[tuple[int, int, datetime, bytes]]:
-            for item, story, when, terms in self._room.recent(since, last[0]):
-                last[0] = item  # by id
-                yield item, story, _when(when), terms
+        def chunks() -> Iterator[list[tuple[int, int, int, bytes]]]:
+            for chunk in self._room.recent(since, last[0]):
+                last[0] = chunk[-1][0]  # by id
+                yield chunk
 
-        self.index.load(rows())  # as one-by-one adds (held as arrays when the index is empty: the first use)
+        self.index.load(chunks())  # as one-by-one adds (held as arrays when the index is empty: the first use)
         self._upto = last[0]
 
     def assign(self, rows: Sequence[dict[str, Any]], terms: Sequence[bytes | None] | None = None) -> dict[int, int]:
@@ -71,10 +72,11 @@ class Assigner:
                 root = int(r["dup_ref"]) if r.get("dup_kind") == "item" else None
                 story = (out.get(root) or story_of.get(root)) if root is not None else None
                 if story is not None:
-                    members.append((item, story, None))
+                    members.append((item, story, None, None))
                     out[item] = story
                 continue
-            when = _when(r["published"] or r["fetched_at"])
+            dated = r["published"] or r["fetched_at"]
+            when = _when(dated)
             packed = terms[n] if terms is not None else None
             sig = unpack(packed) if packed else signature(r["title"] or "", r["body"] or "")
             story = self.index.assign(when, sig)
@@ -82,7 +84,7 @@ class Assigner:
             if story is None:
                 story = item
             self.index.add(item, story, when, sig)
-            members.append((item, story, packed or pack(sig)))
+            members.append((item, story, pack_member(sig), dated))
             out[item] = story
         self._room.add(stories, members)
         self._upto = max(self._upto or 0, max(r["id"] for r in rows))

@@ -67,16 +67,17 @@ class StoryIndex:
     def __contains__(self, item: int) -> bool:
         return item in self._entries or (self._loaded is not None and self._loaded.position(item) is not None)
 
-    def load(self, rows: Iterable[tuple[int, int, datetime, bytes]]) -> None:
-        """Add (item id, story id, when, packed terms) rows by increasing id, as `add` one by one would, but held
-        as arrays when the index is empty (monitor.stories.window says why): what the writer reads from the
-        store at its start. Raises ValueError, the index unchanged, when an empty index is given rows whose ids
-        do not increase."""
+    def load(self, chunks: Iterable[Sequence[tuple[int, int, int, bytes]]]) -> None:
+        """Add (item id, story id, date in micros(), packed terms) rows, given in lists (as the store reads them),
+        by increasing id, as `add` one by one would, but held as arrays when the index is empty
+        (monitor.stories.window says why): what the writer reads from the store at its start. Raises
+        ValueError, the index unchanged, when an empty index is given rows whose ids do not increase."""
         if len(self) or self._loaded is not None:
-            for item, story, when, terms in rows:
-                self.add(item, story, when, unpack(terms))
+            for chunk in chunks:
+                for item, story, when, terms in chunk:
+                    self.add(item, story, EPOCH + timedelta(microseconds=when), unpack(terms))
             return
-        built = Loaded.build(((i, s, micros(w), t) for i, s, w, t in rows), self.window)
+        built = Loaded.build(chunks, self.window)
         if built is not None:
             self._loaded, self._df, newest = built
             self._newest = EPOCH + timedelta(microseconds=newest)

@@ -16,16 +16,19 @@ verdicts do not change; tests/test_stories.py checks this against the one-by-one
 from __future__ import annotations
 
 import bisect
+import sys
 from datetime import datetime, timedelta, timezone
-from itertools import islice
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
+
+from monitor.stories.terms import MEMBER_FLAG
 
 __all__ = ["EPOCH", "Loaded", "micros"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
+_CHUNK = 8192  # items whose postings keys are made at once: bounds that step's temporaries
 
 
 def micros(when: datetime) -> int:
@@ -33,28 +36,30 @@ def micros(when: datetime) -> int:
     return (when - EPOCH) // _MICRO
 
 
-_CHUNK = 8192  # items whose terms are sorted at once: bounds the temporaries (8 bytes a term) of a large window
-
-
-def _item_terms(blobs: list[bytes], base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The packed terms of items base, base + 1, ... as (terms, owner, title count): each term once per item
-    at its first place (the title's, then the lead's not in the title), as StoryIndex.add keeps them."""
+def _item_terms(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The packed terms of some items as (terms, count per item, title count per item): each term once per item
+    at its first place (the title's, then the lead's not in the title), as StoryIndex.add keeps them. Blobs
+    packed as members (terms.pack_member) are that already; others (pack: a lead may repeat a title's term)
+    are made so by one sort of the chunk."""
     n = len(blobs)
     flat = np.frombuffer(b"".join(blobs), dtype=np.uint32)
-    sizes = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=n)
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // 4
     heads = np.zeros(n, dtype=np.int64)
     np.cumsum(sizes[:-1], out=heads[1:])
-    local = np.repeat(np.arange(n, dtype=np.int64), sizes)
-    place = np.arange(len(flat), dtype=np.int64)
-    in_title = place <= (heads + flat[heads])[local]
+    words = flat[heads]
+    titles = (words & np.uint32(~MEMBER_FLAG & 0xFFFFFFFF)).astype(np.int32)
     keep = np.ones(len(flat), dtype=bool)
     keep[heads] = False  # each blob's first value is its title's count
-    _, first = np.unique((local << 32) | flat.astype(np.int64), return_index=True)
-    once = np.zeros(len(flat), dtype=bool)
-    once[first] = True
-    keep &= once
-    local, in_title = local[keep], in_title[keep]
-    return flat[keep], (local + base).astype(np.int32), np.bincount(local[in_title], minlength=n).astype(np.int32)
+    if not (words & np.uint32(MEMBER_FLAG)).all():
+        local = np.repeat(np.arange(n, dtype=np.int64), sizes)
+        _, first = np.unique((local << 32) | flat.astype(np.int64), return_index=True)
+        once = np.zeros(len(flat), dtype=bool)
+        once[first] = True
+        keep &= once
+        counts = np.bincount(local[keep], minlength=n)
+    else:
+        counts = sizes - 1
+    return flat[keep], counts, titles
 
 
 class Loaded:
@@ -71,63 +76,84 @@ class Loaded:
         self._id_list = ids.tolist()
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[int, int, int, bytes]],
+    def build(cls, chunks: Iterable[Sequence[tuple[int, int, int, bytes]]],
               window: timedelta) -> tuple["Loaded", dict[int, int], int] | None:
-        """(item id, story id, when in micros(), packed terms) rows, by increasing id, to (Loaded, each term's
-        document frequency, the newest when); None when there are none. Rows are read _CHUNK at a time, so the
-        packed terms of a large window are never all held as bytes objects at once (at a million stored items,
-        160,000 of them). Raises ValueError, before anything is kept, when the ids do not increase."""
-        ids: list[int] = []
-        stories: list[int] = []
-        whens: list[int] = []
-        parts = []
-        rows = iter(rows)
-        while True:
-            chunk = list(islice(rows, _CHUNK))
+        """(item id, story id, when in micros(), packed terms) rows, in lists (as the store reads them), by
+        increasing id, to (Loaded, each term's document frequency, the newest when); None when there are none.
+        Each list becomes arrays as it comes, so the packed terms of a large window are never all held as bytes
+        objects at once (at a million stored items, 160,000 of them). Raises ValueError, before anything is
+        kept, when the ids do not increase."""
+        id_parts, story_parts, when_parts, term_parts, count_parts, title_parts = [], [], [], [], [], []
+        last = None
+        for chunk in chunks:
             if not chunk:
-                break
-            for item, story, when, _ in chunk:
-                if ids and item <= ids[-1]:
-                    raise ValueError(f"story rows not by increasing id: {item} after {ids[-1]}")
-                ids.append(item)
-                stories.append(story)
-                whens.append(when)
-            parts.append(_item_terms([r[3] for r in chunk], len(ids) - len(chunk)))
-        if not ids:
+                continue
+            c_ids, c_stories, c_whens, blobs = zip(*chunk)
+            ids = np.array(c_ids, dtype=np.int64)
+            if (last is not None and ids[0] <= last) or not (ids[1:] > ids[:-1]).all():
+                raise ValueError(f"story rows not by increasing id after {last if last is not None else ids[0]}")
+            last = int(ids[-1])
+            terms, counts, titles = _item_terms(blobs)
+            id_parts.append(ids)
+            story_parts.append(np.array(c_stories, dtype=np.int64))
+            when_parts.append(np.array(c_whens, dtype=np.int64))
+            term_parts.append(terms)
+            count_parts.append(counts)
+            title_parts.append(titles)
+        if not id_parts:
             return None
+        whens = np.concatenate(when_parts)
         # Expiry as one-by-one adds do it: each new newest date pops, from the front, items older than it by
         # 2 x window (StoryIndex._expire).
-        span, newest, front = 2 * window // _MICRO, whens[0], 0
-        for i, w in enumerate(whens):
+        span, front = 2 * window // _MICRO, 0
+        dates = whens.tolist()
+        newest = dates[0]
+        for i, w in enumerate(dates):
             if w > newest or i == 0:
                 newest = w
-                while front <= i and whens[front] < newest - span:
+                while front <= i and dates[front] < newest - span:
                     front += 1
-        n = len(ids) - front
-        terms = np.concatenate([p[0] for p in parts])
-        owner = np.concatenate([p[1] for p in parts])
-        titles = np.concatenate([p[2] for p in parts])[front:]
-        del parts
-        if front:  # the items the loading itself expired: their terms are the first ones
-            cut = int(np.searchsorted(owner, front))
-            terms, owner = terms[cut:], owner[cut:] - front
+        counts = np.concatenate(count_parts)
+        # The terms of the items the loading itself expired are left out as the parts are joined.
+        skip, kept = int(counts[:front].sum()), []
+        counts = counts[front:]
+        for part in term_parts:
+            if skip >= len(part):
+                skip -= len(part)
+                continue
+            kept.append(part[skip:])
+            skip = 0
+        del term_parts
+        terms = np.concatenate(kept) if kept else np.zeros(0, dtype=np.uint32)
+        del kept
+        n = len(counts)
         offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
-        order = np.argsort(terms, kind="stable")  # postings: by term, then in the order added
-        post_items = owner[order]
-        sorted_terms = terms[order]
-        del order, owner
+        np.cumsum(counts, out=offsets[1:])
+        # Postings: (term, position) pairs as one 64-bit key each, sorted in place. Each term is once per item,
+        # so the order by key is by term, then in the order added (what the one-by-one appends leave), with one
+        # 8-byte temporary a term instead of argsort's index array and two gathered copies.
+        key = np.empty(len(terms), dtype=np.uint64)
+        for s in range(0, n, _CHUNK):
+            e = min(s + _CHUNK, n)
+            a, b = int(offsets[s]), int(offsets[e])
+            np.left_shift(terms[a:b], 32, out=key[a:b], dtype=np.uint64)
+            key[a:b] |= np.repeat(np.arange(s, e, dtype=np.uint64), counts[s:e])
+        key.sort(kind="stable")  # timsort: faster here than the default introsort on these keys
+        # The keys' two halves read in place (no 8-byte temporary a term): positions copied out, terms a view.
+        halves = key.view(np.uint32).reshape(-1, 2)
+        low, high = (0, 1) if sys.byteorder == "little" else (1, 0)
+        post_items = halves[:, low].astype(np.int32)
+        sorted_terms = halves[:, high]
         first_at = np.flatnonzero(sorted_terms[1:] != sorted_terms[:-1]) + 1
         first_at = np.concatenate([np.zeros(min(1, len(sorted_terms)), np.int64), first_at])
         uniq = sorted_terms[first_at]
-        del sorted_terms
+        del sorted_terms, halves, key
         bounds = np.append(first_at, len(terms)).astype(np.int64)
-        counts = np.diff(bounds)
         keys = uniq.tolist()
-        loaded = cls(np.array(ids[front:], dtype=np.int64), np.array(stories[front:], dtype=np.int64),
-                     np.array(whens[front:], dtype=np.int64), offsets, titles, terms, post_items, bounds,
+        loaded = cls(np.concatenate(id_parts)[front:], np.concatenate(story_parts)[front:], whens[front:].copy(),
+                     offsets, np.concatenate(title_parts)[front:], terms, post_items, bounds,
                      dict(zip(keys, range(len(keys)))))
-        return loaded, dict(zip(keys, counts.tolist())), newest
+        return loaded, dict(zip(keys, np.diff(bounds).tolist())), newest
 
     def __len__(self) -> int:
         return len(self._id_list) - self.front

@@ -140,6 +140,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE feeds ADD COLUMN lease_until TEXT;
         CREATE TABLE hosts (host TEXT PRIMARY KEY, next_allowed DOUBLE PRECISION NOT NULL DEFAULT 0)
         """),
+    ("m018_story_item_dates", """
+        ALTER TABLE story_items ADD COLUMN dated TEXT;
+        UPDATE story_items m SET dated = coalesce(i.published, i.fetched_at) FROM items i
+            WHERE i.id = m.item_id AND m.terms IS NOT NULL
+        """),
 ]
 
 
