@@ -167,9 +167,10 @@ class Fingerprints:
                 self._db.execute(f"DELETE FROM {table} WHERE doc = ?", [-num])
 
     # ---------------------------------------------------------------- the fold
-    def fold_due(self, rows: int = FOLD_ROWS) -> bool:
-        """Whether the fresh table holds more than `rows` rows: counted up to rows + 1 only, so asking costs the
-        same however far behind the fold is (housekeeping asks at every cycle's start)."""
+    def fold_due(self, rows: int | None = None) -> bool:
+        """Whether the fresh table holds more than `rows` (default FOLD_ROWS) rows: counted up to rows + 1 only,
+        so asking costs the same however far behind the fold is (housekeeping asks at every cycle's start)."""
+        rows = FOLD_ROWS if rows is None else rows
         return self._db.one(f"SELECT count(*) FROM (SELECT 1 FROM {FRESH} LIMIT ?) f", [rows + 1]) > rows
 
     def fold(self) -> int:
