@@ -32,8 +32,13 @@ _EACH = {"sqlite": "json_each(?)", "postgresql": "unnest(?::bigint[]) AS e(value
 _JOINED = {"sqlite": "group_concat(doc, ' ')", "postgresql": "string_agg(doc::text, ' ')"}
 LEVELS = ("fingerprints", "fingerprints_fresh")  # the big, folded table and the small one every write goes to
 FRESH = LEVELS[1]
-# The fold is due when the fresh table holds more rows than this. Measured with bench/fingerprint_levels.py
-# (see README, "Where the time goes"): FOLD_RULE_MEASURED.
+# The fold is due when the fresh table holds more rows than this. Why this many (bench/fingerprint_levels.py:
+# commits of 20,000 random rows, the writer's 32 MiB cache): into one growing table a commit took 26 ms at 0.5M
+# rows, 45 ms at 1M, 71 ms at 2M (34 MiB, the cache's size), then 132-253 ms from 2.5M to 4M rows, out of the
+# cache. The cache is shared with the items' indexes and the search index, and housekeeping asks only at a
+# cycle's start, so a cycle may add as much again (a cold poll of the 500 x 40 farm writes about 1M rows): 1M
+# keeps the level within the cache through such a cycle. A fold of 1M rows into 3M took 0.6 s (each page of the
+# big table visited once); a daemon storing 20,000 items a day folds about once a day.
 FOLD_ROWS = 1_000_000
 _FOLD_LOCK = 0x6D6F6E66  # PostgreSQL: one fold at a time among the workers sharing a database
 
