@@ -165,11 +165,9 @@ class Fingerprints:
     def forget_corpus(self, num: int | None = None) -> None:
         """The fingerprints of corpus document `num`, or of every corpus document (store.corpus). A scan of both
         tables: corpus files change rarely."""
+        where, params = ("doc < 0", []) if num is None else ("doc = ?", [-num])
         for table in LEVELS:
-            if num is None:
-                self._db.execute(f"DELETE FROM {table} WHERE doc < 0")
-            else:
-                self._db.execute(f"DELETE FROM {table} WHERE doc = ?", [-num])
+            self._db.execute(f"DELETE FROM {table} WHERE {where}", params)
 
     # ---------------------------------------------------------------- the fold
     def fold_due(self, rows: int | None = None) -> bool:
@@ -199,9 +197,9 @@ class Fingerprints:
             return self._db.execute(f"DELETE FROM {FRESH}").rowcount
 
     def write_pending(self) -> None:
-        """Write the deferred fingerprint rows into the fresh level, sorted by hash: in key order, each page of the index is visited
-        once per group instead of once per row (the index is ordered by hash, so rows in arrival order land on
-        pages all over it). Called inside the group's transaction, just before it commits. The rows are put in
+        """Write the deferred fingerprint rows into the fresh level, sorted by hash: in key order, each page of the
+        index is visited once per group instead of once per row (the index is ordered by hash, so rows in arrival
+        order land on pages all over it). Called inside the group's transaction, just before it commits. The rows are put in
         order by numpy (a sort of Python tuples was far slower; speed issue)."""
         if self._pending:
             import numpy as np

@@ -37,7 +37,8 @@ class Stories:
         return self._db.has_table("story_items")
 
     # ---------------------------------------------------------------- the writer's
-    def recent(self, since: str | None, after_item: int, size: int = 8192) -> Iterator[list[tuple[int, int, int, bytes]]]:
+    def recent(self, since: str | None, after_item: int,
+               size: int = 8192) -> Iterator[list[tuple[int, int, int, bytes]]]:
         """(item id, story id, date in microseconds since the epoch, terms) of the new items dated since `since`
         (all when None) with id > after_item, by id, in lists of `size` rows: the window the writer compares new
         items with. Yielded as read, not as one list: at a million stored items the window is 160,000 rows, which

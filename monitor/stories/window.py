@@ -47,7 +47,7 @@ def _item_terms(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndar
     heads = np.zeros(n, dtype=np.int64)
     np.cumsum(sizes[:-1], out=heads[1:])
     words = flat[heads]
-    titles = (words & np.uint32(~MEMBER_FLAG & 0xFFFFFFFF)).astype(np.int32)
+    titles = (words & np.uint32(MEMBER_FLAG - 1)).astype(np.int32)
     keep = np.ones(len(flat), dtype=bool)
     keep[heads] = False  # each blob's first value is its title's count
     if not (words & np.uint32(MEMBER_FLAG)).all():
