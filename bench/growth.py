@@ -11,17 +11,13 @@ window, the stories' window and the daily pruning are what they would be. Finger
 50 an item as the farm's items have) are kept for the window plus one day, the day pruning then removes; story
 terms (made from the text) for the stories' 9 days. Then, for an empty and for the grown database alike: a cold `monitor poll` of
 bench/farm.py's 500 x 40 farm (20,000 new items) and a warm one (nothing changed), the same bytes each time.
-The fingerprints go to the index's fresh level (m017) and are folded into the big table whenever housekeeping
-would have folded them (Fingerprints.fold_due), the last ones after the prune.
-Prints the database's size per item, the prune, that last fold, each cycle with the grown/empty ratio (target
-1.25) and the rows the fresh level holds after it, and the time `monitor rematch` takes over every stored item
-after a watch-list edit (with its progress lines).
+Prints the database's size per item, the prune, each cycle with the grown/empty ratio (target 1.25), and the
+time `monitor rematch` takes over every stored item after a watch-list edit (with its progress lines).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -111,8 +107,6 @@ def grow(path: Path, n: int, weeks: int, words: tuple[int, int], config_path: Pa
             if time.monotonic() - last >= 10 or done == n:
                 last = time.monotonic()
                 group.flush()
-                if store.fingerprints.fold_due():  # as the daemon's housekeeping would have, once a cycle
-                    store.fingerprints.fold()
                 print(f"  grown {done:,} of {n:,} items ({time.monotonic() - started:.0f}s)", flush=True)
     with store.transaction():
         store.meta.set("stories_assigned_upto", str(store.items.last_id()))
@@ -127,12 +121,8 @@ def grow(path: Path, n: int, weeks: int, words: tuple[int, int], config_path: Pa
         pruned = store.fingerprints.prune(to_iso(now - timedelta(days=WINDOW_DAYS)))
         store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
     prune = time.monotonic() - t
-    # The last grown rows still in the index's fresh level: folded, so the polls start as after a fold.
-    t = time.monotonic()
-    folded = store.fingerprints.fold()
-    fold = time.monotonic() - t
     store.close()
-    return {"grow": grown, "prune": prune, "pruned": pruned, "fold": fold, "folded": folded}
+    return {"grow": grown, "prune": prune, "pruned": pruned}
 
 
 def config(tmp: Path, db: Path, urls: list[str], watch: list[str]) -> Path:
@@ -143,14 +133,6 @@ def config(tmp: Path, db: Path, urls: list[str], watch: list[str]) -> Path:
     path = tmp / f"config-{db.stem}-{len(watch)}.yaml"
     path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
     return path
-
-
-def fresh_rows(db: Path) -> int:
-    """Rows in the fingerprint index's fresh level (m017): whether a cycle folded them shows as a drop."""
-    import sqlite3
-
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT count(*) FROM fingerprints_fresh").fetchone()[0]
 
 
 def size_mb(db: Path) -> float:
@@ -174,7 +156,6 @@ def main() -> None:
     grown_db, empty_db = tmp / "grown.db", tmp / "empty.db"
     server, base = farm.serve(feeds)
     results: dict[str, dict] = {}
-    fresh: dict[str, int] = {}  # rows in the fingerprint index's fresh level after each cycle
     try:
         urls = [f"{base}/{p.name}" for p in sorted(feeds.glob("*.xml"))]
         configs = {db: config(tmp, db, urls, farm.WATCHED) for db in (empty_db, grown_db)}
@@ -184,9 +165,7 @@ def main() -> None:
         for name, db in (("empty", empty_db), ("grown", grown_db)):
             poll = [sys.executable, "-m", "monitor", "poll", "--config", str(configs[db])]
             results[f"cold, {name}"] = farm.measured(poll)
-            fresh[f"cold, {name}"] = fresh_rows(db)
             results[f"warm, {name}"] = farm.measured(poll)
-            fresh[f"warm, {name}"] = fresh_rows(db)
         edited = config(tmp, grown_db, urls, farm.WATCHED[:-1])  # a watch entry taken out
         t = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "monitor", "rematch", "--config", str(edited)],
@@ -204,13 +183,11 @@ def main() -> None:
     print(f"{'size, grown':<34} {grown_mb:>12,.0f}MB")
     print(f"{'size per item, grown':<34} {grown_mb * 1e6 / args.items / 1024:>12.2f}KB")
     print(f"{'prune (one day of fingerprints)':<34} {phases['prune']:>13.2f}s  ({phases['pruned']:,} rows)")
-    print(f"{'fold (the grown fingerprints)':<34} {phases['fold']:>13.2f}s  ({phases['folded']:,} rows)")
     print(f"{'rematch after a watch-list edit':<34} {rematch_s:>13.1f}s  ({stored:,} items)")
-    print(f"\n{'cycle':<14} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'all MB':>7} {'all PSS':>8}  rc  fresh rows after")
+    print(f"\n{'cycle':<14} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'all MB':>7} {'all PSS':>8}  rc")
     for name, r in results.items():
         pss = f"{r['pss_mb']:>8.0f}" if "pss_mb" in r else f"{'-':>8}"
-        print(f"{name:<14} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss_mb']:>8.0f} {r['tree_mb']:>7.0f} {pss}  {r['rc']}"
-              f"  {fresh[name]:>15,}")
+        print(f"{name:<14} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['rss_mb']:>8.0f} {r['tree_mb']:>7.0f} {pss}  {r['rc']}")
     for kind in ("cold", "warm"):
         g, e = results[f"{kind}, grown"], results[f"{kind}, empty"]
         print(f"{kind} grown / empty (target <= 1.25): wall {g['wall'] / e['wall']:.2f}, cpu {g['cpu'] / e['cpu']:.2f}")

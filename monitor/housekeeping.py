@@ -1,6 +1,5 @@
 """What the store needs before a cycle, apart from any one feed: the corpus files synced, the configured feeds'
-rows, the fingerprints made again after a change of scheme, the near-duplicate window pruned, and the fingerprint
-index's fresh level folded into the big one when it has grown large.
+rows, the fingerprints made again after a change of scheme, and the near-duplicate window pruned.
 
 `monitor poll` runs it at the start of every cycle; the daemon at start, after a config reload and once a cycle.
 Every step is idempotent and commits in batches, so a crash part-way is redone by the next run.
@@ -44,11 +43,6 @@ def prepare(config: Config, store: Store) -> int:
 
             store.stories.forget_terms(to_iso(now_utc() - 3 * WINDOW))  # outside every writer's window
             store.meta.set("fingerprints_pruned_at", to_iso(now_utc()))
-    if store.fingerprints.fold_due():
-        # The fresh level of the fingerprint index has grown past what stays cheap to insert into: its rows go
-        # to the big table in one sorted pass (store/fingerprints.py, FOLD_ROWS says why this many).
-        moved = store.fingerprints.fold()
-        log.info("fingerprints: %d fresh rows folded into the index", moved)
     return changes
 
 

@@ -53,7 +53,7 @@ def item_key(item: dict) -> str:
 def dump(db: Path) -> list:
     conn = sqlite3.connect(db)
     rows = []
-    for table in ("items", "matches", "corpus_docs", "fingerprints", "fingerprints_fresh"):
+    for table in ("items", "matches", "corpus_docs", "fingerprints"):
         rows.append(conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall())
     conn.close()
     return rows

@@ -51,7 +51,7 @@ def test_reopen_applies_migrations_once(tmp_path):
                      "m005_fingerprint_count", "m006_guid_per_feed_and_title_hash", "m007_feed_freshness",
                      "m008_article_pages", "m009_outbox", "m010_search_index", "m011_stories", "m012_triage",
                      "m013_item_order_and_counts", "m015_bounded_window_lookups",
-                     "m016_leases", "m017_fingerprints_fresh", "m018_story_item_dates"]
+                     "m016_leases", "m018_story_item_dates"]
     s.close()
 
 
@@ -197,7 +197,7 @@ def test_fingerprints_deferred_in_a_commit_group_are_seen_written_sorted_and_rol
         with store.transaction():
             a = insert(store, row("guid:a", fetched_at="2025-11-17T00:00:00+00:00"))
             store.fingerprints.add(Source.item(a), [30, 10, 20])
-        assert store.db.one("SELECT count(*) FROM fingerprints_fresh") == 0  # deferred...
+        assert store.db.one("SELECT count(*) FROM fingerprints") == 0  # deferred...
         holders = store.fingerprints.holders
         assert holders([10, 99], since="2025-01-01", cap=5) == {10: [Source.item(a)]}  # ...but seen
         with pytest.raises(RuntimeError):
@@ -213,7 +213,7 @@ def test_fingerprints_deferred_in_a_commit_group_are_seen_written_sorted_and_rol
                                                                 50: [Source.item(c)]}
         assert holders([10], since="2025-01-01", cap=0) == {10: [Source.item(a)]}  # cap + 1 holders
         group.flush()
-    assert store.db.execute("SELECT hash, doc FROM fingerprints_fresh").fetchall() == [  # written to the fresh level
+    assert store.db.execute("SELECT hash, doc FROM fingerprints").fetchall() == [
         (10, a), (10, c), (20, a), (30, a), (50, c)]
     assert store.db.one("SELECT count(*) FROM items") == 2  # a and c; b rolled back
 
@@ -227,7 +227,7 @@ def test_a_commit_group_that_fails_leaves_nothing(store):
                 store.fingerprints.add(Source.item(a), [1, 2])
             raise RuntimeError("crash")
     assert store.db.one("SELECT count(*) FROM items") == 0
-    assert store.db.one("SELECT count(*) FROM fingerprints_fresh") == 0
+    assert store.db.one("SELECT count(*) FROM fingerprints") == 0
     assert store.fingerprints.recent_held([1, 2], after=0) == set()  # nothing left waiting in memory
 
 
@@ -256,7 +256,7 @@ def test_fingerprints_queued_twice_are_written_once(store):
     with store.transaction():
         store.fingerprints.add(Source.item(a), [1, 2, 3])
         store.fingerprints.add(Source.item(a), [3, 4, 5])  # 3 queued twice, 5 already stored
-    assert store.db.execute("SELECT hash FROM fingerprints_fresh WHERE doc = ? ORDER BY hash", [a]).fetchall() == [
+    assert store.db.execute("SELECT hash FROM fingerprints WHERE doc = ? ORDER BY hash", [a]).fetchall() == [
         (1,), (2,), (3,), (4,), (5,), (6,)]
 
 

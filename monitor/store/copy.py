@@ -23,8 +23,7 @@ from monitor.store.items import Items
 # text order differs between the stores' collations, and they are small); None marks them.
 TABLES: list[tuple[str, str | None]] = [
     ("feeds", None), ("meta", None), ("corpus_docs", None), ("hosts", None),
-    ("items", "id"), ("matches", "item_id, rowid"), ("fingerprints", "hash"), ("fingerprints_fresh", "hash"),
-    ("outbox", "id"),
+    ("items", "id"), ("matches", "item_id, rowid"), ("fingerprints", "hash"), ("outbox", "id"),
     ("stories", "id"), ("story_items", "item_id"), ("triage", "item_id"), ("triage_not_relevant", "item_id"),
 ]
 NOT_COPIED = ("search", "search_articles", "search_pending")  # rebuilt on the target (see the docstring)

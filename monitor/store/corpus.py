@@ -33,14 +33,14 @@ class Corpus:
 
     def forget_all(self) -> None:
         """Every corpus document and its fingerprints: the next cycle reads and fingerprints the files again."""
-        self._fingerprints.forget_corpus()
+        self._db.execute("DELETE FROM fingerprints WHERE doc < 0")
         self._db.execute("DELETE FROM corpus_docs")
 
     def delete(self, ref: str) -> None:
         num = self._db.one("SELECT num FROM corpus_docs WHERE ref = ?", [ref])
         self._db.execute("DELETE FROM corpus_docs WHERE ref = ?", [ref])
-        if num is not None:
-            self._fingerprints.forget_corpus(num)
+        if num is not None:  # a scan of the fingerprint table: corpus files change rarely
+            self._db.execute("DELETE FROM fingerprints WHERE doc = ?", [-num])
 
     def docs(self) -> list[dict[str, Any]]:
         """Every document, by ref: ref, path, title, published, fingerprint_count."""

@@ -5,14 +5,6 @@ window is an item-id bound, since ids grow with fetch time. Inside a transaction
 write-behind buffer) and are written sorted by hash just before the commit (Db's CommitHooks); lookups see them
 meanwhile. While a poll hands read-only views to worker processes, the rows written since are remembered too
 (track_recent), so a view's answer can be completed from memory.
-
-Two levels, as an LSM tree has (issue 19): every write goes to the small `fingerprints_fresh`, every lookup and
-delete covers it and the big `fingerprints`, and housekeeping folds the fresh rows into the big table in one
-sorted pass now and then (fold, FOLD_ROWS). Why: the big table holds the whole window (about 6 million rows at a
-million stored items), far beyond the writer's page cache, and each batch of a poll's rows, sorted by hash,
-still landed on some 15,000 of its random leaf pages: read, dirtied, written to the WAL and copied again by the
-checkpoint, fifty times a poll. The fresh table stays small enough to stay cached, as the one table did on an
-empty database; the fold visits each leaf page of the big one once.
 """
 
 from __future__ import annotations
@@ -30,17 +22,6 @@ from monitor.store.items import Items
 # A list parameter's elements as rows of a column `value`, and a subquery's docs joined by spaces, per store.
 _EACH = {"sqlite": "json_each(?)", "postgresql": "unnest(?::bigint[]) AS e(value)"}
 _JOINED = {"sqlite": "group_concat(doc, ' ')", "postgresql": "string_agg(doc::text, ' ')"}
-LEVELS = ("fingerprints", "fingerprints_fresh")  # the big, folded table and the small one every write goes to
-FRESH = LEVELS[1]
-# The fold is due when the fresh table holds more rows than this. Why this many (bench/fingerprint_levels.py:
-# commits of 20,000 random rows, the writer's 32 MiB cache): into one growing table a commit took 26 ms at 0.5M
-# rows, 45 ms at 1M, 71 ms at 2M (34 MiB, the cache's size), then 132-253 ms from 2.5M to 4M rows, out of the
-# cache. The cache is shared with the items' indexes and the search index, and housekeeping asks only at a
-# cycle's start, so a cycle may add as much again (a cold poll of the 500 x 40 farm writes about 1M rows): 1M
-# keeps the level within the cache through such a cycle. A fold of 1M rows into 3M took 0.6 s (each page of the
-# big table visited once); a daemon storing 20,000 items a day folds about once a day.
-FOLD_ROWS = 1_000_000
-_FOLD_LOCK = 0x6D6F6E66  # PostgreSQL: one fold at a time among the workers sharing a database
 
 
 class Fingerprints:
@@ -71,34 +52,28 @@ class Fingerprints:
         hashes = set(hashes)
         first_item = self._first_item_since(since)
         held = self._pending_held(hashes, first_item)
-        either = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE hash = value AND (doc < 0 OR doc >= ?))"
-                             for t in LEVELS)
         for chunk in chunks(list(hashes - held), 5000):
             held.update(h for (h,) in self._db.execute(
-                f"SELECT DISTINCT value FROM {_EACH[self._db.dialect]} WHERE {either}",
-                [self._array(chunk), *[first_item] * len(LEVELS)]))
+                f"SELECT DISTINCT value FROM {_EACH[self._db.dialect]} WHERE EXISTS (SELECT 1 FROM fingerprints"
+                " WHERE hash = value AND (doc < 0 OR doc >= ?))", [self._array(chunk), first_item]))
         return held
 
     def holders(self, hashes: Iterable[int], since: str, cap: int) -> dict[int, list[Source]]:
         """For each of `hashes` held by a known text: up to cap + 1 of its holders: corpus documents, and items
-        fetched since `since`. One primary-key search per hash and level, each reading at most cap + 1 entries, so
-        the cost per item is bounded however many items are stored. The holders are the cap + 1 smallest docs of
-        both levels together (corpus documents first, then the oldest items), as one table in key order gave."""
+        fetched since `since`. One primary-key search per hash, each reading at most cap + 1 entries, so the
+        cost per item is bounded however many items are stored."""
         hashes = list(hashes)
         first_item = self._first_item_since(since)
         holders: dict[int, list[Source]] = {}
         refs: dict[int, str] | None = None
-        joined = _JOINED[self._db.dialect]
-        levels = ", ".join(f"(SELECT {joined} FROM (SELECT doc FROM {t} WHERE hash = value AND (doc < 0 OR doc >= ?)"
-                           f" ORDER BY doc LIMIT ?) d{i})" for i, t in enumerate(LEVELS))
         for chunk in chunks(hashes, 500):
-            for h, *found in self._db.execute(f"SELECT value, {levels} FROM {_EACH[self._db.dialect]}",
-                                              [*[first_item, cap + 1] * len(LEVELS), self._array(chunk)]):
-                docs = [int(d) for level in found if level for d in level.split(" ")]
-                if not docs:
+            for h, joined in self._db.execute(
+                    f"SELECT value, (SELECT {_JOINED[self._db.dialect]} FROM (SELECT doc FROM fingerprints"
+                    " WHERE hash = value AND (doc < 0 OR doc >= ?) LIMIT ?) d)"
+                    f" FROM {_EACH[self._db.dialect]}", [first_item, cap + 1, self._array(chunk)]):
+                if not joined:
                     continue
-                if all(found):  # in both levels: the cap + 1 smallest of them together, each once
-                    docs = sorted(set(docs))[:cap + 1]
+                docs = [int(d) for d in joined.split(" ")]
                 if refs is None and any(d < 0 for d in docs):
                     refs = self._corpus_refs()
                 holders[h] = [Source.item(d) if d > 0 else Source.corpus(refs.get(-d, "?")) for d in docs]
@@ -126,10 +101,9 @@ class Fingerprints:
         if self._pending_held(hashes, first_item):
             return True
         for chunk in chunks(list(hashes), 500):
-            among = ",".join("?" * len(chunk))
-            if self._db.one("SELECT " + " OR ".join(
-                    f"EXISTS (SELECT 1 FROM {t} WHERE hash IN ({among}) AND (doc < 0 OR doc >= ?))" for t in LEVELS),
-                    [*chunk, first_item] * len(LEVELS)):
+            if self._db.execute(
+                    f"SELECT 1 FROM fingerprints WHERE hash IN ({','.join('?' * len(chunk))})"
+                    " AND (doc < 0 OR doc >= ?) LIMIT 1", [*chunk, first_item]).fetchone():
                 return True
         return False
 
@@ -147,59 +121,25 @@ class Fingerprints:
         if self._db.deferring and self._db.in_transaction:
             self._defer(doc, list(hashes))
             return
-        self._db.executemany(f"INSERT OR IGNORE INTO {FRESH} (hash, doc) VALUES (?, ?)", [(h, doc) for h in hashes])
+        self._db.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
+                                  [(h, doc) for h in hashes])
 
     def prune(self, before: str) -> int:
         """Drop the fingerprints of items fetched before `before` (outside the window); corpus ones stay.
 
-        A scan of both tables (they are keyed by hash), so callers run it rarely: lookups already ignore
+        A scan of the whole table (it is keyed by hash), so callers run it rarely: lookups already ignore
         items outside the window, and pruning only gives the space back."""
         bound = self._first_item_since(before)
-        return sum(self._db.execute(f"DELETE FROM {t} WHERE doc > 0 AND doc < ?", [bound]).rowcount for t in LEVELS)
+        return self._db.execute("DELETE FROM fingerprints WHERE doc > 0 AND doc < ?", [bound]).rowcount
 
     def forget_items(self) -> None:
         """Every item's fingerprints (corpus ones stay): before the stored items are fingerprinted again."""
-        for table in LEVELS:
-            self._db.execute(f"DELETE FROM {table} WHERE doc > 0")
-
-    def forget_corpus(self, num: int | None = None) -> None:
-        """The fingerprints of corpus document `num`, or of every corpus document (store.corpus). A scan of both
-        tables: corpus files change rarely."""
-        where, params = ("doc < 0", []) if num is None else ("doc = ?", [-num])
-        for table in LEVELS:
-            self._db.execute(f"DELETE FROM {table} WHERE {where}", params)
-
-    # ---------------------------------------------------------------- the fold
-    def fold_due(self, rows: int | None = None) -> bool:
-        """Whether the fresh table holds more than `rows` (default FOLD_ROWS) rows: counted up to rows + 1 only,
-        so asking costs the same however far behind the fold is (housekeeping asks at every cycle's start)."""
-        rows = FOLD_ROWS if rows is None else rows
-        return self._db.one(f"SELECT count(*) FROM (SELECT 1 FROM {FRESH} LIMIT ?) f", [rows + 1]) > rows
-
-    def fold(self) -> int:
-        """Move every fresh row into the big table in one pass in key order, so each of its leaf pages is visited
-        once, not once per batch of a poll; returns the rows moved. One transaction (a crash leaves both tables
-        as they were) and idempotent (a row already in the big table is left alone; a second fold finds nothing
-        to move). Rows written meanwhile by other PostgreSQL workers stay fresh: their DELETE moves exactly the
-        rows it removes, in one statement."""
-        with self._db.transaction():
-            if self._db.dialect != "sqlite":
-                self._db.execute("SELECT pg_advisory_xact_lock(?)", [_FOLD_LOCK])
-                return self._db.one(
-                    f"WITH moved AS (DELETE FROM {FRESH} RETURNING hash, doc), folded AS (INSERT INTO fingerprints"
-                    " (hash, doc) SELECT hash, doc FROM moved ORDER BY hash, doc ON CONFLICT DO NOTHING)"
-                    " SELECT count(*) FROM moved")
-            select = f"INTO fingerprints (hash, doc) SELECT hash, doc FROM {FRESH} ORDER BY hash, doc"
-            try:  # plain INSERT, as in write_pending: a row in both levels is rare (add() of a text twice)
-                self._db.execute("INSERT " + select)
-            except sqlite3.IntegrityError:
-                self._db.execute("INSERT OR IGNORE " + select)
-            return self._db.execute(f"DELETE FROM {FRESH}").rowcount
+        self._db.execute("DELETE FROM fingerprints WHERE doc > 0")
 
     def write_pending(self) -> None:
-        """Write the deferred fingerprint rows into the fresh level, sorted by hash: in key order, each page of the
-        index is visited once per group instead of once per row (the index is ordered by hash, so rows in arrival
-        order land on pages all over it). Called inside the group's transaction, just before it commits. The rows are put in
+        """Write the deferred fingerprint rows, sorted by hash: in key order, each page of the index is visited
+        once per group instead of once per row (the index is ordered by hash, so rows in arrival order land on
+        pages all over it). Called inside the group's transaction, just before it commits. The rows are put in
         order by numpy (a sort of Python tuples was far slower; speed issue)."""
         if self._pending:
             import numpy as np
@@ -215,7 +155,7 @@ class Fingerprints:
                 # One statement over two arrays: a row per parameter set cost 20 us a row over the wire, and the
                 # storing transaction holds the verdict lock meanwhile. ON CONFLICT: a failed statement would
                 # abort the whole transaction there, so there is no plain-INSERT-first attempt as below.
-                self._db.execute(f"INSERT INTO {FRESH} (hash, doc) SELECT * FROM unnest(?::bigint[], ?::bigint[])"
+                self._db.execute("INSERT INTO fingerprints (hash, doc) SELECT * FROM unnest(?::bigint[], ?::bigint[])"
                                  " ON CONFLICT DO NOTHING", [hashes, docs])
                 self._forget_pending_after(0)
                 return
@@ -223,9 +163,10 @@ class Fingerprints:
                 # Plain INSERT: a deferred text is a new item or a corpus document whose rows were just deleted,
                 # so none of its rows exist, and OR IGNORE's conflict handling costs more per row here. The
                 # rows are made one at a time (a list of a million tuples set off the garbage collector).
-                self._db.executemany(f"INSERT INTO {FRESH} (hash, doc) VALUES (?, ?)", zip(hashes, docs))
+                self._db.executemany("INSERT INTO fingerprints (hash, doc) VALUES (?, ?)", zip(hashes, docs))
             except sqlite3.IntegrityError:  # a text queued twice after all: the rows before the clash are in
-                self._db.executemany(f"INSERT OR IGNORE INTO {FRESH} (hash, doc) VALUES (?, ?)", zip(hashes, docs))
+                self._db.executemany("INSERT OR IGNORE INTO fingerprints (hash, doc) VALUES (?, ?)",
+                                          zip(hashes, docs))
             self._forget_pending_after(0)
 
     def write_pending_if_over(self, rows: int) -> None:
@@ -338,4 +279,4 @@ class Fingerprints:
             "SELECT num, ref FROM corpus_docs WHERE num IS NOT NULL")}
 
 
-__all__ = ["FOLD_ROWS", "LEVELS", "Fingerprints"]
+__all__ = ["Fingerprints"]

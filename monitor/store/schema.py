@@ -340,22 +340,6 @@ def m016_leases(db: Database) -> None:
 
 
 @migrations()
-def m017_fingerprints_fresh(db: Database) -> None:
-    """A second, small level of the fingerprint index (issue 19: a big database costs no more than an empty one).
-
-    New rows go to fingerprints_fresh, which stays small enough to live in the writer's page cache; lookups and
-    deletes cover both tables; housekeeping folds the fresh rows into `fingerprints` in one sorted pass when
-    there are enough of them (store/fingerprints.py, Fingerprints.fold). Writing each poll's rows into the big
-    table directly touched thousands of its random leaf pages per commit once it outgrew the cache."""
-    db.execute("""
-        CREATE TABLE fingerprints_fresh (
-            hash INTEGER NOT NULL,
-            doc INTEGER NOT NULL,
-            PRIMARY KEY (hash, doc)
-        ) WITHOUT ROWID""")
-
-
-@migrations()
 def m018_story_item_dates(db: Database) -> None:
     """Each story member's date (its item's published, else fetched) in its own row: the stories' window
     (Stories.recent) selected by it through a join on items, whose date columns come after the body, so every

@@ -140,10 +140,6 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE feeds ADD COLUMN lease_until TEXT;
         CREATE TABLE hosts (host TEXT PRIMARY KEY, next_allowed DOUBLE PRECISION NOT NULL DEFAULT 0)
         """),
-    # The fingerprint index's small second level (see the SQLite form's docstring and Fingerprints.fold).
-    ("m017_fingerprints_fresh", """
-        CREATE TABLE fingerprints_fresh (hash BIGINT NOT NULL, doc BIGINT NOT NULL, PRIMARY KEY (hash, doc))
-        """),
     ("m018_story_item_dates", """
         ALTER TABLE story_items ADD COLUMN dated TEXT;
         UPDATE story_items m SET dated = coalesce(i.published, i.fetched_at) FROM items i
