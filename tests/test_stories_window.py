@@ -94,7 +94,7 @@ def test_rows_out_of_id_order_are_refused_by_an_empty_index_and_added_one_by_one
 
 
 def test_more_rows_than_one_chunk_of_arrays_load_as_one_by_one_adds():
-    stored = _stream(7, 20_000, days=10)  # past window._CHUNK (8192) items: three chunks, the first expired
+    stored = _stream(7, 20_000, days=10)  # past one list of rows (8192): three lists, the first expired
     rows = [(item, item, when, stories.pack(sig)) for item, when, sig in stored]
     one, many = StoryIndex(), StoryIndex()
     for item, story, when, packed in rows:

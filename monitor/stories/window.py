@@ -28,7 +28,6 @@ __all__ = ["EPOCH", "Loaded", "micros"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
-_CHUNK = 8192  # items whose postings keys are made at once: bounds that step's temporaries
 
 
 def micros(when: datetime) -> int:
@@ -60,6 +59,46 @@ def _item_terms(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndar
     else:
         counts = sizes - 1
     return flat[keep], counts, titles
+
+
+def _postings(terms: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each item's terms (item p's at terms[offsets[p]:offsets[p + 1]]) turned round into postings: (the
+    positions of the items holding each term, by term then in the order added; the distinct terms, increasing;
+    where each one's positions start).
+
+    The (term, position) pairs are sorted as one 64-bit key each, a bucket of terms at a time (those whose top
+    five bits are b: the buckets follow each other in term order, so the output is that of one sort of all keys).
+    Terms are 31-bit (terms.MEMBER_FLAG is the top bit), so about a sixteenth of them falls in each of the first
+    sixteen buckets; empty ones are passed over. One key array of all terms was the largest temporary of the
+    writer's start at a million stored items (48 MB for six million terms, bench/growth.py); a bucket's is a
+    sixteenth of it (for a little more time: the buckets are picked out one by one). Each term is once per item,
+    so the order by key is by term, then in the order added (what one-by-one appends leave)."""
+    n_terms = len(terms)
+    post_items = np.empty(n_terms, dtype=np.int32)
+    top = np.empty(n_terms, dtype=np.uint8)
+    np.right_shift(terms, np.uint32(27), out=top, casting="unsafe")
+    low, high = (0, 1) if sys.byteorder == "little" else (1, 0)
+    uniq_parts, first_parts, at = [], [], 0
+    for b in range(int(top.max()) + 1 if n_terms else 0):
+        where = np.flatnonzero(top == b)
+        if not len(where):
+            continue
+        key = terms[where].astype(np.uint64)
+        key <<= np.uint64(32)
+        key |= (np.searchsorted(offsets, where, side="right") - 1).astype(np.uint64)  # the item of each term
+        del where
+        key.sort(kind="stable")  # timsort: faster here than the default introsort on these keys
+        halves = key.view(np.uint32).reshape(-1, 2)  # the keys' two halves read in place
+        post_items[at:at + len(key)] = halves[:, low]
+        sorted_terms = halves[:, high]
+        first = np.flatnonzero(sorted_terms[1:] != sorted_terms[:-1]) + 1
+        first_parts.append(np.concatenate([np.zeros(1, np.int64), first]) + at)
+        uniq_parts.append(sorted_terms[first_parts[-1] - at])
+        at += len(key)
+        del key, halves, sorted_terms
+    if not uniq_parts:
+        return post_items, np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    return post_items, np.concatenate(uniq_parts), np.concatenate(first_parts)
 
 
 class Loaded:
@@ -126,28 +165,9 @@ class Loaded:
         del term_parts
         terms = np.concatenate(kept) if kept else np.zeros(0, dtype=np.uint32)
         del kept
-        n = len(counts)
-        offsets = np.zeros(n + 1, dtype=np.int64)
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        # Postings: (term, position) pairs as one 64-bit key each, sorted in place. Each term is once per item,
-        # so the order by key is by term, then in the order added (what the one-by-one appends leave), with one
-        # 8-byte temporary a term instead of argsort's index array and two gathered copies.
-        key = np.empty(len(terms), dtype=np.uint64)
-        for s in range(0, n, _CHUNK):
-            e = min(s + _CHUNK, n)
-            a, b = int(offsets[s]), int(offsets[e])
-            np.left_shift(terms[a:b], 32, out=key[a:b], dtype=np.uint64)
-            key[a:b] |= np.repeat(np.arange(s, e, dtype=np.uint64), counts[s:e])
-        key.sort(kind="stable")  # timsort: faster here than the default introsort on these keys
-        # The keys' two halves read in place (no 8-byte temporary a term): positions copied out, terms a view.
-        halves = key.view(np.uint32).reshape(-1, 2)
-        low, high = (0, 1) if sys.byteorder == "little" else (1, 0)
-        post_items = halves[:, low].astype(np.int32)
-        sorted_terms = halves[:, high]
-        first_at = np.flatnonzero(sorted_terms[1:] != sorted_terms[:-1]) + 1
-        first_at = np.concatenate([np.zeros(min(1, len(sorted_terms)), np.int64), first_at])
-        uniq = sorted_terms[first_at]
-        del sorted_terms, halves, key
+        post_items, uniq, first_at = _postings(terms, offsets)
         bounds = np.append(first_at, len(terms)).astype(np.int64)
         keys = uniq.tolist()
         loaded = cls(np.concatenate(id_parts)[front:], np.concatenate(story_parts)[front:], whens[front:].copy(),
