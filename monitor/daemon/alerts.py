@@ -57,7 +57,7 @@ class AlertThread:
         self.wake()
 
     def _loop(self) -> None:
-        from monitor.daemon.service import Stopped
+        from monitor.daemon.writerlock import Stopped
 
         daemon = self.daemon
         while not daemon.stopping.is_set():

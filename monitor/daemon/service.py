@@ -31,6 +31,7 @@ from monitor.daemon.alerts import AlertThread
 from monitor.daemon.jobs import FeedJobs
 from monitor.daemon.lock import acquire_lock
 from monitor.daemon.watcher import ConfigWatcher
+from monitor.daemon.writerlock import Stopped, WriterLock
 from monitor.errors import MonitorError
 from monitor.models import Config, FeedSpec
 from monitor.pipeline import Engine
@@ -41,38 +42,6 @@ from monitor.store.pg import shown
 
 log = logging.getLogger("monitor.daemon")
 STOP_BUDGET = 8.0  # seconds a stop waits for the write in flight (SIGTERM must end within 10 s)
-
-
-class Stopped(MonitorError):
-    """The daemon stopped: no more writes."""
-
-
-class WriterLock:
-    """The one-writer lock. After close() every later `with lock:` raises Stopped instead of waiting forever,
-    so work still running when the daemon stops ends instead of touching a closed store."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.closed = False
-
-    def acquire(self, timeout: float = -1) -> bool:
-        return self._lock.acquire(timeout=timeout)
-
-    def release(self) -> None:
-        self._lock.release()
-
-    def close(self) -> None:
-        self.closed = True
-
-    def __enter__(self) -> "WriterLock":
-        self._lock.acquire()
-        if self.closed:
-            self._lock.release()
-            raise Stopped("the daemon is stopping; nothing more is written")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
 
 
 class Daemon:
