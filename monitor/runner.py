@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -29,12 +30,18 @@ class Runner(Protocol):
 class ThreadRunner:
     """The pure step in `threads` threads of this process, with one HTTP client and one read-only view of the
     store. `run(job)` does one job in the calling thread (a feed a dead worker left). `replies`, when given, is
-    the queue replies are put on (the daemon's writer waits on one queue for due feeds and replies alike)."""
+    the queue replies are put on (the daemon's writer waits on one queue for due feeds and replies alike).
+
+    At most `pending` replies (twice the threads) are made and not yet taken: a thread waits for room before
+    it starts a fetch, and the consumer says it took one (`took(reply)`; next_reply says it itself). Without
+    the bound a writer slowed by something else (the daemon re-matching a million items) found every due
+    feed's reply waiting at once: 500 new feeds took the daemon from about 280 to 366 MB (bench/growth.py)."""
 
     processes = 0
 
     def __init__(self, config: Config, matcher: Any, threads: int | None = None,
-                 replies: queue.Queue | None = None, gate: Any = None, feed_gate: Any = None) -> None:
+                 replies: queue.Queue | None = None, gate: Any = None, feed_gate: Any = None,
+                 pending: int | None = None) -> None:
         from monitor.article.pages import HostGate, PageFetcher
         from monitor.fetch import make_client
         from monitor.turns import FeedTurns
@@ -58,6 +65,10 @@ class ThreadRunner:
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads or config.http.concurrency),
                                         thread_name_prefix="monitor-fetch")
         self._replies: queue.Queue = replies if replies is not None else queue.Queue()
+        self._room = threading.Semaphore(pending or 2 * max(1, threads or config.http.concurrency))
+        self._counted: set[int] = set()  # id() of the replies holding room, until taken
+        self._counted_lock = threading.Lock()
+        self._closed = threading.Event()
 
     def run(self, job: FeedJob) -> FeedReply:
         done, deferred = self._turns.wait(job)
@@ -70,16 +81,36 @@ class ThreadRunner:
         client, http, matcher, pages = self._client, self._http, self._matcher, self._pages  # as when submitted
 
         def run(done: Any) -> None:
-            self._replies.put(fetch_and_analyse(job, client, http, matcher, self._view, pages, done))
+            while not self._room.acquire(timeout=0.25):
+                if self._closed.is_set():  # nobody takes replies any more; its thread must not wait forever
+                    return
+            try:
+                reply = fetch_and_analyse(job, client, http, matcher, self._view, pages, done)
+            except BaseException:
+                self._room.release()
+                raise
+            with self._counted_lock:
+                self._counted.add(id(reply))
+            self._replies.put(reply)
         self._turns.admit(job, self._pool.submit, run,
                           lambda deferred: self._replies.put(FeedReply(job, error=deferred)))
         return True
 
     def next_reply(self, timeout: float | None = None) -> FeedReply | None:
         try:
-            return self._replies.get(timeout=timeout)
+            reply = self._replies.get(timeout=timeout)
         except queue.Empty:
             return None
+        self.took(reply)
+        return reply
+
+    def took(self, reply: FeedReply) -> None:
+        """The consumer of `replies` took this reply: room for the next fetch (a deferred reply held none)."""
+        with self._counted_lock:
+            if id(reply) not in self._counted:
+                return
+            self._counted.discard(id(reply))
+        self._room.release()
 
     def reconfigure(self, config: Config, matcher: Any) -> None:
         """Jobs submitted from now on use `matcher` and, when the HTTP settings changed, a new client (jobs
@@ -103,6 +134,7 @@ class ThreadRunner:
 
     def close(self, wait: bool = True) -> None:
         """Stop the threads (`wait=False`: without waiting for a fetch still running) and close the clients."""
+        self._closed.set()
         self._turns.close()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
         for client in (self._client, self._pages, *self._retired):

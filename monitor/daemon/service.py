@@ -163,6 +163,8 @@ class Daemon:
             event = self.events.get()
             if event is None:
                 return
+            if not isinstance(event, str):
+                self.runner.took(event)  # room for the next fetch (ThreadRunner's bound on replies waiting)
             name = event if isinstance(event, str) else event.job.name
             try:
                 if isinstance(event, str):
