@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # not imported at run time: the read commands ask is_stale() 
     from monitor.match import Matcher
     from monitor.store import Store
 
-BATCH = 2000  # items per transaction: a poll waits at most one batch for the writer lock
+BATCH = 250  # items per transaction: a poll waits at most one batch for the writer lock
 
 
 def watch_hash(config: Config) -> str:
