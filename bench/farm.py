@@ -42,7 +42,10 @@ def vocabulary() -> list[str]:
 DEFAULT_WORDS = (170, 300)
 
 
-def make_farm(folder: Path, feeds: int, items: int, seed: int = 7, length: tuple[int, int] = DEFAULT_WORDS) -> int:
+def make_farm(folder: Path, feeds: int, items: int, seed: int = 7, length: tuple[int, int] = DEFAULT_WORDS,
+              path: str = "news") -> int:
+    """Write the farm's feeds into folder; returns their bytes. `path` names the items' links and guids: a second
+    farm for a database that holds the first needs its own, or its items are exact duplicates by link."""
     rng = random.Random(seed)
     vocab = vocabulary()
     start = datetime(2025, 11, 20, tzinfo=timezone.utc)
@@ -58,8 +61,8 @@ def make_farm(folder: Path, feeds: int, items: int, seed: int = 7, length: tuple
             body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
             title = " ".join(rng.choice(vocab) for _ in range(8))
             when = format_datetime(start - timedelta(minutes=f * items + i))
-            out.append(f"<item><title>{escape(title)}</title><link>https://news{f}.example/news/{i}</link>"
-                       f"<guid>news{f}-{i}</guid><pubDate>{when}</pubDate>"
+            out.append(f"<item><title>{escape(title)}</title><link>https://news{f}.example/{path}/{i}</link>"
+                       f"<guid>{path}{f}-{i}</guid><pubDate>{when}</pubDate>"
                        f"<description>{escape(body)}</description></item>")
         out.append("</channel></rss>")
         data = "\n".join(out).encode("utf-8")

@@ -148,7 +148,7 @@ def rematch_while_polling(tmp: Path, db: Path, watch: list[str]) -> dict:
 
     feeds = tmp / "feeds-rematch"
     feeds.mkdir(exist_ok=True)
-    farm.make_farm(feeds, 500, 40, seed=11)
+    farm.make_farm(feeds, 500, 40, seed=11, path="later")  # not the links the grown database holds
     server, base = farm.serve(feeds)
     log_path = tmp / "daemon.log"
     proc = None
