@@ -71,6 +71,9 @@ def run(config_path: str, log_format: str, verbose: int, serve_web: bool) -> Non
     """
     setup_daemon_logging(log_format, verbose)
     from monitor.daemon.service import Daemon
+    from monitor.malloc import limit_arenas
+
+    limit_arenas()  # before any thread starts (monitor/malloc.py says why)
 
     daemon = Daemon(config_path)
     web = None
