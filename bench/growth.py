@@ -159,7 +159,7 @@ def rematch_while_polling(tmp: Path, db: Path, watch: list[str]) -> dict:
             started = time.monotonic()
             proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
                                     stderr=log, stdout=subprocess.DEVNULL, cwd=REPO)
-        peak = [0.0, 0.0]  # MB, seconds since the start
+        peak = [0.0, 0.0, 0.0]  # RSS MB, when (seconds since the start), PSS MB
         sampler = threading.Thread(target=sample_rss, args=(proc, started, peak), daemon=True)
         sampler.start()
         done, shown = None, 0
@@ -187,19 +187,22 @@ def rematch_while_polling(tmp: Path, db: Path, watch: list[str]) -> dict:
         server.terminate()
     count, _, rest = done.split("rematch: done: ", 1)[1].partition(" items in ")
     return {"seconds": float(rest.split("s", 1)[0]), "items": int(count), "wall": wall, "stored": stored,
-            "rss_mb": peak[0], "peak_at": peak[1]}
+            "rss_mb": peak[0], "peak_at": peak[1], "pss_mb": peak[2]}
 
 
 def sample_rss(proc: subprocess.Popen, started: float, peak: list[float]) -> None:
-    """The daemon's largest RSS (and when), every 100 ms until it exits. Not its ru_maxrss: a child forked from
+    """The daemon's largest RSS (and when) and PSS, every 100 ms until it exits. Not its ru_maxrss: a child forked from
     this process, which grew the database in memory, inherits this process's high-water mark through exec."""
     while proc.poll() is None:
         try:
             mb = int(open(f"/proc/{proc.pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-        except (OSError, IndexError, ValueError):
-            mb = 0.0
+            pss = next(int(line.split()[1]) / 1024 for line in open(f"/proc/{proc.pid}/smaps_rollup")
+                       if line.startswith("Pss:"))
+        except (OSError, IndexError, ValueError, StopIteration):
+            mb = pss = 0.0
         if mb > peak[0]:
             peak[0], peak[1] = mb, time.monotonic() - started
+        peak[2] = max(peak[2], pss)
         time.sleep(0.1)
 
 
@@ -247,7 +250,7 @@ def main() -> None:
     print(f"{'prune (one day of fingerprints)':<34} {phases['prune']:>13.2f}s  ({phases['pruned']:,} rows)")
     print(f"{'rematch after a watch-list edit':<34} {live['seconds']:>13.1f}s  ({live['items']:,} items, the daemon"
           f" polling meanwhile: {live['stored']:,} new items stored by then; daemon peak {live['rss_mb']:.0f} MB"
-          f" at {live['peak_at']:.0f}s)")
+          f" RSS at {live['peak_at']:.0f}s, {live['pss_mb']:.0f} MB PSS)")
     print(f"\n{'cycle':<14} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'all MB':>7} {'all PSS':>8}  rc")
     for name, r in results.items():
         pss = f"{r['pss_mb']:>8.0f}" if "pss_mb" in r else f"{'-':>8}"
