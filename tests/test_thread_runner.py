@@ -21,6 +21,13 @@ def runner_for(tmp_path, feed_server, replies=None, pending=2):
     return ThreadRunner(config, Matcher(config.watch), threads=2, replies=replies, pending=pending)
 
 
+def wait_for(replies: queue.Queue, n: int) -> None:
+    end = time.monotonic() + 30
+    while replies.qsize() < n:
+        assert time.monotonic() < end, "no replies came"
+        time.sleep(0.01)
+
+
 def jobs(feed_server, n):
     return [FeedJob(f"mehr{i}", feed_server.url("mehr.xml"), None, None, None) for i in range(n)]
 
@@ -31,10 +38,7 @@ def test_no_more_replies_wait_than_pending_until_the_consumer_takes_them(tmp_pat
     try:
         for job in jobs(feed_server, 6):
             runner.submit(job)
-        end = time.monotonic() + 30
-        while replies.qsize() < 2:
-            assert time.monotonic() < end, "no replies came"
-            time.sleep(0.01)
+        wait_for(replies, 2)
         time.sleep(1.0)  # long enough for the other four fetches of a local file, were they not held
         assert replies.qsize() == 2
         taken = []
@@ -64,9 +68,6 @@ def test_closing_does_not_wait_on_threads_held_for_room(tmp_path, feed_server):
     runner = runner_for(tmp_path, feed_server, replies, pending=1)
     for job in jobs(feed_server, 4):
         runner.submit(job)
-    end = time.monotonic() + 30
-    while replies.qsize() < 1:
-        assert time.monotonic() < end, "no reply came"
-        time.sleep(0.01)
+    wait_for(replies, 1)
     runner.close()  # returns: the threads waiting for room give up their jobs
     assert replies.qsize() == 1
