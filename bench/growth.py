@@ -174,7 +174,6 @@ def rematch_while_polling(tmp: Path, db: Path, watch: list[str]) -> dict:
                     if "rematch: done" in line:
                         done = line
             shown = len(lines)
-        wall = time.monotonic() - started
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as ro:
             (stored,) = ro.execute("SELECT count(*) FROM items WHERE feed >= 'g' AND feed < 'h'").fetchone()
         proc.send_signal(signal.SIGTERM)
@@ -186,7 +185,7 @@ def rematch_while_polling(tmp: Path, db: Path, watch: list[str]) -> dict:
             proc.wait()
         server.terminate()
     count, _, rest = done.split("rematch: done: ", 1)[1].partition(" items in ")
-    return {"seconds": float(rest.split("s", 1)[0]), "items": int(count), "wall": wall, "stored": stored,
+    return {"seconds": float(rest.split("s", 1)[0]), "items": int(count), "stored": stored,
             "rss_mb": peak[0], "peak_at": peak[1], "pss_mb": peak[2]}
 
 
